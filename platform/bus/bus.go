@@ -1,0 +1,225 @@
+// Package bus is Giveback's NATS layer: the embedded server for the one-process mode, the
+// JetStream streams and KV bucket every service declares at start, an async publisher with
+// message-id deduplication, and a batching consume loop that acks only what its handler settled.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"giveback.dev/platform/events"
+)
+
+// Connect opens a NATS connection named after the service and its JetStream context. It keeps
+// reconnecting forever, so a NATS restart does not end the service.
+func Connect(url, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := nats.Connect(url, nats.Name("giveback-"+name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+	if err != nil {
+		return nil, nil, fmt.Errorf("bus: connect %s: %w", url, err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192))
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("bus: jetstream: %w", err)
+	}
+	return nc, js, nil
+}
+
+// Drain drains the connection and waits, at most d, for it to close.
+func Drain(nc *nats.Conn, d time.Duration) {
+	if nc == nil || nc.IsClosed() {
+		return
+	}
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+		return
+	}
+	select {
+	case <-closed:
+	case <-time.After(d):
+		nc.Close()
+	}
+}
+
+// StreamOptions sizes the streams.
+type StreamOptions struct {
+	Replicas    int           // 1 on one machine, 3 on a cluster
+	RawMaxAge   time.Duration // how long raw records stay in NATS (they are also in raw_events)
+	DedupWindow time.Duration // JetStream's message-id duplicate window
+}
+
+func (o StreamOptions) withDefaults() StreamOptions {
+	if o.Replicas < 1 {
+		o.Replicas = 1
+	}
+	if o.RawMaxAge <= 0 {
+		o.RawMaxAge = 7 * 24 * time.Hour
+	}
+	if o.DedupWindow <= 0 {
+		o.DedupWindow = time.Hour
+	}
+	return o
+}
+
+// EnsureStreams declares the streams and the cursor bucket, creating or updating them.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions) error {
+	o = o.withDefaults()
+	streams := []jetstream.StreamConfig{
+		{Name: events.StreamRaw, Subjects: []string{events.SubjectRawAll}, MaxAge: o.RawMaxAge, Duplicates: o.DedupWindow},
+		{Name: events.StreamEnriched, Subjects: []string{events.SubjectContribution}, MaxAge: 24 * time.Hour, Duplicates: 2 * time.Minute},
+		{Name: events.StreamControl, Subjects: []string{"giveback.control.>"}, MaxAge: 30 * 24 * time.Hour, Duplicates: 2 * time.Minute},
+	}
+	for _, sc := range streams {
+		sc.Storage = jetstream.FileStorage
+		sc.Replicas = o.Replicas
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
+		}
+	}
+	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: events.BucketCursors, Storage: jetstream.FileStorage, Replicas: o.Replicas, History: 1,
+	}); err != nil {
+		return fmt.Errorf("bus: kv %s: %w", events.BucketCursors, err)
+	}
+	return nil
+}
+
+// Decision is what a batch handler decided about one message.
+type Decision int
+
+const (
+	// Ack: handled (stored, or deliberately ignored).
+	Ack Decision = iota
+	// Term: poison (cannot be decoded or mapped, ever); never redelivered.
+	Term
+	// Retry: try again later.
+	Retry
+)
+
+// BatchHandler handles a batch of messages. An error means nothing in the batch was settled
+// (the store was down, say): every message is redelivered after a delay. Otherwise decisions
+// has one entry per message.
+type BatchHandler func(ctx context.Context, msgs []jetstream.Msg) (decisions []Decision, err error)
+
+// ConsumerOptions configures a durable pull consumer and its batching.
+type ConsumerOptions struct {
+	Stream        string
+	Durable       string
+	FilterSubject string
+	BatchSize     int           // messages per handler call (default 1000)
+	Linger        time.Duration // how long a partial batch waits for more (default 100ms)
+	AckWait       time.Duration // longer than a handler call can take (default 60s)
+	MaxDeliver    int           // default 20
+	DeliverNew    bool          // start at new messages only (a live feed) instead of all
+}
+
+// Consume runs a durable pull consumer until ctx ends, handing batches to h. Explicit acks,
+// each only after h returned, so several replicas may share the consumer.
+func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log *slog.Logger, h BatchHandler) error {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1000
+	}
+	if o.Linger <= 0 {
+		o.Linger = 100 * time.Millisecond
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 60 * time.Second
+	}
+	if o.MaxDeliver <= 0 {
+		o.MaxDeliver = 20
+	}
+	cc := jetstream.ConsumerConfig{
+		Durable:       o.Durable,
+		FilterSubject: o.FilterSubject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       o.AckWait,
+		MaxDeliver:    o.MaxDeliver,
+		MaxAckPending: o.BatchSize * 20,
+	}
+	if o.DeliverNew {
+		cc.DeliverPolicy = jetstream.DeliverNewPolicy
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, o.Stream, cc)
+	if err != nil {
+		return fmt.Errorf("bus: consumer %s on %s: %w", o.Durable, o.Stream, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(o.BatchSize * 2))
+	if err != nil {
+		return fmt.Errorf("bus: consume %s: %w", o.Durable, err)
+	}
+	defer it.Drain()
+
+	batch := make([]jetstream.Msg, 0, o.BatchSize)
+	for {
+		batch = batch[:0]
+		// Wait for the first message, waking up now and then to notice ctx ending.
+		for len(batch) == 0 {
+			if ctx.Err() != nil {
+				return nil
+			}
+			m, err := it.Next(jetstream.NextMaxWait(500 * time.Millisecond))
+			if err != nil {
+				if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+					continue
+				}
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return nil
+				}
+				return fmt.Errorf("bus: consume %s: %w", o.Durable, err)
+			}
+			batch = append(batch, m)
+		}
+		deadline := time.Now().Add(o.Linger)
+		for len(batch) < o.BatchSize {
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				break
+			}
+			m, err := it.Next(jetstream.NextMaxWait(wait))
+			if err != nil {
+				break
+			}
+			batch = append(batch, m)
+		}
+		settle(ctx, batch, h, log)
+	}
+}
+
+func settle(ctx context.Context, batch []jetstream.Msg, h BatchHandler, log *slog.Logger) {
+	decisions, err := h(ctx, batch)
+	if err == nil && len(decisions) != len(batch) {
+		err = fmt.Errorf("bus: handler returned %d decisions for %d messages", len(decisions), len(batch))
+	}
+	if err != nil {
+		log.Warn("batch failed, redelivering", slog.Int("messages", len(batch)), slog.Any("err", err))
+		for _, m := range batch {
+			nakErr := m.NakWithDelay(2 * time.Second)
+			if nakErr != nil {
+				log.Debug("nak", slog.Any("err", nakErr))
+			}
+		}
+		return
+	}
+	for i, m := range batch {
+		var e error
+		switch decisions[i] {
+		case Ack:
+			e = m.Ack()
+		case Term:
+			e = m.Term()
+		case Retry:
+			e = m.NakWithDelay(2 * time.Second)
+		}
+		if e != nil {
+			log.Debug("settle", slog.Any("err", e))
+		}
+	}
+}

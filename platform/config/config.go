@@ -1,0 +1,281 @@
+// Package config loads Giveback's one YAML configuration file. Unknown keys and invalid values
+// stop the start with an error naming the key; secrets never live in the file, only the names of
+// the environment variables or files that hold them.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Company    Company    `yaml:"company"`
+	Roster     string     `yaml:"roster"`
+	NATS       NATS       `yaml:"nats"`
+	ClickHouse ClickHouse `yaml:"clickhouse"`
+	GitHub     GitHub     `yaml:"github"`
+	GHArchive  GHArchive  `yaml:"gharchive"`
+	HTTP       HTTP       `yaml:"http"`
+	Query      Query      `yaml:"query"`
+
+	dir string // directory of the file, for relative paths
+}
+
+// Company names whose contributions these are.
+type Company struct {
+	Name         string   `yaml:"name"`
+	GitHubOrgs   []string `yaml:"github_orgs"`
+	EmailDomains []string `yaml:"email_domains"`
+}
+
+// NATS says where the bus is. An empty URL in `giveback up` means the embedded server.
+type NATS struct {
+	URL        string `yaml:"url"`
+	ListenAddr string `yaml:"listen"` // embedded server's client address
+	Replicas   int    `yaml:"replicas"`
+}
+
+// ClickHouse says where the store is.
+type ClickHouse struct {
+	DSN          string `yaml:"dsn"` // chdb:///dir or clickhouse://host:9000/db
+	Database     string `yaml:"database"`
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// GitHub configures the REST sync and the webhook receiver.
+type GitHub struct {
+	BaseURL           string   `yaml:"base_url"` // GitHub Enterprise: https://ghe.example.com/api/v3/
+	TokenEnv          string   `yaml:"token_env"`
+	TokenFile         string   `yaml:"token_file"`
+	WebhookSecretEnv  string   `yaml:"webhook_secret_env"`
+	WebhookSecretFile string   `yaml:"webhook_secret_file"`
+	SyncInterval      Duration `yaml:"sync_interval"`
+	SyncSince         string   `yaml:"sync_since"` // YYYY-MM-DD: how far back a first sync reaches
+	Sync              bool     `yaml:"sync"`
+}
+
+// GHArchive configures the GH Archive reader.
+type GHArchive struct {
+	BaseURL  string `yaml:"base_url"`
+	Parallel int    `yaml:"parallel"`
+	Filter   string `yaml:"filter"` // roster (default): only roster logins and company orgs; all: everything
+}
+
+// HTTP configures the one HTTP address.
+type HTTP struct {
+	Addr            string `yaml:"addr"`
+	WebhookMaxBytes int64  `yaml:"webhook_max_bytes"`
+}
+
+// Query limits the ad hoc SQL endpoint.
+type Query struct {
+	MaxRows    int      `yaml:"max_rows"`
+	MaxBytes   int64    `yaml:"max_bytes"`
+	MaxTime    Duration `yaml:"max_time"`
+	MaxRowsOut int      `yaml:"max_rows_out"`
+}
+
+// Duration is a time.Duration written as "15m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 30s or 15m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default returns the configuration used when no file is given.
+func Default() Config {
+	return Config{
+		Company:    Company{Name: "Example Corp"},
+		NATS:       NATS{ListenAddr: "127.0.0.1:4222", Replicas: 1},
+		ClickHouse: ClickHouse{Database: "giveback"},
+		GitHub: GitHub{
+			BaseURL: "https://api.github.com/", TokenEnv: "GITHUB_TOKEN", WebhookSecretEnv: "GIVEBACK_WEBHOOK_SECRET",
+			SyncInterval: Duration(15 * time.Minute),
+		},
+		GHArchive: GHArchive{BaseURL: "https://data.gharchive.org/", Parallel: 2, Filter: "roster"},
+		HTTP:      HTTP{Addr: "127.0.0.1:8080", WebhookMaxBytes: 25 << 20},
+		Query:     Query{MaxRows: 10_000_000, MaxBytes: 1 << 30, MaxTime: Duration(30 * time.Second), MaxRowsOut: 100_000},
+	}
+}
+
+// Load reads a file over the defaults; an empty path gives the defaults. The result is validated.
+func Load(path string) (Config, error) {
+	cfg := Default()
+	if path == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		cfg.dir = wd
+		return cfg, cfg.Validate()
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("config %s: %s", path, explain(err))
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	cfg.dir = filepath.Dir(abs)
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+var fieldNotFound = regexp.MustCompile(`line (\d+): field (\S+) not found in type config\.(\w+)`)
+
+// explain rewrites yaml's messages for unknown keys so they name the key and its section.
+func explain(err error) string {
+	msg := err.Error()
+	return fieldNotFound.ReplaceAllStringFunc(msg, func(m string) string {
+		p := fieldNotFound.FindStringSubmatch(m)
+		section := map[string]string{"Config": "", "Company": "company.", "NATS": "nats.", "ClickHouse": "clickhouse.",
+			"GitHub": "github.", "GHArchive": "gharchive.", "HTTP": "http.", "Query": "query."}[p[3]]
+		return fmt.Sprintf("line %s: unknown key %s%s", p[1], section, p[2])
+	})
+}
+
+var orgName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+
+// Validate checks every value and names the key of the first ones that are wrong.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if strings.TrimSpace(c.Company.Name) == "" {
+		bad("company.name", "must not be empty")
+	}
+	for i, o := range c.Company.GitHubOrgs {
+		if !orgName.MatchString(o) {
+			bad(fmt.Sprintf("company.github_orgs[%d]", i), "%q is not a GitHub organization name", o)
+		}
+	}
+	for i, d := range c.Company.EmailDomains {
+		if d == "" || strings.ContainsAny(d, "@ /") || !strings.Contains(d, ".") {
+			bad(fmt.Sprintf("company.email_domains[%d]", i), "%q is not a domain such as example.com", d)
+		}
+	}
+	if c.NATS.URL != "" {
+		if u, err := url.Parse(c.NATS.URL); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
+			bad("nats.url", "%q must be nats://host:4222", c.NATS.URL)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.NATS.ListenAddr); err != nil {
+		bad("nats.listen", "%q must be host:port", c.NATS.ListenAddr)
+	}
+	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
+		bad("nats.replicas", "%d must be between 1 and 5", c.NATS.Replicas)
+	}
+	if c.ClickHouse.DSN != "" {
+		u, err := url.Parse(c.ClickHouse.DSN)
+		if err != nil || (u.Scheme != "chdb" && u.Scheme != "clickhouse" && u.Scheme != "tcp" && u.Scheme != "http" && u.Scheme != "https") {
+			bad("clickhouse.dsn", "%q must be chdb:///path or clickhouse://host:9000/db", c.ClickHouse.DSN)
+		}
+		if u != nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				bad("clickhouse.dsn", "must not hold a password; use clickhouse.password_env or clickhouse.password_file")
+			}
+		}
+	}
+	if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(c.ClickHouse.Database) {
+		bad("clickhouse.database", "%q must be a plain identifier", c.ClickHouse.Database)
+	}
+	if u, err := url.Parse(c.GitHub.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("github.base_url", "%q must be an http(s) URL such as https://api.github.com/", c.GitHub.BaseURL)
+	}
+	if c.GitHub.SyncInterval.D() < time.Minute {
+		bad("github.sync_interval", "%s must be at least 1m", c.GitHub.SyncInterval.D())
+	}
+	if c.GitHub.SyncSince != "" {
+		if _, err := time.Parse(time.DateOnly, c.GitHub.SyncSince); err != nil {
+			bad("github.sync_since", "%q must be YYYY-MM-DD", c.GitHub.SyncSince)
+		}
+	}
+	if c.GHArchive.Parallel < 1 || c.GHArchive.Parallel > 64 {
+		bad("gharchive.parallel", "%d must be between 1 and 64", c.GHArchive.Parallel)
+	}
+	if c.GHArchive.Filter != "roster" && c.GHArchive.Filter != "all" {
+		bad("gharchive.filter", "%q must be roster or all", c.GHArchive.Filter)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr", "%q must be host:port", c.HTTP.Addr)
+	}
+	if c.HTTP.WebhookMaxBytes < 1024 {
+		bad("http.webhook_max_bytes", "%d must be at least 1024", c.HTTP.WebhookMaxBytes)
+	}
+	if c.Query.MaxRows < 1 || c.Query.MaxBytes < 1 || c.Query.MaxTime.D() < time.Second || c.Query.MaxRowsOut < 1 {
+		bad("query", "max_rows, max_bytes, max_rows_out must be positive and max_time at least 1s")
+	}
+	if c.Roster != "" {
+		if _, err := os.Stat(c.Path(c.Roster)); err != nil {
+			bad("roster", "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Path resolves a path from the file against the file's directory.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.dir == "" {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Secret reads a secret from the named environment variable, or else from the named file.
+// It returns "" when neither is set.
+func Secret(env, file string) (string, error) {
+	if env != "" {
+		if v := os.Getenv(env); v != "" {
+			return v, nil
+		}
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("config: secret file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return "", nil
+}
+
+// IsCompanyOrg reports whether owner is one of the company's GitHub orgs (case-insensitive).
+func (c *Company) IsCompanyOrg(owner string) bool {
+	for _, o := range c.GitHubOrgs {
+		if strings.EqualFold(o, owner) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,116 @@
+// Package events is Giveback's message contract: the structs carried on NATS, the stream and
+// subject names, and the schema versions that match schemas/events/*.json. Ingest publishes Raw
+// records, enrich turns them into Contributions, report reads what enrich stored.
+package events
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Streams and subjects. A service never names a subject by a literal of its own.
+const (
+	// StreamRaw holds everything ingest collected, unchanged, for enrich.
+	StreamRaw = "GIVEBACK_RAW"
+	// SubjectRawPrefix prefixes the raw subjects; the source follows: giveback.raw.gharchive.
+	SubjectRawPrefix = "giveback.raw."
+	// SubjectRawAll matches every raw subject.
+	SubjectRawAll = SubjectRawPrefix + ">"
+
+	// StreamEnriched holds the canonical contributions enrich stored (the live feed).
+	StreamEnriched = "GIVEBACK_ENRICHED"
+	// SubjectContribution carries one enriched Contribution.
+	SubjectContribution = "giveback.enriched.contribution"
+
+	// StreamControl carries changes of reference data (roster, dependencies).
+	StreamControl = "GIVEBACK_CONTROL"
+	// SubjectRoster announces that the roster changed.
+	SubjectRoster = "giveback.control.roster"
+
+	// BucketCursors is the KV bucket where ingest keeps its cursors and finished GH Archive hours.
+	BucketCursors = "giveback_cursors"
+)
+
+// Schema versions, each matching the "schema" const of its file in schemas/events.
+const (
+	SchemaRaw          = "giveback.raw.v1"
+	SchemaContribution = "giveback.contribution.v1"
+	SchemaRoster       = "giveback.roster.v1"
+)
+
+// Sources of raw records.
+const (
+	SourceGHArchive = "gharchive"
+	SourceWebhook   = "webhook"
+	SourceREST      = "rest"
+)
+
+// SubjectRaw returns the raw subject for a source.
+func SubjectRaw(source string) string { return SubjectRawPrefix + source }
+
+// Raw is one record exactly as a source delivered it, wrapped in an envelope.
+//
+// Kind is the source's own name for the record: the GH Archive event type ("PullRequestEvent"),
+// the webhook event name from X-GitHub-Event ("pull_request"), or the REST object kind
+// ("pull_request", "issue", "review", "commit"). ID is the source's id and the JetStream message
+// id, so a repeat is dropped: the GH Archive event id, the webhook delivery GUID, or for REST
+// objects kind:owner/repo#number@updated_at.
+type Raw struct {
+	Schema    string            `json:"schema"`
+	Source    string            `json:"source"`
+	Kind      string            `json:"kind"`
+	ID        string            `json:"id"`
+	FetchedAt time.Time         `json:"fetched_at"`
+	Origin    string            `json:"origin,omitempty"` // where it was read: file:line, URL, delivery
+	Meta      map[string]string `json:"meta,omitempty"`
+	Payload   json.RawMessage   `json:"payload"`
+}
+
+// MsgID returns the JetStream message id of the record: source and id.
+func (r *Raw) MsgID() string { return r.Source + ":" + r.ID }
+
+// Contribution kinds.
+const (
+	KindPullRequest = "pull_request" // one row per PR authored, kept current as it changes
+	KindReview      = "review"
+	KindIssue       = "issue" // one row per issue opened, kept current
+	KindComment     = "comment"
+	KindCommit      = "commit"
+	KindRelease     = "release"
+)
+
+// Kinds lists every contribution kind, in display order.
+var Kinds = []string{KindPullRequest, KindReview, KindIssue, KindComment, KindCommit, KindRelease}
+
+// Contribution is one canonical contribution: the same PR seen by the REST API, GH Archive and a
+// webhook has one ID and is one row. Version orders the states of one ID; the highest wins.
+type Contribution struct {
+	Schema     string     `json:"schema"`
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	OccurredAt time.Time  `json:"occurred_at"`
+	ActorLogin string     `json:"actor_login"`
+	EmployeeID string     `json:"employee_id"`
+	Team       string     `json:"team"`
+	Repo       string     `json:"repo"`       // owner/name
+	RepoOwner  string     `json:"repo_owner"` // owner
+	IsUpstream bool       `json:"is_upstream"`
+	Number     int        `json:"number,omitempty"`
+	Title      string     `json:"title,omitempty"`
+	State      string     `json:"state,omitempty"` // open, closed; empty where the kind has none
+	Merged     bool       `json:"merged"`
+	MergedAt   *time.Time `json:"merged_at,omitempty"`
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+	URL        string     `json:"url,omitempty"`
+	Source     string     `json:"source"`
+	RawID      string     `json:"raw_id"`
+	Version    uint64     `json:"version"` // the state's time in ms; later states replace earlier ones
+}
+
+// RosterChange announces a new roster; enrich re-derives the contributions of the people in it.
+type RosterChange struct {
+	Schema    string    `json:"schema"`
+	ChangedAt time.Time `json:"changed_at"`
+	Digest    string    `json:"digest"` // sha256 of the roster file
+	Logins    []string  `json:"logins"` // logins whose attribution may have changed
+}

@@ -1,0 +1,192 @@
+//go:build chdb
+
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	chdb "github.com/chdb-io/chdb-go/chdb-purego"
+)
+
+// engine is the process's one chDB session: the library allows one, so every Conn opened on
+// chDB shares it, serialised by mu, and each Conn switches to its own database before it runs.
+var engine struct {
+	mu      sync.Mutex
+	conn    chdb.ChdbConn
+	path    string
+	current string // database of the last USE
+	refs    int
+}
+
+type chdbConn struct {
+	db     string
+	closed bool
+}
+
+func openChDB(path, db string) (Conn, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: chdb path %q: %w", path, err)
+	}
+	engine.mu.Lock()
+	defer engine.mu.Unlock()
+	if engine.conn == nil {
+		if err := os.MkdirAll(abs, 0o750); err != nil {
+			return nil, fmt.Errorf("store: chdb path: %w", err)
+		}
+		c, err := chdb.NewConnectionFromConnString(abs)
+		if err != nil {
+			return nil, fmt.Errorf("store: open chdb at %s: %w", abs, err)
+		}
+		engine.conn, engine.path, engine.current = c, abs, ""
+		if err := rawExec("SET output_format_json_quote_64bit_integers = 0"); err != nil {
+			return nil, err
+		}
+	} else if engine.path != abs {
+		return nil, fmt.Errorf("store: chdb is already open at %s; one process holds one chDB session (asked for %s)", engine.path, abs)
+	}
+	if err := rawExec("CREATE DATABASE IF NOT EXISTS " + Ident(db)); err != nil {
+		return nil, err
+	}
+	engine.refs++
+	return &chdbConn{db: db}, nil
+}
+
+// rawExec runs a statement on the session; engine.mu is held.
+func rawExec(q string) error {
+	r, err := engine.conn.Query(q, "CSV")
+	if err != nil {
+		return fmt.Errorf("store: chdb: %w", err)
+	}
+	defer r.Free()
+	if err := r.Error(); err != nil {
+		return fmt.Errorf("store: chdb: %w", err)
+	}
+	return nil
+}
+
+// use switches the session to the connection's database; engine.mu is held.
+func (c *chdbConn) use() error {
+	if c.closed {
+		return fmt.Errorf("store: chdb connection is closed")
+	}
+	if engine.current == c.db {
+		return nil
+	}
+	if err := rawExec("USE " + Ident(c.db)); err != nil {
+		return err
+	}
+	engine.current = c.db
+	return nil
+}
+
+func (c *chdbConn) Driver() string { return "chdb" }
+
+func (c *chdbConn) Exec(ctx context.Context, q string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	engine.mu.Lock()
+	defer engine.mu.Unlock()
+	if err := c.use(); err != nil {
+		return err
+	}
+	return rawExec(q)
+}
+
+func (c *chdbConn) Query(ctx context.Context, q string, s Settings) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	engine.mu.Lock()
+	defer engine.mu.Unlock()
+	if err := c.use(); err != nil {
+		return nil, err
+	}
+	r, err := engine.conn.Query(q+s.clause(), "JSONCompact")
+	if err != nil {
+		return nil, fmt.Errorf("store: chdb: %w", err)
+	}
+	defer r.Free()
+	if err := r.Error(); err != nil {
+		return nil, fmt.Errorf("store: chdb: %w", err)
+	}
+	return decodeJSONCompact(r.Buf())
+}
+
+func (c *chdbConn) Close() error {
+	engine.mu.Lock()
+	defer engine.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	engine.refs--
+	if engine.refs == 0 && engine.conn != nil {
+		engine.conn.Close()
+		engine.conn, engine.path, engine.current = nil, "", ""
+	}
+	return nil
+}
+
+// decodeJSONCompact reads ClickHouse's JSONCompact output.
+func decodeJSONCompact(buf []byte) (*Result, error) {
+	res := &Result{Columns: []Column{}, Rows: [][]any{}}
+	if len(bytes.TrimSpace(buf)) == 0 {
+		return res, nil
+	}
+	var out struct {
+		Meta []Column          `json:"meta"`
+		Data []json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(buf, &out); err != nil {
+		return nil, fmt.Errorf("store: chdb: decode result: %w", err)
+	}
+	res.Columns = out.Meta
+	for _, raw := range out.Data {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		var row []any
+		if err := d.Decode(&row); err != nil {
+			return nil, fmt.Errorf("store: chdb: decode row: %w", err)
+		}
+		for i, v := range row {
+			row[i] = normalize(v)
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, nil
+}
+
+// normalize turns json.Number into int64, uint64 or float64, recursively.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		var u uint64
+		if _, err := fmt.Sscan(x.String(), &u); err == nil {
+			return u
+		}
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+		return x.String()
+	case []any:
+		for i := range x {
+			x[i] = normalize(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = normalize(x[k])
+		}
+	}
+	return v
+}

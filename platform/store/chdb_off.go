@@ -1,0 +1,5 @@
+//go:build !chdb
+
+package store
+
+func openChDB(string, string) (Conn, error) { return nil, ErrNoChDB }

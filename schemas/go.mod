@@ -1,0 +1,3 @@
+module giveback.dev/schemas
+
+go 1.26.0
