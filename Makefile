@@ -1,0 +1,41 @@
+# Giveback: `make run` starts the whole pipeline with demo data; `make test` runs every test.
+# Both fetch what they need first (Go modules, libchdb.so and the npm fixtures via scripts/setup.sh).
+
+SHELL := /bin/bash
+GIVEBACK_CACHE ?= $(HOME)/.cache/giveback
+CHDB_LIB_PATH ?= $(GIVEBACK_CACHE)/npm/chdb/lib-linux-x64-gnu@26.5.3/libchdb.so
+export GIVEBACK_CACHE CHDB_LIB_PATH
+MODULES := $(shell go list -m -f '{{.Dir}}/...' 2>/dev/null)
+TAGS := chdb
+ADDR ?= 127.0.0.1:8080
+
+.PHONY: all setup build run test vet fuzz bench clean
+
+all: build
+
+setup:
+	@scripts/setup.sh all
+
+build:
+	go build -tags $(TAGS) -o bin/giveback giveback.dev/cmd/giveback
+
+run: setup build
+	@echo "Giveback: open http://$(ADDR)/ (Ctrl-C stops)"
+	bin/giveback up --demo --addr $(ADDR)
+
+vet:
+	go vet -tags $(TAGS) $(MODULES)
+
+test: setup vet
+	go test -tags $(TAGS) -count=1 -timeout 20m $(MODULES)
+	$(MAKE) fuzz FUZZTIME=10s
+
+FUZZTIME ?= 30s
+fuzz:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+bench: setup build
+	bin/giveback bench
+
+clean:
+	rm -rf bin

@@ -1,0 +1,71 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"giveback.dev/platform/events"
+	"giveback.dev/platform/store"
+	"giveback.dev/platform/testkit"
+)
+
+// The store suite runs on chDB always and on a ClickHouse server when
+// GIVEBACK_TEST_CLICKHOUSE_DSN is set (testkit.Store picks).
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	s := testkit.Store(t)
+	ctx := context.Background()
+	if err := s.Migrate(ctx, nil); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	res, err := s.Query(ctx, "SELECT count() FROM schema_migrations FINAL", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := store.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := store.AsInt(res.Rows[0][0]); got != int64(len(ms)) {
+		t.Fatalf("schema_migrations has %d versions, want %d", got, len(ms))
+	}
+}
+
+func TestContributionsNewestVersionWins(t *testing.T) {
+	s := testkit.Store(t)
+	ctx := context.Background()
+	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	merged := created.Add(48 * time.Hour)
+	pr := events.Contribution{ID: "pr:acme/x#1", Kind: events.KindPullRequest, OccurredAt: created, ActorLogin: "ann",
+		EmployeeID: "e1", Team: "core", Repo: "acme/x", RepoOwner: "acme", IsUpstream: true, Number: 1,
+		Title: `it's "quoted" \ and <b>`, State: "open", Source: events.SourceGHArchive, Version: 1}
+	later := pr
+	later.State, later.Merged, later.MergedAt, later.Version = "closed", true, &merged, 2
+	// The newer state arrives first, then the old one again, then a repeat of the new one.
+	for _, batch := range [][]events.Contribution{{later}, {pr}, {later, pr}} {
+		if err := s.InsertContributions(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := s.Query(ctx, "SELECT count(), any(state), any(merged), any(title), toString(any(merged_at)) FROM contributions FINAL", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := res.Rows[0]
+	if store.AsInt(row[0]) != 1 || row[1] != "closed" || store.AsInt(row[2]) != 1 || row[3] != pr.Title || row[4] != "2025-01-04 03:04:05.000" {
+		t.Fatalf("got %v, want one merged row with the title intact", row)
+	}
+}
+
+func TestQuerySettingsApply(t *testing.T) {
+	s := testkit.Store(t)
+	_, err := s.Query(context.Background(), "SELECT number FROM system.numbers LIMIT 100", store.Settings{"max_result_rows": 10, "result_overflow_mode": "throw"})
+	if err == nil {
+		t.Fatal("a query over max_result_rows succeeded")
+	}
+	_, err = s.Query(context.Background(), "INSERT INTO contributions (id) SELECT 'x'", store.Settings{"readonly": 1})
+	if err == nil {
+		t.Fatal("a write under readonly=1 succeeded")
+	}
+}
