@@ -189,7 +189,11 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 			}
 			batch = append(batch, m)
 		}
-		settle(ctx, batch, h, log)
+		// A batch in hand is finished even when ctx ends meanwhile: stopping drains, never
+		// abandons an insert half-way. It gets AckWait to do so.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.AckWait)
+		settle(hctx, batch, h, log)
+		cancel()
 	}
 }
 

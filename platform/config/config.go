@@ -49,10 +49,14 @@ type NATS struct {
 
 // ClickHouse says where the store is.
 type ClickHouse struct {
-	DSN          string `yaml:"dsn"` // chdb:///dir or clickhouse://host:9000/db
-	Database     string `yaml:"database"`
-	PasswordEnv  string `yaml:"password_env"`
-	PasswordFile string `yaml:"password_file"`
+	DSN      string `yaml:"dsn"` // chdb:///dir or clickhouse://host:9000/db
+	Database string `yaml:"database"`
+	// DatabaseEngine is the engine the database is created with on a server: empty (Atomic) on
+	// one node, Replicated('/clickhouse/databases/giveback', '{shard}', '{replica}') on a cluster,
+	// which makes every table of the migrations replicated.
+	DatabaseEngine string `yaml:"database_engine"`
+	PasswordEnv    string `yaml:"password_env"`
+	PasswordFile   string `yaml:"password_file"`
 }
 
 // GitHub configures the REST sync and the webhook receiver.
@@ -209,6 +213,9 @@ func (c *Config) Validate() error {
 	}
 	if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(c.ClickHouse.Database) {
 		bad("clickhouse.database", "%q must be a plain identifier", c.ClickHouse.Database)
+	}
+	if e := c.ClickHouse.DatabaseEngine; e != "" && e != "Atomic" && !regexp.MustCompile(`^Replicated\('[^']*', '[^']*', '[^']*'\)$`).MatchString(e) {
+		bad("clickhouse.database_engine", "%q must be empty, Atomic or Replicated('/path', '{shard}', '{replica}')", e)
 	}
 	if u, err := url.Parse(c.GitHub.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("github.base_url", "%q must be an http(s) URL such as https://api.github.com/", c.GitHub.BaseURL)

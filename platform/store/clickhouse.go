@@ -20,6 +20,9 @@ func openServer(ctx context.Context, o Options) (Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: clickhouse dsn: %w", err)
 	}
+	if o.Password != "" {
+		opts.Auth.Password = o.Password
+	}
 	db := o.Database
 	if db == "" {
 		db = opts.Auth.Database
@@ -33,7 +36,11 @@ func openServer(ctx context.Context, o Options) (Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: connect clickhouse: %w", err)
 	}
-	if err := boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+Ident(db)); err != nil {
+	create := "CREATE DATABASE IF NOT EXISTS " + Ident(db)
+	if o.DatabaseEngine != "" {
+		create += " ENGINE = " + o.DatabaseEngine
+	}
+	if err := boot.Exec(ctx, create); err != nil {
 		boot.Close()
 		return nil, fmt.Errorf("store: create database %s: %w", db, err)
 	}

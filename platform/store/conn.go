@@ -75,6 +75,10 @@ type Options struct {
 	DSN string
 	// Database is the database the statements run in; created when absent. Overrides the DSN's.
 	Database string
+	// DatabaseEngine, on a server, is the engine of a database created by Open (e.g. Replicated(…)).
+	DatabaseEngine string
+	// Password, on a server, overrides the DSN's (which should hold none).
+	Password string
 }
 
 // ErrNoChDB is returned when a chDB DSN is opened by a binary built without chDB.
