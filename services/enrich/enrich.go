@@ -1,0 +1,195 @@
+// Package enrich turns raw records into canonical contributions: it maps each record (mapper),
+// attributes it to an employee and team as of the contribution's date (roster), classifies the
+// destination (the company's orgs vs upstream), writes raw records and contributions to
+// ClickHouse in batches, acks only after the insert returned, and publishes what it stored.
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"giveback.dev/platform/bus"
+	"giveback.dev/platform/config"
+	"giveback.dev/platform/events"
+	"giveback.dev/platform/roster"
+	"giveback.dev/services/enrich/mapper"
+)
+
+// Store is the part of the store enrich needs.
+type Store interface {
+	InsertRaw(ctx context.Context, rs []events.Raw) error
+	InsertContributions(ctx context.Context, cs []events.Contribution) error
+}
+
+// Durable is the name of enrich's consumer on the raw stream; replicas share it.
+const Durable = "enrich"
+
+// Service is the enrich service.
+type Service struct {
+	store   Store
+	js      jetstream.JetStream
+	company config.Company
+	log     *slog.Logger
+	roster  atomic.Pointer[roster.Roster]
+	pub     *bus.Publisher
+
+	// BatchSize is how many raw records make one insert (default 2000).
+	BatchSize int
+
+	records       *prometheus.CounterVec
+	contributions *prometheus.CounterVec
+	batchSeconds  prometheus.Histogram
+}
+
+// New returns the service. r may be nil (nobody is attributed until a roster is set).
+func New(st Store, js jetstream.JetStream, company config.Company, r *roster.Roster, reg prometheus.Registerer, log *slog.Logger) *Service {
+	s := &Service{
+		store: st, js: js, company: company, log: log.With(slog.String("component", "enrich")), pub: bus.NewPublisher(js),
+		BatchSize: 2000,
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "giveback_enrich_records_total", Help: "Raw records handled, by outcome (mapped, not_contribution, opted_out, poison).",
+		}, []string{"outcome"}),
+		contributions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "giveback_enrich_contributions_total", Help: "Contributions stored, by kind and attribution (employee, unmatched).",
+		}, []string{"kind", "attribution"}),
+		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "giveback_enrich_batch_seconds", Help: "Time to map, store and publish one batch.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(s.records, s.contributions, s.batchSeconds)
+	}
+	s.SetRoster(r)
+	return s
+}
+
+// SetRoster replaces the roster used for attribution from now on.
+func (s *Service) SetRoster(r *roster.Roster) {
+	if r == nil {
+		r = &roster.Roster{}
+	}
+	s.roster.Store(r)
+}
+
+// Run consumes the raw stream until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	return bus.Consume(ctx, s.js, bus.ConsumerOptions{
+		Stream: events.StreamRaw, Durable: Durable, FilterSubject: events.SubjectRawAll, BatchSize: s.BatchSize,
+	}, s.log, s.Handle)
+}
+
+// Result is what Process made of a batch.
+type Result struct {
+	Decisions     []bus.Decision
+	Raw           []events.Raw
+	Contributions []events.Contribution
+}
+
+// Process decodes, maps and attributes a batch of encoded raw records without storing it.
+func (s *Service) Process(datas [][]byte) Result {
+	ro := s.roster.Load()
+	res := Result{Decisions: make([]bus.Decision, len(datas)), Raw: make([]events.Raw, 0, len(datas)), Contributions: make([]events.Contribution, 0, len(datas))}
+	for i, data := range datas {
+		var r events.Raw
+		if err := gojson.Unmarshal(data, &r); err != nil {
+			s.poison(&res, i, "decode envelope", err, "")
+			continue
+		}
+		cs, err := mapper.Map(&r)
+		if errors.Is(err, mapper.ErrNotContribution) {
+			s.records.WithLabelValues("not_contribution").Inc()
+			if r.Source == events.SourceWebhook {
+				res.Raw = append(res.Raw, r) // unknown webhook types are kept raw, counted, not failed
+			}
+			continue
+		}
+		if err != nil {
+			s.poison(&res, i, "map", err, r.Origin)
+			continue
+		}
+		kept := 0
+		for _, c := range cs {
+			if ro.OptedOut(c.ActorLogin) {
+				continue
+			}
+			s.attribute(ro, &c)
+			res.Contributions = append(res.Contributions, c)
+			kept++
+		}
+		if kept == 0 && len(cs) > 0 {
+			s.records.WithLabelValues("opted_out").Inc()
+			continue
+		}
+		s.records.WithLabelValues("mapped").Inc()
+		res.Raw = append(res.Raw, r)
+	}
+	return res
+}
+
+func (s *Service) poison(res *Result, i int, stage string, err error, origin string) {
+	res.Decisions[i] = bus.Term
+	s.records.WithLabelValues("poison").Inc()
+	s.log.Warn("raw record dropped", slog.String("stage", stage), slog.String("origin", origin), slog.Any("err", err))
+}
+
+// attribute fills the employee, team and destination of a contribution.
+func (s *Service) attribute(ro *roster.Roster, c *events.Contribution) {
+	c.IsUpstream = !s.company.IsCompanyOrg(c.RepoOwner)
+	if m, ok := ro.ByLogin(c.ActorLogin, c.OccurredAt); ok {
+		c.EmployeeID, c.Team = m.EmployeeID, m.Team
+	}
+}
+
+// Handle is the batch handler: process, insert raw records and contributions, publish the
+// contributions, and only then let the messages be acked.
+func (s *Service) Handle(ctx context.Context, msgs []jetstream.Msg) ([]bus.Decision, error) {
+	start := time.Now()
+	datas := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		datas[i] = m.Data()
+	}
+	res := s.Process(datas)
+	if err := s.Store(ctx, res); err != nil {
+		return nil, err
+	}
+	s.batchSeconds.Observe(time.Since(start).Seconds())
+	return res.Decisions, nil
+}
+
+// Store writes a processed batch and publishes its contributions on the enriched stream.
+func (s *Service) Store(ctx context.Context, res Result) error {
+	if err := s.store.InsertRaw(ctx, res.Raw); err != nil {
+		return fmt.Errorf("enrich: %w", err)
+	}
+	if err := s.store.InsertContributions(ctx, res.Contributions); err != nil {
+		return fmt.Errorf("enrich: %w", err)
+	}
+	for i := range res.Contributions {
+		c := &res.Contributions[i]
+		attribution := "employee"
+		if c.EmployeeID == "" {
+			attribution = "unmatched"
+		}
+		s.contributions.WithLabelValues(c.Kind, attribution).Inc()
+		data, err := gojson.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("enrich: encode contribution %s: %w", c.ID, err)
+		}
+		if err := s.pub.PublishData(ctx, events.SubjectContribution, c.ID+"@"+strconv.FormatUint(c.Version, 10), data); err != nil {
+			return fmt.Errorf("enrich: %w", err)
+		}
+	}
+	if err := s.pub.Flush(ctx); err != nil {
+		return fmt.Errorf("enrich: publish enriched: %w", err)
+	}
+	return nil
+}
