@@ -41,6 +41,28 @@ func (p *Publisher) Publish(ctx context.Context, r *events.Raw) error {
 	return p.PublishData(ctx, events.SubjectRaw(r.Source), r.MsgID(), data)
 }
 
+// PublishSync sends one raw record and waits for JetStream to store it (or to report it a
+// duplicate): for callers that must not answer before the record is durable, like a webhook.
+func (p *Publisher) PublishSync(ctx context.Context, r *events.Raw) error {
+	if r.Schema == "" {
+		r.Schema = events.SchemaRaw
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("bus: encode raw %s: %w", r.MsgID(), err)
+	}
+	ack, err := p.js.Publish(ctx, events.SubjectRaw(r.Source), data, jetstream.WithMsgID(r.MsgID()))
+	if err != nil {
+		return fmt.Errorf("bus: publish %s: %w", r.MsgID(), err)
+	}
+	if ack.Duplicate {
+		p.duplicates.Add(1)
+	} else {
+		p.published.Add(1)
+	}
+	return nil
+}
+
 // PublishData sends an encoded message with a message id, asynchronously.
 func (p *Publisher) PublishData(ctx context.Context, subject, msgID string, data []byte) error {
 	for {

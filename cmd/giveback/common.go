@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"giveback.dev/platform/config"
+	"giveback.dev/platform/ops"
+	"giveback.dev/platform/roster"
+	"giveback.dev/platform/store"
+)
+
+// common are the flags every service command takes.
+type common struct {
+	configPath string
+	logLevel   string
+	logFormat  string
+	natsURL    string
+	clickhouse string
+}
+
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("giveback "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: giveback %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (c *common) register(fs *flag.FlagSet, withNATS, withClickHouse bool) {
+	fs.StringVar(&c.configPath, "config", "", "configuration file (YAML); see giveback.example.yaml")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	if withNATS {
+		fs.StringVar(&c.natsURL, "nats", "", "NATS URL, overriding nats.url of the config")
+	}
+	if withClickHouse {
+		fs.StringVar(&c.clickhouse, "clickhouse", "", "ClickHouse DSN, overriding clickhouse.dsn of the config")
+	}
+}
+
+// load reads the config, applies the flag overrides and builds the logger.
+func (c *common) load() (config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(c.configPath)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if c.natsURL != "" {
+		cfg.NATS.URL = c.natsURL
+	}
+	if c.clickhouse != "" {
+		cfg.ClickHouse.DSN = c.clickhouse
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, nil, err
+	}
+	log, err := ops.Logger(c.logFormat, c.logLevel)
+	if err != nil {
+		return cfg, nil, err
+	}
+	return cfg, log, nil
+}
+
+// openStore connects to ClickHouse as configured and applies the migrations.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	if cfg.ClickHouse.DSN == "" {
+		return nil, fmt.Errorf("clickhouse.dsn is not set: give clickhouse://host:9000/db (or chdb:///dir) in the config or --clickhouse")
+	}
+	password, err := config.Secret(cfg.ClickHouse.PasswordEnv, cfg.ClickHouse.PasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	var conn store.Conn
+	for attempt := 1; ; attempt++ {
+		conn, err = store.Open(ctx, store.Options{DSN: cfg.ClickHouse.DSN, Database: cfg.ClickHouse.Database, DatabaseEngine: cfg.ClickHouse.DatabaseEngine, Password: password})
+		if err == nil || attempt == 10 || ctx.Err() != nil {
+			break
+		}
+		log.Warn("clickhouse not reachable yet, retrying", slog.Int("attempt", attempt), slog.Any("err", err))
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * time.Second):
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(conn)
+	if err := st.Migrate(ctx, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// loadRoster reads the configured roster; none configured gives an empty roster.
+func loadRoster(cfg config.Config, log *slog.Logger) (*roster.Roster, error) {
+	if cfg.Roster == "" {
+		log.Warn("no roster configured: no contribution is attributed to an employee (set roster in the config)")
+		return &roster.Roster{}, nil
+	}
+	r, err := roster.Load(cfg.Path(cfg.Roster))
+	if err != nil {
+		return nil, err
+	}
+	log.Info("roster loaded", slog.Int("periods", len(r.Periods)), slog.Int("logins", len(r.Logins())))
+	return r, nil
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+
+	"giveback.dev/platform/bus"
+	"giveback.dev/platform/config"
+	"giveback.dev/platform/ops"
+	"giveback.dev/platform/store"
+	"giveback.dev/services/enrich"
+	"giveback.dev/services/ingest"
+	"giveback.dev/services/ingest/demo"
+	"giveback.dev/services/report"
+)
+
+func cmdUp(ctx context.Context, args []string, stderr io.Writer) error {
+	var c common
+	fs := newFlags("up", "up [--config FILE] [--data DIR] [--addr HOST:PORT] [--nats-addr HOST:PORT] [--demo]", stderr)
+	c.register(fs, false, false)
+	data := fs.String("data", "./data", "data directory: NATS JetStream and ClickHouse files live here; a restart keeps them")
+	addr := fs.String("addr", "", "HTTP address of the dashboard, API, webhooks, health and metrics (default http.addr of the config, 127.0.0.1:8080)")
+	natsAddr := fs.String("nats-addr", "", "address the embedded NATS server listens on (default nats.listen of the config, 127.0.0.1:4222)")
+	withDemo := fs.Bool("demo", false, "fill the instance with a fictional company's two years of activity (no token, no network)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.HTTP.Addr = *addr
+	}
+	if *natsAddr != "" {
+		cfg.NATS.ListenAddr = *natsAddr
+	}
+	st, err := startStack(ctx, stackOptions{cfg: cfg, dataDir: *data, demo: *withDemo, log: log})
+	if err != nil {
+		return err
+	}
+	log.Info("giveback is up", slog.String("dashboard", "http://"+st.httpAddr.String()+"/"), slog.String("nats", st.natsURL))
+	return st.wait()
+}
+
+type stackOptions struct {
+	cfg     config.Config
+	dataDir string
+	demo    bool
+	log     *slog.Logger
+}
+
+// stack is the whole pipeline in one process: embedded NATS and chDB, and the three services,
+// which still talk to each other only through NATS.
+type stack struct {
+	httpAddr net.Addr
+	natsURL  string
+	store    *store.Store
+	ingest   *ingest.Service
+	enrich   *enrich.Service
+
+	group    *errgroup.Group
+	cleanups []func()
+	log      *slog.Logger
+}
+
+func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
+	log := o.log
+	cfg := o.cfg
+	s := &stack{log: log}
+	defer func() {
+		if err != nil {
+			s.cleanup()
+		}
+	}()
+	if err := os.MkdirAll(o.dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if o.demo {
+		if err := prepareDemo(&cfg, filepath.Join(o.dataDir, "demo"), log); err != nil {
+			return nil, err
+		}
+	}
+	ro, err := loadRoster(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+
+	// NATS, embedded unless the config names a server.
+	natsURL := cfg.NATS.URL
+	if natsURL == "" {
+		srv, err := bus.StartEmbedded(filepath.Join(o.dataDir, "nats"), cfg.NATS.ListenAddr)
+		if err != nil {
+			return nil, err
+		}
+		s.cleanups = append(s.cleanups, srv.Shutdown)
+		natsURL = srv.URL()
+	}
+	s.natsURL = natsURL
+	connect := func(name string) (*nats.Conn, jetstream.JetStream, error) {
+		nc, js, err := bus.Connect(natsURL, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.cleanups = append(s.cleanups, func() { bus.Drain(nc, 10*time.Second) })
+		if err := bus.EnsureStreams(parent, js, bus.StreamOptions{Replicas: cfg.NATS.Replicas}); err != nil {
+			return nil, nil, err
+		}
+		return nc, js, nil
+	}
+
+	// ClickHouse, embedded unless the config names a server.
+	if cfg.ClickHouse.DSN == "" {
+		abs, err := filepath.Abs(filepath.Join(o.dataDir, "clickhouse"))
+		if err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		cfg.ClickHouse.DSN = "chdb://" + abs
+	}
+	st, err := openStore(parent, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	s.cleanups = append(s.cleanups, func() {
+		if err := st.Close(); err != nil {
+			log.Warn("close store", slog.Any("err", err))
+		}
+	})
+
+	reg := ops.NewRegistry()
+	_, jsIngest, err := connect("ingest")
+	if err != nil {
+		return nil, err
+	}
+	ncEnrich, jsEnrich, err := connect("enrich")
+	if err != nil {
+		return nil, err
+	}
+	if s.ingest, err = newIngest(cfg, jsIngest, ro, reg, log); err != nil {
+		return nil, err
+	}
+	s.enrich = enrich.New(st, jsEnrich, cfg.Company, ro, reg, log)
+	rep := newReport(cfg, st, log)
+
+	mux := http.NewServeMux()
+	mux.Handle("/", rep.Handler())
+	mux.Handle("/webhooks/github", s.ingest.WebhookHandler())
+	ops.Handle(mux, reg,
+		ops.Check{Name: "nats", Fn: func(context.Context) error { return connected(ncEnrich) }},
+		ops.Check{Name: "clickhouse", Fn: rep.Ready},
+	)
+
+	g, ctx := errgroup.WithContext(parent)
+	s.group = g
+	listening := make(chan net.Addr, 1)
+	g.Go(func() error { return ops.Serve(ctx, cfg.HTTP.Addr, mux, log, func(a net.Addr) { listening <- a }) })
+	g.Go(func() error { return s.enrich.Run(ctx) })
+	g.Go(func() error { return s.ingest.Run(ctx) })
+	if o.demo {
+		g.Go(func() error { return runDemoBackfill(ctx, s.ingest, filepath.Join(o.dataDir, "demo"), log) })
+	}
+	select {
+	case a := <-listening:
+		s.httpAddr = a
+	case <-ctx.Done():
+		return nil, g.Wait()
+	}
+	return s, nil
+}
+
+func connected(nc *nats.Conn) error {
+	if nc.IsConnected() {
+		return nil
+	}
+	return fmt.Errorf("nats: %s", nc.Status())
+}
+
+// wait blocks until the services stop (the context ended or one failed), then drains NATS,
+// closes the store and stops the embedded servers.
+func (s *stack) wait() error {
+	err := s.group.Wait()
+	s.cleanup()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	s.log.Info("giveback stopped")
+	return err
+}
+
+func (s *stack) cleanup() {
+	for i := len(s.cleanups) - 1; i >= 0; i-- {
+		s.cleanups[i]()
+	}
+	s.cleanups = nil
+}
+
+func newReport(cfg config.Config, st *store.Store, log *slog.Logger) *report.Server {
+	return report.New(st, report.Options{Company: cfg.Company.Name, Query: cfg.Query}, log)
+}
+
+// prepareDemo writes the demo company's roster and GH Archive hours once, and points the
+// configuration at them.
+func prepareDemo(cfg *config.Config, dir string, log *slog.Logger) error {
+	g := demo.NewGenerator(demo.Options{Seed: 1})
+	co := g.Company()
+	cfg.Company = config.Company{Name: co.Name, GitHubOrgs: co.Orgs, EmailDomains: co.EmailDomains}
+	rosterPath := filepath.Join(dir, "roster.csv")
+	cfg.Roster = rosterPath
+	done := filepath.Join(dir, ".generated")
+	if _, err := os.Stat(done); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "hours"), 0o750); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	f, err := os.Create(rosterPath)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := g.RosterCSV(f); err != nil {
+		f.Close()
+		return fmt.Errorf("demo: roster: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("demo: roster: %w", err)
+	}
+	start := time.Now()
+	files, n, err := g.WriteHours(filepath.Join(dir, "hours"))
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	log.Info("demo data generated", slog.Int("hour_files", files), slog.Int("events", n), slog.Duration("took", time.Since(start)))
+	return os.WriteFile(done, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o640)
+}

@@ -1,0 +1,392 @@
+package githubsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"giveback.dev/platform/bus"
+	"giveback.dev/platform/events"
+	"giveback.dev/platform/testkit"
+)
+
+const (
+	userA    = "octokit-fixture-user-a" // paginate-issues: 13 issues in 5 pages of 3
+	userB    = "octokit-fixture-user-b" // search-issues: one page of 2
+	recorded = "2017-10-10T16:00:00Z"   // every fixture item's updated_at
+	prNumber = 7                        // the item the test turns into a pull request
+)
+
+func search(q string, page int) string {
+	return "/search/issues?q=" + strings.ReplaceAll(q, " ", "+") + "&page=" + strconv.Itoa(page)
+}
+
+// fixtureReplay routes the searches of userA and userB to the recorded responses. The
+// paginate-issues pages (a repository listing) are served as search pages: their recorded
+// items, headers and Link pagination, wrapped in a search result; item 7 gets a pull_request
+// member, and its details are the pull_request of a recorded pull_request webhook delivery.
+func fixtureReplay(t *testing.T) *replay {
+	r := newReplay(t)
+	pages := loadScenario(t, "paginate-issues")
+	if len(pages) != 5 {
+		t.Fatalf("paginate-issues has %d exchanges, want 5", len(pages))
+	}
+	for i, x := range pages {
+		var items []json.RawMessage
+		if err := json.Unmarshal(x.Response, &items); err != nil {
+			t.Fatal(err)
+		}
+		for j, item := range items {
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(item, &m); err != nil {
+				t.Fatal(err)
+			}
+			if string(m["number"]) == strconv.Itoa(prNumber) {
+				m["pull_request"] = json.RawMessage(`{"url":"https://api.github.com/repos/octokit-fixture-org/paginate-issues/pulls/7"}`)
+				b, err := json.Marshal(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				items[j] = b
+			}
+		}
+		body, err := json.Marshal(searchPage{TotalCount: 13, Items: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Response = body
+		if i == 0 {
+			r.add("GET", search("author:"+userA, 1), x)
+		}
+		r.add("GET", search("author:"+userA+" updated:>="+recorded, i+1), x)
+	}
+	prx := pages[0]
+	prx.Headers = map[string]any{"content-type": "application/json; charset=utf-8", "x-ratelimit-limit": "5000",
+		"x-ratelimit-remaining": "4998", "x-ratelimit-reset": "1507651200", "x-ratelimit-resource": "core"}
+	prx.Response = recordedPullRequest(t)
+	r.add("GET", fmt.Sprintf("/repos/octokit-fixture-org/paginate-issues/pulls/%d", prNumber), prx)
+
+	si := loadScenario(t, "search-issues")
+	r.add("GET", search("author:"+userB, 1), si[0])
+	r.add("GET", search("author:"+userB+" updated:>="+recorded, 1), si[0])
+	return r
+}
+
+// recordedPullRequest returns the pull_request object of the first recorded pull_request
+// webhook delivery of @octokit/webhooks-examples.
+func recordedPullRequest(t *testing.T) json.RawMessage {
+	data, err := os.ReadFile(testkit.WebhookExamples(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index []struct {
+		Name     string `json:"name"`
+		Examples []struct {
+			PullRequest json.RawMessage `json:"pull_request"`
+		} `json:"examples"`
+	}
+	if err := json.Unmarshal(data, &index); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range index {
+		if ev.Name == "pull_request" {
+			return ev.Examples[0].PullRequest
+		}
+	}
+	t.Fatal("no pull_request example")
+	return nil
+}
+
+func kvOf(t *testing.T, js jetstream.JetStream) jetstream.KeyValue {
+	kv, err := js.KeyValue(context.Background(), events.BucketCursors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kv
+}
+
+func cursorOf(t *testing.T, kv jetstream.KeyValue, login string) string {
+	e, err := kv.Get(context.Background(), CursorKey(login))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(e.Value())
+}
+
+// streamRecords returns every record in the raw stream, by id.
+func streamRecords(t *testing.T, js jetstream.JetStream) map[string]events.Raw {
+	ctx := context.Background()
+	st, err := js.Stream(ctx, events.StreamRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]events.Raw{}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Subject != events.SubjectRaw(events.SourceREST) {
+			t.Fatalf("record on %s", m.Subject)
+		}
+		var r events.Raw
+		if err := json.Unmarshal(m.Data, &r); err != nil {
+			t.Fatal(err)
+		}
+		out[r.ID] = r
+	}
+	if uint64(len(out)) != info.State.Msgs {
+		t.Fatalf("%d messages for %d ids: a record was stored twice", info.State.Msgs, len(out))
+	}
+	return out
+}
+
+func newSyncer(t *testing.T, r *replay, js jetstream.JetStream, logins ...string) *Syncer {
+	// A base URL other than api.github.com: the client is GitHub Enterprise's, under /api/v3/.
+	client, err := NewClient(r.srv.URL+"/", "0000000000000000000000000000000000000001", r.srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := bus.NewPublisher(js)
+	return &Syncer{Client: client, Logins: logins, KV: kvOf(t, js), Publish: pub.Publish, Flush: pub.Flush,
+		Log: slog.New(slog.DiscardHandler)}
+}
+
+func TestSyncOnceReplay(t *testing.T) {
+	ctx := context.Background()
+	_, _, js := testkit.NATS(t)
+	r := fixtureReplay(t)
+
+	s := newSyncer(t, r, js, userA, userB)
+	st, err := s.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// userA: page 1, then the search again from the cursor it set and its Link pages 2 to 5.
+	wantQueries := []string{
+		"author:" + userA + " page=1",
+		"author:" + userA + " updated:>=" + recorded + " page=1",
+		"author:" + userA + " updated:>=" + recorded + " page=2",
+		"author:" + userA + " updated:>=" + recorded + " page=3",
+		"author:" + userA + " updated:>=" + recorded + " page=4",
+		"author:" + userA + " updated:>=" + recorded + " page=5",
+		"author:" + userB + " page=1",
+	}
+	if got := r.queries(); strings.Join(got, "\n") != strings.Join(wantQueries, "\n") {
+		t.Fatalf("searches:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantQueries, "\n"))
+	}
+	for _, u := range r.requests {
+		if strings.HasSuffix(u.Path, "/search/issues") && (u.Query().Get("sort") != "updated" || u.Query().Get("order") != "asc") {
+			t.Fatalf("search %s is not sorted by updated ascending", u)
+		}
+	}
+	if st.Items != 3+13+2 || st.PullRequests != 1 || st.Logins != 2 || st.Failed != 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+
+	recs := streamRecords(t, js)
+	if len(recs) != 13+2+1 {
+		t.Fatalf("stream holds %d records, want 16", len(recs))
+	}
+	issue := recs["issue:octokit-fixture-org/paginate-issues#13@"+recorded]
+	if issue.Kind != KindIssue || issue.Source != events.SourceREST || issue.Meta["repo"] != "octokit-fixture-org/paginate-issues" ||
+		issue.Meta["number"] != "13" || issue.Meta["login"] != userA || !strings.Contains(string(issue.Payload), `"number":13`) {
+		t.Fatalf("issue 13 = %+v", issue)
+	}
+	pr := recs["pull_request:octokit-fixture-org/paginate-issues#7@"+recorded]
+	if pr.Kind != KindPullRequest {
+		t.Fatalf("pull request 7 = %+v", pr)
+	}
+	var detail *events.Raw
+	for id, rec := range recs {
+		if strings.HasPrefix(id, "pull_request_detail:octokit-fixture-org/paginate-issues#7@") {
+			detail = &rec
+		}
+	}
+	if detail == nil || detail.Kind != KindPullRequestDetail || detail.Meta["number"] != "7" || !strings.Contains(string(detail.Payload), `"merged"`) {
+		t.Fatalf("pull request details = %+v", detail)
+	}
+	if _, ok := recs["issue:octokit-fixture-org/search-issues#2@"+recorded]; !ok {
+		t.Fatal("userB's search result is missing")
+	}
+	for _, login := range []string{userA, userB} {
+		if got := cursorOf(t, s.KV, login); got != recorded {
+			t.Fatalf("cursor of %s = %q, want %s", login, got, recorded)
+		}
+	}
+	status := s.Status()
+	if len(status) != 2 || status[0].Login != userA || status[0].Err != "" || status[0].Items != 17 ||
+		status[0].Remaining == 0 || status[0].LastSync.IsZero() || status[0].Cursor.Format(time.RFC3339) != recorded {
+		t.Fatalf("status = %+v", status)
+	}
+
+	// A second syncer, as after a restart, starts from the cursors and adds nothing new.
+	r.reset()
+	s2 := newSyncer(t, r, js, userA, userB)
+	st, err = s2.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := r.queries(); len(q) != 6 || q[0] != "author:"+userA+" updated:>="+recorded+" page=1" ||
+		q[5] != "author:"+userB+" updated:>="+recorded+" page=1" {
+		t.Fatalf("second run searches = %q", q)
+	}
+	if st.Items != 13+2 {
+		t.Fatalf("second run stats = %+v", st)
+	}
+	if n := len(streamRecords(t, js)); n != 16 {
+		t.Fatalf("stream holds %d records after the second run, want still 16", n)
+	}
+}
+
+func TestCursorWaitsForPublish(t *testing.T) {
+	_, _, js := testkit.NATS(t)
+	r := fixtureReplay(t)
+	s := newSyncer(t, r, js, userA, userB)
+	calls := 0
+	s.Publish = func(context.Context, *events.Raw) error {
+		if calls++; calls == 2 {
+			return errors.New("bus down")
+		}
+		return nil
+	}
+	s.Flush = nil
+	st, err := s.SyncOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "bus down") || st.Failed != 1 || st.Logins != 1 {
+		t.Fatalf("stats = %+v, err = %v", st, err)
+	}
+	if got := cursorOf(t, s.KV, userA); got != "" {
+		t.Fatalf("cursor of %s moved to %q although its page was not published", userA, got)
+	}
+	if got := cursorOf(t, s.KV, userB); got != recorded {
+		t.Fatalf("cursor of %s = %q: a failing login stopped the others", userB, got)
+	}
+	if status := s.Status(); status[0].Err == "" || status[1].Err != "" {
+		t.Fatalf("status = %+v", status)
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	last := loadScenario(t, "paginate-issues")[4] // one item, no rel="next"
+	var items []json.RawMessage
+	if err := json.Unmarshal(last.Response, &items); err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(searchPage{TotalCount: 1, Items: items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := last
+	ok.Response = body
+
+	// As GitHub documents them: a secondary limit is a 403 (or 429) with Retry-After; a
+	// primary one a 403 with X-RateLimit-Remaining: 0 and the reset time.
+	secondary := exchange{Status: http.StatusForbidden, Headers: map[string]any{"content-type": "application/json", "retry-after": "1",
+		"x-ratelimit-limit": "30", "x-ratelimit-remaining": "12", "x-ratelimit-reset": resetSoon},
+		Response: json.RawMessage(`{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`)}
+	tooMany := exchange{Status: http.StatusTooManyRequests, Headers: map[string]any{"content-type": "application/json", "retry-after": "1"},
+		Response: json.RawMessage(`{"message":"Too many requests"}`)}
+	primary := exchange{Status: http.StatusForbidden, Headers: map[string]any{"content-type": "application/json",
+		"x-ratelimit-limit": "30", "x-ratelimit-remaining": "0", "x-ratelimit-reset": resetSoon, "x-ratelimit-resource": "search"},
+		Response: json.RawMessage(`{"message":"API rate limit exceeded for user ID 1.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}`)}
+	usedUp := ok
+	usedUp.Headers = map[string]any{"content-type": "application/json", "x-ratelimit-limit": "30", "x-ratelimit-remaining": "0", "x-ratelimit-reset": resetSoon}
+	long := secondary
+	long.Headers = map[string]any{"content-type": "application/json", "retry-after": "7200"}
+
+	tests := []struct {
+		name      string
+		responses []exchange
+		wantErr   string
+	}{
+		{"secondary limit waits Retry-After", []exchange{secondary, ok}, ""},
+		{"429 waits Retry-After", []exchange{tooMany, ok}, ""},
+		{"primary limit waits for the reset", []exchange{primary, ok}, ""},
+		{"no request left waits before the next", []exchange{usedUp}, ""},
+		{"a wait longer than MaxWait fails the login", []exchange{long}, "longer than"},
+	}
+	_, _, js := testkit.NATS(t)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReplay(t)
+			login := fmt.Sprintf("login-%d", i)
+			r.add("GET", search("author:"+login, 1), tt.responses...)
+			s := newSyncer(t, r, js, login)
+			s.MaxWait = time.Minute
+			var mu sync.Mutex
+			var waits []time.Duration
+			s.sleep = func(ctx context.Context, d time.Duration) error {
+				mu.Lock()
+				waits = append(waits, d)
+				mu.Unlock()
+				time.Sleep(d) // go-github also refuses, client-side, to send before the reset
+				return nil
+			}
+			st, err := s.SyncOnce(context.Background())
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Items != 1 || len(waits) == 0 || waits[0] < 500*time.Millisecond || waits[0] > 3*time.Second {
+				t.Fatalf("stats = %+v, waits = %v", st, waits)
+			}
+		})
+	}
+}
+
+func TestNewClient(t *testing.T) {
+	tests := []struct{ base, want string }{
+		{"", "https://api.github.com/"},
+		{"https://api.github.com/", "https://api.github.com/"},
+		{"https://ghe.example.com", "https://ghe.example.com/api/v3/"},
+		{"https://ghe.example.com/api/v3/", "https://ghe.example.com/api/v3/"},
+	}
+	for _, tt := range tests {
+		c, err := NewClient(tt.base, "t", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.BaseURL.String() != tt.want {
+			t.Errorf("NewClient(%q) base = %s, want %s", tt.base, c.BaseURL, tt.want)
+		}
+	}
+	if _, err := NewClient("ftp://x", "", nil); err == nil {
+		t.Error("NewClient accepted an ftp URL")
+	}
+}
+
+func TestRepoOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://api.github.com/repos/octokit/rest.js":    "octokit/rest.js",
+		"https://ghe.example.com/api/v3/repos/team/tool":  "team/tool",
+		"https://api.github.com/repositories/1000/issues": "",
+		"not a url %%": "",
+	} {
+		if got := repoOf(in); got != want {
+			t.Errorf("repoOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

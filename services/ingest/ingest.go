@@ -1,0 +1,161 @@
+// Package ingest is Giveback's collecting service: it reads GH Archive hours (backfill), receives
+// GitHub webhooks and syncs the roster's logins through the REST API, and publishes everything
+// unchanged as events.Raw on the bus for enrich.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"giveback.dev/platform/bus"
+	"giveback.dev/services/ingest/gharchive"
+	"giveback.dev/services/ingest/githubsync"
+	"giveback.dev/services/ingest/webhook"
+)
+
+// Options configures a Service.
+type Options struct {
+	Publisher *bus.Publisher     // required
+	KV        jetstream.KeyValue // the events.BucketCursors bucket; required
+	Log       *slog.Logger
+
+	// WebhookSecret verifies deliveries; empty, the webhook refuses every one.
+	WebhookSecret   []byte
+	WebhookMaxBytes int64
+	// Registry, when set, receives the ingest metrics.
+	Registry prometheus.Registerer
+
+	// Parallel is how many GH Archive hours a backfill reads at once.
+	Parallel int
+	// Filter keeps GH Archive lines (gharchive.LoginFilter); nil keeps every event.
+	Filter     func(line []byte) bool
+	HTTPClient *http.Client
+
+	// Syncer runs the REST sync; nil disables it. Its Publish, Flush and KV default to the
+	// service's.
+	Syncer       *githubsync.Syncer
+	SyncInterval time.Duration // default 15m
+}
+
+// Service is the ingest service.
+type Service struct {
+	o       Options
+	log     *slog.Logger
+	webhook *webhook.Handler
+}
+
+// New returns a service.
+func New(o Options) (*Service, error) {
+	if o.Publisher == nil || o.KV == nil {
+		return nil, errors.New("ingest: a publisher and the cursor bucket are required")
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{o: o, log: log.With(slog.String("component", "ingest"))}
+	s.webhook = &webhook.Handler{Secret: o.WebhookSecret, MaxBytes: o.WebhookMaxBytes, Publish: o.Publisher.PublishSync, Log: log}
+	if o.Registry != nil {
+		m, err := webhook.NewMetrics(o.Registry)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		s.webhook.Metrics = m
+	}
+	if sy := o.Syncer; sy != nil {
+		if sy.Publish == nil {
+			sy.Publish = o.Publisher.Publish
+			sy.Flush = o.Publisher.Flush
+		}
+		if sy.KV == nil {
+			sy.KV = o.KV
+		}
+		if sy.Log == nil {
+			sy.Log = log
+		}
+	}
+	if len(o.WebhookSecret) == 0 {
+		s.log.Warn("no webhook secret: the webhook receiver refuses every delivery")
+	}
+	return s, nil
+}
+
+// WebhookHandler returns the receiver of GitHub deliveries, to mount at webhook.Path.
+func (s *Service) WebhookHandler() http.Handler { return s.webhook }
+
+// HourKey returns the KV key that marks a GH Archive hour as backfilled:
+// gharchive.hour.2025-01-01-15.
+func HourKey(h time.Time) string { return "gharchive.hour." + gharchive.HourKey(h) }
+
+// Backfill reads the GH Archive hours from..to (both included) from source, a directory or an
+// http(s) base URL, and publishes every event the filter keeps. Once every event of an hour is
+// stored on the bus, the hour is marked in the cursor bucket, and a later backfill skips it.
+// Missing hours are counted and not marked; failed hours are returned as errors and not marked.
+func (s *Service) Backfill(ctx context.Context, source string, from, to time.Time, progress func(gharchive.Progress)) (gharchive.Stats, error) {
+	hours := gharchive.Hours(from, to)
+	r := &gharchive.Reader{
+		Source:     source,
+		Parallel:   s.o.Parallel,
+		Filter:     s.o.Filter,
+		HTTPClient: s.o.HTTPClient,
+		Log:        s.o.Log,
+		Done: func(ctx context.Context, h time.Time) bool {
+			_, err := s.o.KV.Get(ctx, HourKey(h))
+			if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+				s.log.Warn("cannot tell whether an hour is done; reading it again", slog.String("hour", gharchive.HourKey(h)), slog.Any("err", err))
+			}
+			return err == nil
+		},
+		Finished: func(ctx context.Context, h time.Time) error {
+			if err := s.o.Publisher.Flush(ctx); err != nil {
+				return fmt.Errorf("publish: %w", err)
+			}
+			if _, err := s.o.KV.Put(ctx, HourKey(h), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+				return fmt.Errorf("mark %s done: %w", HourKey(h), err)
+			}
+			return nil
+		},
+	}
+	s.log.Info("backfill starting", slog.String("source", source), slog.Int("hours", len(hours)),
+		slog.Time("from", from), slog.Time("to", to))
+	st, err := r.Read(ctx, hours, s.o.Publisher.Publish, progress)
+	if ferr := s.o.Publisher.Flush(context.WithoutCancel(ctx)); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("ingest: backfill: publish: %w", ferr))
+	}
+	s.log.Info("backfill done", slog.Int("hours", st.Hours), slog.Int("skipped", st.SkippedHours),
+		slog.Int("missing", st.MissingHours), slog.Int("failed", st.FailedHours), slog.Int64("events", st.Events),
+		slog.Int64("malformed", st.Malformed), slog.Int64("filtered", st.Filtered))
+	return st, err
+}
+
+// Run runs the REST sync every SyncInterval until ctx ends; without a Syncer it only waits for
+// ctx. It returns nil when ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	if s.o.Syncer == nil {
+		s.log.Info("REST sync disabled")
+		<-ctx.Done()
+		return nil
+	}
+	interval := s.o.SyncInterval
+	if interval <= 0 {
+		interval = 15 * time.Minute
+	}
+	s.log.Info("REST sync running", slog.Int("logins", len(s.o.Syncer.Logins)), slog.Duration("interval", interval))
+	s.o.Syncer.Run(ctx, interval)
+	return nil
+}
+
+// SyncStatus returns the REST sync's status per login, nil when the sync is disabled.
+func (s *Service) SyncStatus() []githubsync.LoginStatus {
+	if s.o.Syncer == nil {
+		return nil
+	}
+	return s.o.Syncer.Status()
+}
