@@ -292,10 +292,22 @@ func (b *bench) queries(ctx context.Context, sizes []int, runs int) error {
 	q := b.store
 	headlines := []headline{
 		{"summary", func(ctx context.Context, f metrics.Filter) error { _, err := metrics.GetSummary(ctx, q, f); return err }},
-		{"contributions by kind/month", func(ctx context.Context, f metrics.Filter) error { _, err := metrics.GetContributions(ctx, q, f); return err }},
-		{"active contributors", func(ctx context.Context, f metrics.Filter) error { _, err := metrics.GetContributors(ctx, q, f); return err }},
-		{"upstream repos", func(ctx context.Context, f metrics.Filter) error { _, err := metrics.GetRepos(ctx, q, f, 10); return err }},
-		{"PR acceptance", func(ctx context.Context, f metrics.Filter) error { _, err := metrics.GetAcceptance(ctx, q, f); return err }},
+		{"contributions by kind/month", func(ctx context.Context, f metrics.Filter) error {
+			_, err := metrics.GetContributions(ctx, q, f)
+			return err
+		}},
+		{"active contributors", func(ctx context.Context, f metrics.Filter) error {
+			_, err := metrics.GetContributors(ctx, q, f)
+			return err
+		}},
+		{"upstream repos", func(ctx context.Context, f metrics.Filter) error {
+			_, err := metrics.GetRepos(ctx, q, f, 10)
+			return err
+		}},
+		{"PR acceptance", func(ctx context.Context, f metrics.Filter) error {
+			_, err := metrics.GetAcceptance(ctx, q, f)
+			return err
+		}},
 	}
 	have := 0
 	for _, size := range sizes {

@@ -176,4 +176,3 @@ func runDemoBackfill(ctx context.Context, svc *ingest.Service, dir string, log *
 	log.Info("demo data published", slog.Int64("events", st.Events), slog.Int("hours_skipped", st.SkippedHours))
 	return nil
 }
-
