@@ -29,6 +29,7 @@ vet:
 test: setup vet
 	go test -tags $(TAGS) -count=1 -timeout 20m $(MODULES)
 	$(MAKE) fuzz FUZZTIME=10s
+	scripts/check-deploy.sh
 
 FUZZTIME ?= 30s
 fuzz:

@@ -83,3 +83,12 @@ func TestSecretFromEnvThenFile(t *testing.T) {
 		t.Fatalf("env secret = %q, %v", got, err)
 	}
 }
+
+// The configurations shipped for docker compose and Kubernetes load as they are.
+func TestShippedConfigsLoad(t *testing.T) {
+	for _, p := range []string{"../../deploy/compose/giveback.yaml", "../../deploy/kubernetes/config/giveback.yaml"} {
+		if _, err := config.Load(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}

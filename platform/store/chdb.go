@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	chdb "github.com/chdb-io/chdb-go/chdb-purego"
+
+	_ "giveback.dev/platform/store/chdblib" // sets CHDB_LIB_PATH before chdb-go's init needs it
 )
 
 // engine is the process's one chDB session: the library allows one, so every Conn opened on
@@ -58,14 +60,24 @@ func openChDB(path, db string) (Conn, error) {
 	return &chdbConn{db: db}, nil
 }
 
+// flush clears what a query that failed while running may leave in the session: chDB hands its
+// partial output to the next query otherwise. engine.mu is held.
+func flush() {
+	if r, err := engine.conn.Query("SELECT 1", "CSV"); err == nil {
+		r.Free()
+	}
+}
+
 // rawExec runs a statement on the session; engine.mu is held.
 func rawExec(q string) error {
 	r, err := engine.conn.Query(q, "CSV")
 	if err != nil {
+		flush()
 		return fmt.Errorf("store: chdb: %w", err)
 	}
 	defer r.Free()
 	if err := r.Error(); err != nil {
+		flush()
 		return fmt.Errorf("store: chdb: %w", err)
 	}
 	return nil
@@ -111,10 +123,12 @@ func (c *chdbConn) Query(ctx context.Context, q string, s Settings) (*Result, er
 	}
 	r, err := engine.conn.Query(q+s.clause(), "JSONCompact")
 	if err != nil {
+		flush()
 		return nil, fmt.Errorf("store: chdb: %w", err)
 	}
 	defer r.Free()
 	if err := r.Error(); err != nil {
+		flush()
 		return nil, fmt.Errorf("store: chdb: %w", err)
 	}
 	return decodeJSONCompact(r.Buf())

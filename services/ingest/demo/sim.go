@@ -74,7 +74,7 @@ type item struct {
 	files       int
 }
 
-// stateAt reports whether the item is closed at t.
+// closedAt reports whether the item is closed at t.
 func (it *item) closedAt(t int64) bool { return it.closed != 0 && t >= it.closed }
 
 type repoState struct {

@@ -1,0 +1,127 @@
+package metrics
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"giveback.dev/platform/store"
+)
+
+// Upstream selects contributions by where they went.
+type Upstream string
+
+// The values of Upstream, as written in the query string.
+const (
+	UpstreamAll      Upstream = "all" // every contribution
+	UpstreamOnly     Upstream = "1"   // contributions to repositories the company does not own
+	UpstreamInternal Upstream = "0"   // contributions to the company's own repositories
+)
+
+// ParseUpstream reads 1, 0 or all (also true/false, yes/no); "" is all.
+func ParseUpstream(s string) (Upstream, error) {
+	switch strings.ToLower(s) {
+	case "", "all":
+		return UpstreamAll, nil
+	case "1", "true", "yes":
+		return UpstreamOnly, nil
+	case "0", "false", "no":
+		return UpstreamInternal, nil
+	}
+	return "", fmt.Errorf("%q must be 1, 0 or all", s)
+}
+
+// MaxSpan is the longest period a filter may cover.
+const MaxSpan = 20 * 366 * 24 * time.Hour
+
+// MaxTeamLen is the longest team name a filter accepts.
+const MaxTeamLen = 200
+
+// Filter selects the contributions a metric counts. Days are UTC; both ends are inclusive: From
+// 2025-01-01 and To 2025-03-31 is the first quarter.
+type Filter struct {
+	From     time.Time // first day, midnight UTC
+	To       time.Time // last day, midnight UTC
+	Team     string    // "" for every team
+	Upstream Upstream
+}
+
+// Validate checks the filter and returns an error naming the bad field as in the query string.
+func (f Filter) Validate() error {
+	if f.From.IsZero() || f.To.IsZero() {
+		return &FieldError{Field: "from", Reason: "the period needs a start and an end"}
+	}
+	if f.To.Before(f.From) {
+		return &FieldError{Field: "to", Reason: fmt.Sprintf("%s is before from %s", day(f.To), day(f.From))}
+	}
+	if f.To.Sub(f.From) > MaxSpan {
+		return &FieldError{Field: "from", Reason: "the period may span 20 years at most"}
+	}
+	if len(f.Team) > MaxTeamLen {
+		return &FieldError{Field: "team", Reason: fmt.Sprintf("longer than %d bytes", MaxTeamLen)}
+	}
+	for _, r := range f.Team {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return &FieldError{Field: "team", Reason: "contains a control character or invalid UTF-8"}
+		}
+	}
+	switch f.Upstream {
+	case UpstreamAll, UpstreamOnly, UpstreamInternal:
+	default:
+		return &FieldError{Field: "upstream", Reason: fmt.Sprintf("%q must be 1, 0 or all", f.Upstream)}
+	}
+	return nil
+}
+
+// FieldError is an invalid filter field.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// end is the first instant after the period.
+func (f Filter) end() time.Time { return f.To.AddDate(0, 0, 1) }
+
+// Months returns the first day of every month the period touches, in order.
+func (f Filter) Months() []time.Time {
+	var out []time.Time
+	m := time.Date(f.From.Year(), f.From.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for !m.After(f.To) {
+		out = append(out, m)
+		m = m.AddDate(0, 1, 0)
+	}
+	return out
+}
+
+// bind fills a statement's placeholders from the filter: {from} and {to} (the period as
+// [from, to) DateTime64 literals), {filter} (the team and upstream conditions, each starting with
+// AND, or nothing) and {limit}. Every value is produced here from validated data: dates are
+// formatted by Go and the team is a quoted literal, so nothing from a request reaches the SQL as
+// text of its own.
+func (f Filter) bind(sql string, limit int) string {
+	var cond strings.Builder
+	if f.Team != "" {
+		cond.WriteString(" AND team = " + store.Quote(f.Team))
+	}
+	switch f.Upstream {
+	case UpstreamOnly:
+		cond.WriteString(" AND is_upstream = 1")
+	case UpstreamInternal:
+		cond.WriteString(" AND is_upstream = 0")
+	}
+	return strings.NewReplacer(
+		"{from}", ts(f.From),
+		"{to}", ts(f.end()),
+		"{filter}", cond.String(),
+		"{limit}", fmt.Sprint(limit),
+	).Replace(sql)
+}
+
+func ts(t time.Time) string {
+	return "toDateTime64(" + store.Quote(t.UTC().Format("2006-01-02 15:04:05")) + ", 3, 'UTC')"
+}
+
+func day(t time.Time) string { return t.Format(time.DateOnly) }

@@ -1,0 +1,358 @@
+// Package metrics computes Giveback's "give back" metrics from the contributions table. Every
+// metric is one named SQL statement in sql/*.sql (documented in METRICS.md beside the service),
+// bound to a Filter and decoded into the structs of this package, which are also the JSON bodies
+// of the report API.
+//
+// The contributions table is a ReplacingMergeTree that may hold several versions of a
+// contribution until ClickHouse merges them. Every statement reads it with FINAL, so only the
+// newest version of each id counts (its state, team and employee), and with
+// do_not_merge_across_partitions_select_final=1: all versions of an id share occurred_at and so a
+// partition, which lets ClickHouse deduplicate each partition on its own, in parallel, and skip
+// partitions that have a single part.
+package metrics
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"giveback.dev/platform/events"
+	"giveback.dev/platform/store"
+)
+
+// Querier runs a read statement; *store.Store is one.
+type Querier interface {
+	Query(ctx context.Context, q string, s store.Settings) (*store.Result, error)
+}
+
+var _ Querier = (*store.Store)(nil)
+
+// Statement is one named metric query.
+type Statement struct {
+	Name string // the file name without .sql
+	Doc  string // the leading comment, without the dashes
+	SQL  string // the statement with its {placeholders}
+}
+
+// Settings are the ClickHouse settings every metric statement runs with.
+var Settings = store.Settings{"do_not_merge_across_partitions_select_final": 1}
+
+//go:embed sql/*.sql
+var files embed.FS
+
+var statements = mustLoad()
+
+func mustLoad() map[string]Statement {
+	out := map[string]Statement{}
+	names, err := fs.Glob(files, "sql/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	for _, n := range names {
+		body, err := files.ReadFile(n)
+		if err != nil {
+			panic(err)
+		}
+		var doc, sql []string
+		for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+			if len(sql) == 0 && strings.HasPrefix(line, "--") {
+				doc = append(doc, strings.TrimSpace(strings.TrimPrefix(line, "--")))
+				continue
+			}
+			sql = append(sql, line)
+		}
+		name := strings.TrimSuffix(path.Base(n), ".sql")
+		out[name] = Statement{Name: name, Doc: strings.Join(doc, " "), SQL: strings.Join(sql, "\n")}
+	}
+	return out
+}
+
+// Statements returns every metric statement, by name.
+func Statements() []Statement {
+	out := make([]Statement, 0, len(statements))
+	for _, s := range statements {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// SQL returns the named statement bound to the filter, as it is sent to ClickHouse.
+func SQL(name string, f Filter, limit int) (string, error) {
+	st, ok := statements[name]
+	if !ok {
+		return "", fmt.Errorf("metrics: no statement %q", name)
+	}
+	return f.bind(st.SQL, limit), nil
+}
+
+func run(ctx context.Context, q Querier, name string, f Filter, limit int) (*store.Result, error) {
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("metrics: %s: %w", name, err)
+	}
+	sql, err := SQL(name, f, limit)
+	if err != nil {
+		return nil, err
+	}
+	res, err := q.Query(ctx, sql, Settings)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %s: %w", name, err)
+	}
+	return res, nil
+}
+
+// Period echoes the filter a metric was computed for, as in the query string.
+type Period struct {
+	From     string `json:"from"`     // first day, inclusive
+	To       string `json:"to"`       // last day, inclusive
+	Team     string `json:"team"`     // "" for every team
+	Upstream string `json:"upstream"` // 1, 0 or all
+}
+
+func period(f Filter) Period {
+	return Period{From: day(f.From), To: day(f.To), Team: f.Team, Upstream: string(f.Upstream)}
+}
+
+// Ratio is merged / closed, or nil (JSON null) when nothing was closed.
+func ratio(merged, closed int64) *float64 {
+	if closed == 0 {
+		return nil
+	}
+	r := float64(merged) / float64(closed)
+	return &r
+}
+
+// Summary is the period's totals.
+type Summary struct {
+	Filter                Period   `json:"filter"`
+	Contributions         int64    `json:"contributions"`          // contributions made in the period
+	UpstreamContributions int64    `json:"upstream_contributions"` // of which to upstream repositories
+	ActiveContributors    int64    `json:"active_contributors"`    // distinct employees with ≥1 contribution
+	UpstreamRepos         int64    `json:"upstream_repos"`         // distinct upstream repositories reached
+	UpstreamOrgs          int64    `json:"upstream_orgs"`          // distinct owners of those repositories
+	PRsOpened             int64    `json:"prs_opened"`             // pull requests opened in the period
+	PRsMerged             int64    `json:"prs_merged"`             // pull requests merged in the period
+	PRsClosed             int64    `json:"prs_closed"`             // pull requests decided (merged or closed) in the period
+	PRsDeclined           int64    `json:"prs_declined"`           // closed without merge: prs_closed - prs_merged
+	AcceptanceRatio       *float64 `json:"acceptance_ratio"`       // prs_merged / prs_closed; null when none closed
+}
+
+// GetSummary computes the summary.
+func GetSummary(ctx context.Context, q Querier, f Filter) (Summary, error) {
+	res, err := run(ctx, q, "summary", f, 0)
+	if err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Filter: period(f)}
+	if len(res.Rows) == 0 || len(res.Rows[0]) < 8 {
+		return s, fmt.Errorf("metrics: summary: unexpected result shape")
+	}
+	r := res.Rows[0]
+	s.Contributions, s.UpstreamContributions = store.AsInt(r[0]), store.AsInt(r[1])
+	s.ActiveContributors, s.UpstreamRepos, s.UpstreamOrgs = store.AsInt(r[2]), store.AsInt(r[3]), store.AsInt(r[4])
+	s.PRsOpened, s.PRsClosed, s.PRsMerged = store.AsInt(r[5]), store.AsInt(r[6]), store.AsInt(r[7])
+	s.PRsDeclined = s.PRsClosed - s.PRsMerged
+	s.AcceptanceRatio = ratio(s.PRsMerged, s.PRsClosed)
+	return s, nil
+}
+
+// KindMonth is one month of contributions by kind.
+type KindMonth struct {
+	Month  string           `json:"month"` // YYYY-MM
+	Total  int64            `json:"total"`
+	ByKind map[string]int64 `json:"by_kind"` // every kind of Contributions.Kinds, zeros included
+}
+
+// Contributions is contributions by kind and month.
+type Contributions struct {
+	Filter Period      `json:"filter"`
+	Kinds  []string    `json:"kinds"`  // display order: events.Kinds, then any other kind found
+	Total  int64       `json:"total"`  // all contributions of the period
+	Months []KindMonth `json:"months"` // every month of the period, empty ones included
+}
+
+// GetContributions computes contributions by kind and month.
+func GetContributions(ctx context.Context, q Querier, f Filter) (Contributions, error) {
+	res, err := run(ctx, q, "contributions", f, 0)
+	if err != nil {
+		return Contributions{}, err
+	}
+	kinds := slices.Clone(events.Kinds)
+	var extra []string
+	counts := map[string]map[string]int64{}
+	for _, r := range res.Rows {
+		m, k, n := month(r[0]), store.AsString(r[1]), store.AsInt(r[2])
+		if !slices.Contains(kinds, k) && !slices.Contains(extra, k) {
+			extra = append(extra, k)
+		}
+		if counts[m] == nil {
+			counts[m] = map[string]int64{}
+		}
+		counts[m][k] += n
+	}
+	sort.Strings(extra)
+	kinds = append(kinds, extra...)
+	out := Contributions{Filter: period(f), Kinds: kinds, Months: []KindMonth{}}
+	for _, m := range f.Months() {
+		km := KindMonth{Month: m.Format("2006-01"), ByKind: map[string]int64{}}
+		for _, k := range kinds {
+			n := counts[km.Month][k]
+			km.ByKind[k] = n
+			km.Total += n
+		}
+		out.Total += km.Total
+		out.Months = append(out.Months, km)
+	}
+	return out, nil
+}
+
+// ContributorMonth is one month of active contributors.
+type ContributorMonth struct {
+	Month        string `json:"month"` // YYYY-MM
+	Contributors int64  `json:"contributors"`
+}
+
+// Contributors is active contributors per month: distinct employees with at least one
+// contribution in the month.
+type Contributors struct {
+	Filter Period             `json:"filter"`
+	Months []ContributorMonth `json:"months"` // every month of the period, empty ones included
+}
+
+// GetContributors computes active contributors per month.
+func GetContributors(ctx context.Context, q Querier, f Filter) (Contributors, error) {
+	res, err := run(ctx, q, "contributors", f, 0)
+	if err != nil {
+		return Contributors{}, err
+	}
+	byMonth := map[string]int64{}
+	for _, r := range res.Rows {
+		byMonth[month(r[0])] = store.AsInt(r[1])
+	}
+	out := Contributors{Filter: period(f), Months: []ContributorMonth{}}
+	for _, m := range f.Months() {
+		k := m.Format("2006-01")
+		out.Months = append(out.Months, ContributorMonth{Month: k, Contributors: byMonth[k]})
+	}
+	return out, nil
+}
+
+// Repo is one repository's contributions.
+type Repo struct {
+	Repo          string `json:"repo"` // owner/name
+	Contributions int64  `json:"contributions"`
+	Contributors  int64  `json:"contributors"` // distinct employees
+}
+
+// Repos is the repositories reached.
+type Repos struct {
+	Filter Period `json:"filter"`
+	Repos  int64  `json:"repos"` // distinct repositories reached
+	Orgs   int64  `json:"orgs"`  // distinct owners of those repositories
+	Top    []Repo `json:"top"`   // by contributions, then name; at most the limit asked for
+}
+
+// GetRepos computes the repositories reached and the top limit of them.
+func GetRepos(ctx context.Context, q Querier, f Filter, limit int) (Repos, error) {
+	out := Repos{Filter: period(f), Top: []Repo{}}
+	res, err := run(ctx, q, "repos_reached", f, 0)
+	if err != nil {
+		return out, err
+	}
+	if len(res.Rows) > 0 && len(res.Rows[0]) >= 2 {
+		out.Repos, out.Orgs = store.AsInt(res.Rows[0][0]), store.AsInt(res.Rows[0][1])
+	}
+	if limit <= 0 {
+		return out, nil
+	}
+	res, err = run(ctx, q, "repos_top", f, limit)
+	if err != nil {
+		return out, err
+	}
+	for _, r := range res.Rows {
+		out.Top = append(out.Top, Repo{Repo: store.AsString(r[0]), Contributions: store.AsInt(r[1]), Contributors: store.AsInt(r[2])})
+	}
+	return out, nil
+}
+
+// AcceptanceMonth is one month of decided pull requests.
+type AcceptanceMonth struct {
+	Month    string   `json:"month"`    // YYYY-MM, of the decision
+	Closed   int64    `json:"closed"`   // merged or closed without merge
+	Merged   int64    `json:"merged"`   // accepted
+	Declined int64    `json:"declined"` // closed without merge
+	Ratio    *float64 `json:"ratio"`    // merged / closed; null when none closed
+}
+
+// Acceptance is the change request acceptance ratio, per month and for the period.
+type Acceptance struct {
+	Filter   Period            `json:"filter"`
+	Closed   int64             `json:"closed"`
+	Merged   int64             `json:"merged"`
+	Declined int64             `json:"declined"`
+	Ratio    *float64          `json:"ratio"`
+	Months   []AcceptanceMonth `json:"months"` // every month of the period, empty ones included
+}
+
+// GetAcceptance computes the acceptance ratio per month of decision.
+func GetAcceptance(ctx context.Context, q Querier, f Filter) (Acceptance, error) {
+	res, err := run(ctx, q, "acceptance", f, 0)
+	if err != nil {
+		return Acceptance{}, err
+	}
+	type cm struct{ closed, merged int64 }
+	byMonth := map[string]cm{}
+	for _, r := range res.Rows {
+		byMonth[month(r[0])] = cm{store.AsInt(r[1]), store.AsInt(r[2])}
+	}
+	out := Acceptance{Filter: period(f), Months: []AcceptanceMonth{}}
+	for _, m := range f.Months() {
+		k := m.Format("2006-01")
+		c := byMonth[k]
+		out.Months = append(out.Months, AcceptanceMonth{Month: k, Closed: c.closed, Merged: c.merged,
+			Declined: c.closed - c.merged, Ratio: ratio(c.merged, c.closed)})
+		out.Closed += c.closed
+		out.Merged += c.merged
+	}
+	out.Declined = out.Closed - out.Merged
+	out.Ratio = ratio(out.Merged, out.Closed)
+	return out, nil
+}
+
+// Team is one team found in the data.
+type Team struct {
+	Team          string `json:"team"`
+	Contributions int64  `json:"contributions"` // all time
+}
+
+// GetTeams lists the teams the contributions are attributed to, by name; empty when none.
+func GetTeams(ctx context.Context, q Querier) ([]Team, error) {
+	st := statements["teams"]
+	res, err := q.Query(ctx, st.SQL, Settings)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: teams: %w", err)
+	}
+	out := []Team{}
+	for _, r := range res.Rows {
+		out = append(out, Team{Team: store.AsString(r[0]), Contributions: store.AsInt(r[1])})
+	}
+	return out, nil
+}
+
+// month turns a Date value ("2025-01-01") into "2025-01".
+func month(v any) string {
+	s := store.AsString(v)
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t.Format("2006-01")
+	}
+	if len(s) >= 7 {
+		return s[:7]
+	}
+	return s
+}

@@ -1,0 +1,91 @@
+// Package report is Giveback's read side over HTTP: the dashboard, the versioned JSON API of the
+// "give back" metrics and the ad hoc read-only SQL endpoint. It reads ClickHouse only; the
+// metric statements live in report/metrics, the SQL guard in report/query, the page in report/web.
+//
+// Routes (Handler):
+//
+//	GET       /                              the dashboard (HTML)
+//	GET       /api/v1/metrics/summary        totals for the period
+//	GET       /api/v1/metrics/contributions  contributions by kind and month
+//	GET       /api/v1/metrics/contributors   active contributors per month
+//	GET       /api/v1/metrics/repos          repositories reached, and the top ones
+//	GET       /api/v1/metrics/acceptance     pull request acceptance ratio per month
+//	GET       /api/v1/teams                  teams found in the data
+//	GET, POST /api/v1/query                  ad hoc read-only SQL (json or csv)
+//
+// The service does not serve /healthz, /readyz, /metrics or the webhook; whoever mounts Handler
+// does, and can use Ready for /readyz.
+package report
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"giveback.dev/platform/config"
+	"giveback.dev/platform/store"
+)
+
+// Options configure the Server.
+type Options struct {
+	// Company is shown in the dashboard's header.
+	Company string
+	// Query limits the ad hoc SQL endpoint (see query.Settings); zero fields take the defaults.
+	Query config.Query
+	// TopRepos is how many repositories the dashboard lists; 0 means 10.
+	TopRepos int
+	// Now is the clock that sets the default period; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server serves the report routes from a store.
+type Server struct {
+	st   *store.Store
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a Server reading st. A nil logger discards the logs.
+func New(st *store.Store, opts Options, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Company == "" {
+		opts.Company = config.Default().Company.Name
+	}
+	if opts.TopRepos <= 0 {
+		opts.TopRepos = 10
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Server{st: st, opts: opts, log: log.With(slog.String("component", "report"))}
+}
+
+// Handler returns the routes listed in the package documentation.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.dashboard)
+	mux.HandleFunc("GET /api/v1/metrics/summary", s.summary)
+	mux.HandleFunc("GET /api/v1/metrics/contributions", s.contributions)
+	mux.HandleFunc("GET /api/v1/metrics/contributors", s.contributors)
+	mux.HandleFunc("GET /api/v1/metrics/repos", s.repos)
+	mux.HandleFunc("GET /api/v1/metrics/acceptance", s.acceptance)
+	mux.HandleFunc("GET /api/v1/teams", s.teams)
+	mux.HandleFunc("GET /api/v1/query", s.query)
+	mux.HandleFunc("POST /api/v1/query", s.query)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusNotFound, "", fmt.Errorf("no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// Ready reports whether ClickHouse answers a query.
+func (s *Server) Ready(ctx context.Context) error {
+	if _, err := s.st.Query(ctx, "SELECT 1", nil); err != nil {
+		return fmt.Errorf("report: ready: %w", err)
+	}
+	return nil
+}

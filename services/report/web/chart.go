@@ -1,0 +1,275 @@
+package web
+
+import (
+	"fmt"
+	"html"
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Charts are drawn on the server as inline SVG: no script, no external asset, the same picture in
+// every browser and in a saved page. Each mark carries a <title> (the browser's tooltip) and
+// data-* attributes naming what it shows.
+
+// Series is one named, coloured row of values, one per label.
+type Series struct {
+	Name   string
+	Color  string
+	Values []float64
+}
+
+// Widths of the charts' coordinate systems: a chart is drawn at about its width in CSS pixels,
+// so its text keeps the stylesheet's size.
+const (
+	Wide = 1080.0 // a full-width panel
+	Half = 520.0  // a panel of the two-column grid
+)
+
+const (
+	chartH  = 260.0
+	padL    = 44.0
+	padT    = 14.0
+	padB    = 28.0
+	plotH   = chartH - padT - padB
+	maxTick = 5
+)
+
+type svg struct {
+	b            strings.Builder
+	width, padR  float64
+	plotW, right float64 // plot width; x of the plot's right edge
+}
+
+func newSVG(width, padR float64) *svg {
+	s := &svg{width: width, padR: padR}
+	s.plotW = width - padL - padR
+	s.right = width - padR
+	return s
+}
+
+func (s *svg) f(format string, args ...any) { fmt.Fprintf(&s.b, format, args...) }
+
+func esc(s string) string { return html.EscapeString(s) }
+
+func num(v float64) string {
+	if v == math.Trunc(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// niceMax rounds v up to 1, 2, 2.5 or 5 times a power of ten, so the axis has round ticks.
+func niceMax(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if v <= m*p {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+func (s *svg) open(kind, label string, height float64) {
+	s.f(`<svg class="chart" data-chart="%s" role="img" aria-label="%s" viewBox="0 0 %g %g" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">`,
+		esc(kind), esc(label), s.width, height)
+}
+
+// ticks returns how many intervals the axis 0…top has: five, or one per unit for small counts.
+func ticks(top float64) int {
+	if top < maxTick && top == math.Trunc(top) {
+		return int(top)
+	}
+	return maxTick
+}
+
+// yAxis draws horizontal grid lines and their labels for 0…max on the left (or right) edge.
+func (s *svg) yAxis(max float64, n int, format func(float64) string, right bool) {
+	for i := 0; i <= n; i++ {
+		v := max * float64(i) / float64(n)
+		y := padT + plotH - plotH*float64(i)/float64(n)
+		if !right {
+			s.f(`<line class="grid" x1="%g" x2="%g" y1="%.1f" y2="%.1f"/>`, padL, s.right, y, y)
+			s.f(`<text class="tick" x="%g" y="%.1f" text-anchor="end">%s</text>`, padL-6, y+4, esc(format(v)))
+		} else {
+			s.f(`<text class="tick" x="%g" y="%.1f" text-anchor="start">%s</text>`, s.right+6, y+4, esc(format(v)))
+		}
+	}
+}
+
+// xLabels writes the category labels, thinned so that they do not overlap.
+func (s *svg) xLabels(labels []string, slot float64) {
+	every := int(math.Ceil(float64(len(labels)) * 52 / s.plotW))
+	if every < 1 {
+		every = 1
+	}
+	for i, l := range labels {
+		if i%every != 0 {
+			continue
+		}
+		x := padL + slot*(float64(i)+0.5)
+		s.f(`<text class="tick" x="%.1f" y="%g" text-anchor="middle">%s</text>`, x, chartH-8, esc(l))
+	}
+}
+
+func (s *svg) empty(msg string) {
+	s.f(`<text class="empty" x="%g" y="%g" text-anchor="middle">%s</text>`, s.width/2, chartH/2, esc(msg))
+}
+
+// StackedBars draws one bar per label with the series stacked bottom-up.
+func StackedBars(width float64, kind, label string, labels []string, series []Series, unit string) template.HTML {
+	s := newSVG(width, 12)
+	s.open(kind, label, chartH)
+	var max float64
+	for i := range labels {
+		var sum float64
+		for _, se := range series {
+			sum += se.Values[i]
+		}
+		max = math.Max(max, sum)
+	}
+	if max == 0 {
+		s.yAxis(1, 1, num, false)
+		s.empty("No " + unit + " in this period")
+		s.f(`</svg>`)
+		return template.HTML(s.b.String()) // #nosec G203 -- every text is escaped by esc
+	}
+	top := niceMax(max)
+	s.yAxis(top, ticks(top), num, false)
+	slot := s.plotW / float64(len(labels))
+	w := math.Min(math.Max(slot*0.7, 1), 90)
+	for i, l := range labels {
+		x := padL + slot*float64(i) + (slot-w)/2
+		base := padT + plotH
+		var total float64
+		for _, se := range series {
+			v := se.Values[i]
+			if v <= 0 {
+				continue
+			}
+			total += v
+			h := plotH * v / top
+			base -= h
+			s.f(`<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" data-label="%s" data-series="%s" data-value="%s"><title>%s · %s: %s</title></rect>`,
+				x, base, w, h, esc(se.Color), esc(l), esc(se.Name), num(v), esc(l), esc(se.Name), num(v))
+		}
+		if total > 0 && slot >= 28 {
+			s.f(`<text class="total" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x+w/2, base-4, num(total))
+		}
+	}
+	s.xLabels(labels, slot)
+	s.f(`</svg>`)
+	return template.HTML(s.b.String()) // #nosec G203 -- every text is escaped by esc
+}
+
+// Bars draws one bar per label in a single colour.
+func Bars(width float64, kind, label string, labels []string, values []float64, color, unit string) template.HTML {
+	return StackedBars(width, kind, label, labels, []Series{{Name: unit, Color: color, Values: values}}, unit)
+}
+
+// Acceptance draws merged and declined pull requests stacked per month, with the acceptance
+// ratio (merged / closed) as a line on a 0–100 % axis at the right. Months with nothing closed
+// have no point.
+func Acceptance(width float64, labels []string, merged, declined []float64, ratio []*float64) template.HTML {
+	s := newSVG(width, 44)
+	s.open("acceptance", "Pull requests merged and declined per month, with the acceptance ratio", chartH)
+	var max float64
+	for i := range labels {
+		max = math.Max(max, merged[i]+declined[i])
+	}
+	if max == 0 {
+		s.yAxis(1, 1, num, false)
+		s.empty("No pull requests decided in this period")
+		s.f(`</svg>`)
+		return template.HTML(s.b.String()) // #nosec G203 -- every text is escaped by esc
+	}
+	top := niceMax(max)
+	s.yAxis(top, ticks(top), num, false)
+	s.yAxis(100, 4, func(v float64) string { return num(v) + "%" }, true)
+	slot := s.plotW / float64(len(labels))
+	w := math.Min(math.Max(slot*0.7, 1), 90)
+	type point struct {
+		x, y, pct float64
+		label     string
+	}
+	var points []point
+	for i, l := range labels {
+		x := padL + slot*float64(i) + (slot-w)/2
+		base := padT + plotH
+		for _, part := range []struct {
+			name string
+			v    float64
+		}{{"merged", merged[i]}, {"declined", declined[i]}} {
+			if part.v <= 0 {
+				continue
+			}
+			h := plotH * part.v / top
+			base -= h
+			s.f(`<rect class="bar %s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" data-label="%s" data-series="%s" data-value="%s"><title>%s · %s: %s</title></rect>`,
+				part.name, x, base, w, h, esc(l), part.name, num(part.v), esc(l), part.name, num(part.v))
+		}
+		if ratio[i] != nil {
+			points = append(points, point{x: x + w/2, y: padT + plotH - plotH**ratio[i], pct: *ratio[i] * 100, label: l})
+		}
+	}
+	if len(points) > 1 {
+		xy := make([]string, len(points))
+		for i, p := range points {
+			xy[i] = fmt.Sprintf("%.1f,%.1f", p.x, p.y)
+		}
+		s.f(`<polyline class="ratio" points="%s"/>`, strings.Join(xy, " "))
+	}
+	for _, p := range points {
+		s.f(`<circle class="ratio" cx="%.1f" cy="%.1f" r="3.5" data-label="%s" data-series="ratio" data-value="%.1f"><title>%s · acceptance %.0f%%</title></circle>`,
+			p.x, p.y, esc(p.label), p.pct, esc(p.label), p.pct)
+	}
+	s.xLabels(labels, slot)
+	s.f(`</svg>`)
+	return template.HTML(s.b.String()) // #nosec G203 -- every text is escaped by esc
+}
+
+// HBar is one row of a horizontal bar chart.
+type HBar struct {
+	Label string
+	Value float64
+	Note  string // shown after the value
+}
+
+// HBars draws labelled horizontal bars, longest first as given.
+func HBars(width float64, kind, label string, rows []HBar, color, empty string) template.HTML {
+	const rowH, labelW = 26.0, 280.0
+	h := math.Max(float64(len(rows))*rowH+8, 60)
+	s := newSVG(width, 12)
+	s.open(kind, label, h)
+	if len(rows) == 0 {
+		s.f(`<text class="empty" x="%g" y="%g" text-anchor="middle">%s</text>`, width/2, h/2, esc(empty))
+		s.f(`</svg>`)
+		return template.HTML(s.b.String()) // #nosec G203 -- every text is escaped by esc
+	}
+	var max float64
+	for _, r := range rows {
+		max = math.Max(max, r.Value)
+	}
+	if max == 0 {
+		max = 1
+	}
+	barMax := width - labelW - 180
+	for i, r := range rows {
+		y := 4 + float64(i)*rowH
+		w := math.Max(barMax*r.Value/max, 1)
+		name := r.Label
+		if rs := []rune(name); len(rs) > 38 {
+			name = string(rs[:37]) + "…"
+		}
+		s.f(`<text class="label" x="%g" y="%.1f" text-anchor="end">%s<title>%s</title></text>`, labelW-8, y+16, esc(name), esc(r.Label))
+		s.f(`<rect class="bar" x="%g" y="%.1f" width="%.1f" height="%g" rx="2" fill="%s" data-label="%s" data-value="%s"><title>%s: %s %s</title></rect>`,
+			labelW, y+4, w, rowH-10, esc(color), esc(r.Label), num(r.Value), esc(r.Label), num(r.Value), esc(r.Note))
+		s.f(`<text class="value" x="%.1f" y="%.1f">%s <tspan class="note">%s</tspan></text>`, labelW+w+6, y+16, num(r.Value), esc(r.Note))
+	}
+	s.f(`</svg>`)
+	return template.HTML(s.b.String()) // #nosec G203 -- every text is escaped by esc
+}
