@@ -14,3 +14,9 @@ var ClickHouse embed.FS
 //
 //go:embed events/*.json
 var Events embed.FS
+
+// Foundations maps GitHub owners and repositories to the open source foundations that host
+// them (foundations/foundations.yaml), for classifying where contributions go.
+//
+//go:embed foundations/*.yaml
+var Foundations embed.FS

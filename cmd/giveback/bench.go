@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runs := fs.Int("runs", 20, "runs of each headline query per size")
 	dir := fs.String("dir", "", "working directory (default a temporary one, removed afterwards)")
 	logLevel := fs.String("log-level", "warn", "log level")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the throughput runs to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,7 +65,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer os.RemoveAll(work)
 	}
-	b := &bench{out: stdout, log: log, work: work}
+	b := &bench{out: stdout, log: log, work: work, cpuProfile: *cpuProfile}
 	defer b.close()
 	return b.run(ctx, *nEvents, sizes, *runs)
 }
@@ -72,6 +74,8 @@ type bench struct {
 	out  io.Writer
 	log  *slog.Logger
 	work string
+
+	cpuProfile string
 
 	nats  *bus.Embedded
 	store *store.Store
@@ -90,7 +94,9 @@ func (b *bench) run(ctx context.Context, nEvents int, sizes []int, runs int) err
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return "", nil, nil, err
 		}
-		g := demo.NewGenerator(demo.Options{Seed: seed, EventsPerDay: nEvents / 730, IDBase: seed * 10_000_000_000})
+		// Ten days of activity, so each hour file holds thousands of events, as GH Archive's do.
+		to := time.Now().UTC().Truncate(time.Hour).AddDate(0, 0, -10*int(seed-1))
+		g := demo.NewGenerator(demo.Options{Seed: seed, From: to.AddDate(0, 0, -10), To: to, EventsPerDay: nEvents / 10, IDBase: seed * 10_000_000_000})
 		start := time.Now()
 		files, n, err := g.WriteHours(d)
 		if err != nil {
@@ -147,6 +153,18 @@ func (b *bench) run(ctx context.Context, nEvents int, sizes []int, runs int) err
 	co := g.Company()
 	company := config.Company{Name: co.Name, GitHubOrgs: co.Orgs, EmailDomains: co.EmailDomains}
 
+	if b.cpuProfile != "" {
+		f, err := os.Create(b.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
+
 	// 1. Ingest alone: read, gunzip, split and publish into JetStream.
 	published, took, err := b.ingest(ctx, js, dirA, hoursA)
 	if err != nil {
@@ -184,6 +202,10 @@ func (b *bench) run(ctx context.Context, nEvents int, sizes []int, runs int) err
 		return err
 	}
 	b.printf("end to end:       %9d events in %8s = %8.0f events/s\n", published2, took.Round(time.Millisecond), float64(published2)/took.Seconds())
+
+	if b.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 
 	// 4. Headline queries at each size.
 	return b.queries(ctx, sizes, runs)

@@ -10,6 +10,7 @@ import (
 
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/ops"
+	"giveback.dev/platform/repoclass"
 	"giveback.dev/platform/roster"
 	"giveback.dev/platform/store"
 )
@@ -97,6 +98,19 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		return nil, err
 	}
 	return st, nil
+}
+
+// newClassifier builds the destination classifier and keeps its dependency list current from
+// the store until ctx ends.
+func newClassifier(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (*repoclass.Classifier, error) {
+	cls, err := repoclass.New(cfg.Company.GitHubOrgs, cfg.Dependencies.Foundations, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := cls.Watch(ctx, st.CurrentDependencies, 5*time.Minute, log); err != nil {
+		log.Warn("dependency list not loaded; contributions are not flagged as dependencies until it is", slog.Any("err", err))
+	}
+	return cls, nil
 }
 
 // loadRoster reads the configured roster; none configured gives an empty roster.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -59,7 +60,8 @@ func newIngest(cfg config.Config, js jetstream.JetStream, ro *roster.Roster, reg
 		if token == "" {
 			return nil, fmt.Errorf("github.sync is on but no token: set $%s (github.token_env) or github.token_file", cfg.GitHub.TokenEnv)
 		}
-		client, err := githubsync.NewClient(cfg.GitHub.BaseURL, token, nil)
+		// The variable may hold several tokens, comma-separated: each has its own rate limit.
+		clients, err := githubsync.NewClients(cfg.GitHub.BaseURL, strings.Split(token, ","), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +71,7 @@ func newIngest(cfg config.Config, js jetstream.JetStream, ro *roster.Roster, reg
 				return nil, fmt.Errorf("github.sync_since: %w", err)
 			}
 		}
-		o.Syncer = &githubsync.Syncer{Client: client, Logins: collectedLogins(ro), Since: since, Log: log}
+		o.Syncer = &githubsync.Syncer{Clients: clients, Logins: collectedLogins(ro), Since: since, Log: log}
 	}
 	return ingest.New(o)
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -31,6 +32,7 @@ Commands:
                 giveback backfill gharchive --source DIR|URL --from 2025-01-01T15 --to 2025-01-01T16
   query       run read-only SQL through the report service: giveback query "SELECT …"
   bench       measure the pipeline and the headline queries on generated data
+  deps        the company's dependencies: giveback deps import [PATH...] | giveback deps list
   healthcheck exit 0 when --url answers 2xx (for container health checks)
   version     print the version
 
@@ -40,6 +42,11 @@ Run "giveback <command> --help" for the flags of a command.
 var version = "dev"
 
 func main() {
+	// The pipeline allocates much and briefly; collecting less often trades memory, which a
+	// machine running Giveback has, for CPU. GOGC set in the environment wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -75,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdQuery(ctx, rest, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, stdout, stderr)
+	case "deps":
+		return cmdDeps(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stderr)
 	case "version", "--version":

@@ -15,6 +15,7 @@ import (
 
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
+	"giveback.dev/platform/events"
 	"giveback.dev/platform/ops"
 	"giveback.dev/services/enrich"
 )
@@ -109,6 +110,11 @@ func cmdEnrich(ctx context.Context, args []string, stderr io.Writer) error {
 	defer bus.Drain(nc, 10*time.Second)
 	reg := ops.NewRegistry()
 	svc := enrich.New(st, js, cfg.Company, ro, reg, log)
+	cls, err := newClassifier(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	svc.SetClassifier(cls)
 	mux := http.NewServeMux()
 	ops.Handle(mux, reg,
 		ops.Check{Name: "nats", Fn: func(context.Context) error { return connected(nc) }},
@@ -140,7 +146,19 @@ func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	rep := newReport(cfg, st, log)
+	// The sources page reads ingest's cursors from NATS when a NATS server is configured.
+	var sources jetstream.KeyValue
+	if cfg.NATS.URL != "" {
+		nc, js, err := connectBus(ctx, cfg, "report")
+		if err != nil {
+			return err
+		}
+		defer bus.Drain(nc, 10*time.Second)
+		if sources, err = js.KeyValue(ctx, events.BucketCursors); err != nil {
+			return fmt.Errorf("cursor bucket: %w", err)
+		}
+	}
+	rep := newReport(cfg, st, sources, log)
 	reg := ops.NewRegistry()
 	mux := http.NewServeMux()
 	mux.Handle("/", rep.Handler())

@@ -18,6 +18,7 @@ import (
 
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
+	"giveback.dev/platform/events"
 	"giveback.dev/platform/ops"
 	"giveback.dev/platform/store"
 	"giveback.dev/services/enrich"
@@ -153,7 +154,11 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 		return nil, err
 	}
 	s.enrich = enrich.New(st, jsEnrich, cfg.Company, ro, reg, log)
-	rep := newReport(cfg, st, log)
+	cursors, err := jsEnrich.KeyValue(parent, events.BucketCursors)
+	if err != nil {
+		return nil, fmt.Errorf("cursor bucket: %w", err)
+	}
+	rep := newReport(cfg, st, cursors, log)
 
 	mux := http.NewServeMux()
 	mux.Handle("/", rep.Handler())
@@ -165,6 +170,11 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 
 	g, ctx := errgroup.WithContext(parent)
 	s.group = g
+	cls, err := newClassifier(ctx, cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	s.enrich.SetClassifier(cls)
 	listening := make(chan net.Addr, 1)
 	g.Go(func() error { return ops.Serve(ctx, cfg.HTTP.Addr, mux, log, func(a net.Addr) { listening <- a }) })
 	g.Go(func() error { return s.enrich.Run(ctx) })
@@ -207,8 +217,8 @@ func (s *stack) cleanup() {
 	s.cleanups = nil
 }
 
-func newReport(cfg config.Config, st *store.Store, log *slog.Logger) *report.Server {
-	return report.New(st, report.Options{Company: cfg.Company.Name, Query: cfg.Query}, log)
+func newReport(cfg config.Config, st *store.Store, sources jetstream.KeyValue, log *slog.Logger) *report.Server {
+	return report.New(st, report.Options{Company: cfg.Company.Name, Query: cfg.Query, Sources: sources}, log)
 }
 
 // prepareDemo writes the demo company's roster and GH Archive hours once, and points the

@@ -29,6 +29,8 @@ type Config struct {
 	GHArchive  GHArchive  `yaml:"gharchive"`
 	HTTP       HTTP       `yaml:"http"`
 	Query      Query      `yaml:"query"`
+	// Dependencies says where the SBOMs and manifests of the company's services are.
+	Dependencies Dependencies `yaml:"dependencies"`
 
 	dir string // directory of the file, for relative paths
 }
@@ -90,6 +92,16 @@ type Query struct {
 	MaxBytes   int64    `yaml:"max_bytes"`
 	MaxTime    Duration `yaml:"max_time"`
 	MaxRowsOut int      `yaml:"max_rows_out"`
+}
+
+// Dependencies configures `giveback deps import` and the classification of repositories.
+type Dependencies struct {
+	// Paths are SBOM (CycloneDX or SPDX JSON) and manifest (go.mod, package-lock.json) files, or
+	// directories to search for them; relative paths are read from the config file's directory.
+	Paths []string `yaml:"paths"`
+	// Foundations overrides and adds to schemas/foundations/foundations.yaml: GitHub owner,
+	// owner/repo or owner prefix ending in * → foundation; an empty foundation removes an entry.
+	Foundations map[string]string `yaml:"foundations"`
 }
 
 // Duration is a time.Duration written as "15m" in YAML.
@@ -163,12 +175,15 @@ func explain(err error) string {
 	return fieldNotFound.ReplaceAllStringFunc(msg, func(m string) string {
 		p := fieldNotFound.FindStringSubmatch(m)
 		section := map[string]string{"Config": "", "Company": "company.", "NATS": "nats.", "ClickHouse": "clickhouse.",
-			"GitHub": "github.", "GHArchive": "gharchive.", "HTTP": "http.", "Query": "query."}[p[3]]
+			"GitHub": "github.", "GHArchive": "gharchive.", "HTTP": "http.", "Query": "query.", "Dependencies": "dependencies."}[p[3]]
 		return fmt.Sprintf("line %s: unknown key %s%s", p[1], section, p[2])
 	})
 }
 
 var orgName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$`)
+
+// foundationKey is a GitHub owner, owner/repo, or owner prefix ending in *.
+var foundationKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}(?:/[A-Za-z0-9._-]{1,100}|\*)?$`)
 
 // Validate checks every value and names the key of the first ones that are wrong.
 func (c *Config) Validate() error {
@@ -242,6 +257,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Query.MaxRows < 1 || c.Query.MaxBytes < 1 || c.Query.MaxTime.D() < time.Second || c.Query.MaxRowsOut < 1 {
 		bad("query", "max_rows, max_bytes, max_rows_out must be positive and max_time at least 1s")
+	}
+	for i, p := range c.Dependencies.Paths {
+		if strings.TrimSpace(p) == "" {
+			bad(fmt.Sprintf("dependencies.paths[%d]", i), "must not be empty")
+		}
+	}
+	for k, v := range c.Dependencies.Foundations {
+		if !foundationKey.MatchString(k) {
+			bad("dependencies.foundations", "%q is not a GitHub owner, owner/repo or owner prefix ending in *", k)
+		}
+		if strings.TrimSpace(v) != v {
+			bad("dependencies.foundations."+k, "%q has leading or trailing spaces", v)
+		}
 	}
 	if c.Roster != "" {
 		if _, err := os.Stat(c.Path(c.Roster)); err != nil {

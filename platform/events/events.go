@@ -85,26 +85,31 @@ var Kinds = []string{KindPullRequest, KindReview, KindIssue, KindComment, KindCo
 // Contribution is one canonical contribution: the same PR seen by the REST API, GH Archive and a
 // webhook has one ID and is one row. Version orders the states of one ID; the highest wins.
 type Contribution struct {
-	Schema     string     `json:"schema"`
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"`
-	OccurredAt time.Time  `json:"occurred_at"`
-	ActorLogin string     `json:"actor_login"`
-	EmployeeID string     `json:"employee_id"`
-	Team       string     `json:"team"`
-	Repo       string     `json:"repo"`       // owner/name
-	RepoOwner  string     `json:"repo_owner"` // owner
-	IsUpstream bool       `json:"is_upstream"`
-	Number     int        `json:"number,omitempty"`
-	Title      string     `json:"title,omitempty"`
-	State      string     `json:"state,omitempty"` // open, closed; empty where the kind has none
-	Merged     bool       `json:"merged"`
-	MergedAt   *time.Time `json:"merged_at,omitempty"`
-	ClosedAt   *time.Time `json:"closed_at,omitempty"`
-	URL        string     `json:"url,omitempty"`
-	Source     string     `json:"source"`
-	RawID      string     `json:"raw_id"`
-	Version    uint64     `json:"version"` // the state's time in ms; later states replace earlier ones
+	Schema     string    `json:"schema"`
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	OccurredAt time.Time `json:"occurred_at"`
+	ActorLogin string    `json:"actor_login"`
+	EmployeeID string    `json:"employee_id"`
+	Team       string    `json:"team"`
+	Repo       string    `json:"repo"`       // owner/name
+	RepoOwner  string    `json:"repo_owner"` // owner
+	IsUpstream bool      `json:"is_upstream"`
+	// Destination classifies the repository: internal, company_oss, upstream, fork, personal.
+	Destination           string     `json:"destination,omitempty"`
+	Foundation            string     `json:"foundation,omitempty"`
+	IsDependency          bool       `json:"is_dependency"`
+	DependencyCriticality int        `json:"dependency_criticality,omitempty"`
+	Number                int        `json:"number,omitempty"`
+	Title                 string     `json:"title,omitempty"`
+	State                 string     `json:"state,omitempty"` // open, closed; empty where the kind has none
+	Merged                bool       `json:"merged"`
+	MergedAt              *time.Time `json:"merged_at,omitempty"`
+	ClosedAt              *time.Time `json:"closed_at,omitempty"`
+	URL                   string     `json:"url,omitempty"`
+	Source                string     `json:"source"`
+	RawID                 string     `json:"raw_id"`
+	Version               uint64     `json:"version"` // the state's time in ms; later states replace earlier ones
 }
 
 // RosterChange announces a new roster; enrich re-derives the contributions of the people in it.

@@ -69,3 +69,25 @@ func TestQuerySettingsApply(t *testing.T) {
 		t.Fatal("a write under readonly=1 succeeded")
 	}
 }
+
+// Every byte a payload or a title can hold survives the insert.
+func TestInsertKeepsBytesIntact(t *testing.T) {
+	s := testkit.Store(t)
+	ctx := context.Background()
+	nasty := "tab\there\nnewline\r\\back\\slash 'q' \"dq\" é 🚀 \\N \\t"
+	payload := `{"body":"line1\nline2 \"quoted\" \\ tab\t","x":null}`
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.InsertRaw(ctx, []events.Raw{{Source: "webhook", Kind: "issues", ID: "d1", FetchedAt: at, Origin: nasty, Payload: []byte(payload)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InsertContributions(ctx, []events.Contribution{{ID: "issue:a/b#1", Kind: events.KindIssue, OccurredAt: at, Repo: "a/b", RepoOwner: "a", Title: nasty, Version: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Query(ctx, "SELECT origin, payload, (SELECT title FROM contributions) FROM raw_events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Rows[0]; r[0] != nasty || r[1] != payload || r[2] != nasty {
+		t.Fatalf("got %q", r)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/events"
+	"giveback.dev/platform/repoclass"
 	"giveback.dev/platform/roster"
 	"giveback.dev/services/enrich/mapper"
 )
@@ -40,9 +41,10 @@ type Service struct {
 	company config.Company
 	log     *slog.Logger
 	roster  atomic.Pointer[roster.Roster]
+	classes atomic.Pointer[repoclass.Classifier]
 	pub     *bus.Publisher
 
-	// BatchSize is how many raw records make one insert (default 2000).
+	// BatchSize is how many raw records make one insert (default 4000).
 	BatchSize int
 
 	records       *prometheus.CounterVec
@@ -54,7 +56,7 @@ type Service struct {
 func New(st Store, js jetstream.JetStream, company config.Company, r *roster.Roster, reg prometheus.Registerer, log *slog.Logger) *Service {
 	s := &Service{
 		store: st, js: js, company: company, log: log.With(slog.String("component", "enrich")), pub: bus.NewPublisher(js),
-		BatchSize: 2000,
+		BatchSize: 4000,
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "giveback_enrich_records_total", Help: "Raw records handled, by outcome (mapped, not_contribution, opted_out, poison).",
 		}, []string{"outcome"}),
@@ -79,6 +81,9 @@ func (s *Service) SetRoster(r *roster.Roster) {
 	}
 	s.roster.Store(r)
 }
+
+// SetClassifier sets how destinations are classified (company orgs, foundations, dependencies).
+func (s *Service) SetClassifier(c *repoclass.Classifier) { s.classes.Store(c) }
 
 // Run consumes the raw stream until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
@@ -144,6 +149,10 @@ func (s *Service) poison(res *Result, i int, stage string, err error, origin str
 // attribute fills the employee, team and destination of a contribution.
 func (s *Service) attribute(ro *roster.Roster, c *events.Contribution) {
 	c.IsUpstream = !s.company.IsCompanyOrg(c.RepoOwner)
+	if cl := s.classes.Load(); cl != nil {
+		k := cl.Classify(repoclass.Repo{Name: c.Repo, Public: c.Source == events.SourceGHArchive}, c.ActorLogin)
+		c.Destination, c.Foundation, c.IsDependency, c.DependencyCriticality = k.Destination, k.Foundation, k.IsDependency, k.Criticality
+	}
 	if m, ok := ro.ByLogin(c.ActorLogin, c.OccurredAt); ok {
 		c.EmployeeID, c.Team = m.EmployeeID, m.Team
 	}

@@ -28,7 +28,7 @@ import (
 //   - PR #5 opened in December 2024 and merged in January (decided in the period, not opened);
 //   - PR #13 opened in March and merged in April (opened in the period, not decided);
 //   - comment #10 re-attributed from team core to team web by a newer version;
-//   - comment #11 by a non-employee (no employee_id, no team);
+//   - comment #11 by a non-employee (no employee_id, no team): stored, never counted;
 //   - PR #3 to an internal repository; commits #12 outside the period.
 //
 // Each batch is a separate INSERT and merges are stopped, so the duplicates stay in the table

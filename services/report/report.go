@@ -12,6 +12,8 @@
 //	GET       /api/v1/metrics/acceptance     pull request acceptance ratio per month
 //	GET       /api/v1/teams                  teams found in the data
 //	GET, POST /api/v1/query                  ad hoc read-only SQL (json or csv)
+//	GET       /api/v1/sources                state of the collection (Options.Sources)
+//	GET       /sources                       the same as a page
 //
 // The service does not serve /healthz, /readyz, /metrics or the webhook; whoever mounts Handler
 // does, and can use Ready for /readyz.
@@ -23,6 +25,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/store"
@@ -38,6 +42,9 @@ type Options struct {
 	TopRepos int
 	// Now is the clock that sets the default period; nil means time.Now.
 	Now func() time.Time
+	// Sources is ingest's cursor bucket (events.BucketCursors), read by /sources; nil answers
+	// 503 there.
+	Sources jetstream.KeyValue
 }
 
 // Server serves the report routes from a store.
@@ -76,6 +83,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/teams", s.teams)
 	mux.HandleFunc("GET /api/v1/query", s.query)
 	mux.HandleFunc("POST /api/v1/query", s.query)
+	mux.HandleFunc("GET /api/v1/sources", s.sourcesAPI)
+	mux.HandleFunc("GET /sources", s.sourcesPage)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "", fmt.Errorf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})

@@ -108,6 +108,12 @@ func mapREST(r *events.Raw) ([]events.Contribution, error) {
 		return mapRESTIssue(r)
 	case "pull_request_detail", "pull_request":
 		return mapRESTPull(r)
+	case "review":
+		return mapRESTReview(r)
+	case "issue_comment":
+		return mapRESTIssueComment(r)
+	case "commit":
+		return mapRESTCommit(r)
 	default:
 		return nil, ErrNotContribution
 	}

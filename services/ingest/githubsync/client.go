@@ -1,13 +1,18 @@
-// Package githubsync collects the pull requests and issues of the roster's GitHub logins through
-// the REST API, incrementally: a cursor per login in the NATS KV bucket, advanced only after what
-// came before it was published, and waits on the rate limits GitHub announces.
+// Package githubsync collects the contributions of the roster's GitHub logins through the REST
+// API — pull requests and issues authored, reviews, comments, commits — incrementally: a cursor
+// per login and search in the NATS KV bucket, advanced only after what came before it was
+// published; conditional requests (ETags), so a cycle without news costs no rate limit; and
+// several tokens, each request going to the one with the most left of its rate limit.
 package githubsync
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -36,4 +41,169 @@ func NewClient(baseURL, token string, httpClient *http.Client) (*github.Client, 
 		return nil, fmt.Errorf("githubsync: enterprise url %q: %w", baseURL, err)
 	}
 	return ghe, nil
+}
+
+// NewClients returns one client per token for baseURL (see NewClient); the syncer spreads its
+// requests over them, each with its own rate limit. Blank tokens are skipped; with none, it
+// returns one unauthenticated client.
+func NewClients(baseURL string, tokens []string, httpClient *http.Client) ([]*github.Client, error) {
+	var out []*github.Client
+	for _, tok := range tokens {
+		if tok = strings.TrimSpace(tok); tok == "" {
+			continue
+		}
+		c, err := NewClient(baseURL, tok, httpClient)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		c, err := NewClient(baseURL, "", httpClient)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Rate limit resources the pool keeps a budget for: GitHub counts searches apart from the rest.
+const (
+	resourceCore   = "core"
+	resourceSearch = "search"
+)
+
+// resourceOf returns the rate limit resource of a request URL relative to the API root.
+func resourceOf(u string) string {
+	if strings.HasPrefix(strings.TrimPrefix(u, "/"), "search/") {
+		return resourceSearch
+	}
+	return resourceCore
+}
+
+// budget is what one token has left of one resource, as GitHub last reported it.
+type budget struct {
+	known     bool // a response reported it
+	remaining int
+	reset     time.Time
+	blocked   time.Time // a secondary limit's Retry-After ends then
+}
+
+// available reports whether a request may be sent at now, and otherwise when it may.
+func (b *budget) available(now time.Time) (bool, time.Time) {
+	if now.Before(b.blocked) {
+		return false, b.blocked
+	}
+	if end := b.reset.Add(resetSlack); b.known && b.remaining <= 0 && now.Before(end) {
+		return false, end
+	}
+	return true, time.Time{}
+}
+
+// left is the budget's remaining requests for choosing among tokens; unknown or past its reset,
+// it is the most a token can have.
+func (b *budget) left(now time.Time) int {
+	if !b.known || !now.Before(b.reset) {
+		return math.MaxInt
+	}
+	return b.remaining
+}
+
+// pool shares the requests of every login among the tokens: each request goes to the token with
+// the most requests left for its resource, ties taken in turn.
+type pool struct {
+	mu      sync.Mutex
+	clients []*github.Client
+	budgets []map[string]*budget
+	next    int
+}
+
+func newPool(clients []*github.Client) *pool {
+	p := &pool{clients: clients, budgets: make([]map[string]*budget, len(clients))}
+	for i := range p.budgets {
+		p.budgets[i] = map[string]*budget{}
+	}
+	return p
+}
+
+func (p *pool) budget(i int, resource string) *budget {
+	b := p.budgets[i][resource]
+	if b == nil {
+		b = &budget{}
+		p.budgets[i][resource] = b
+	}
+	return b
+}
+
+// pick returns the index of the client to use for resource, or, when every token is used up or
+// blocked, -1 and how long until the first one may be used again.
+func (p *pool) pick(resource string, now time.Time) (int, time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	best, bestLeft := -1, -1
+	var earliest time.Time
+	for k := range p.clients {
+		i := (p.next + k) % len(p.clients)
+		b := p.budget(i, resource)
+		ok, until := b.available(now)
+		if !ok {
+			if earliest.IsZero() || until.Before(earliest) {
+				earliest = until
+			}
+			continue
+		}
+		if l := b.left(now); l > bestLeft {
+			best, bestLeft = i, l
+		}
+	}
+	if best < 0 {
+		return -1, earliest.Sub(now)
+	}
+	p.next = (best + 1) % len(p.clients)
+	if b := p.budget(best, resource); b.known && now.Before(b.reset) {
+		b.remaining-- // spent, until the response says what is left
+	}
+	return best, 0
+}
+
+// observe records the rate limit a response of client i reported.
+func (p *pool) observe(i int, resource string, rate github.Rate) {
+	if rate.Limit <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.budget(i, resource)
+	b.known, b.remaining, b.reset = true, rate.Remaining, rate.Reset.Time
+}
+
+// block keeps client i off resource until t (a secondary limit's Retry-After, or a primary
+// limit's reset).
+func (p *pool) block(i int, resource string, t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.budget(i, resource)
+	if t.After(b.blocked) {
+		b.blocked = t
+	}
+}
+
+// remaining returns the requests left for resource over every token whose budget is known.
+func (p *pool) remaining(resource string, now time.Time) (int, time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	total := 0
+	var reset time.Time
+	for i := range p.clients {
+		b := p.budget(i, resource)
+		if !b.known || !now.Before(b.reset) {
+			continue
+		}
+		total += b.remaining
+		if reset.IsZero() || b.reset.Before(reset) {
+			reset = b.reset
+		}
+	}
+	return total, reset
 }

@@ -25,20 +25,63 @@ const (
 	KindPullRequest       = "pull_request"
 	KindIssue             = "issue"
 	KindPullRequestDetail = "pull_request_detail"
+	KindReview            = "review"
+	KindIssueComment      = "issue_comment"
+	KindCommit            = "commit"
 )
 
-// perPage is the search page size, GitHub's maximum.
+// Searches the syncer runs for each login, each with its own cursor.
+const (
+	// SearchAuthor finds the issues and pull requests the login opened.
+	SearchAuthor = "author"
+	// SearchReviewed finds the pull requests the login reviewed, then its reviews on them.
+	SearchReviewed = "reviewed"
+	// SearchCommented finds the issues and pull requests the login commented on, then its
+	// comments on them.
+	SearchCommented = "commented"
+	// SearchCommits finds the commits the login authored (in default branches GitHub indexes).
+	SearchCommits = "commits"
+)
+
+// Searches lists every search, in the order a login runs them.
+var Searches = []string{SearchAuthor, SearchReviewed, SearchCommented, SearchCommits}
+
+// perPage is the page size of searches and lists, GitHub's maximum.
 const perPage = 100
+
+// searchCap is the most results GitHub lets a search page through; a search that reports more
+// is split by date.
+const searchCap = 1000
 
 // maxAttempts bounds the tries of one request through rate limits.
 const maxAttempts = 6
 
-// Syncer searches, for each login, the pull requests and issues it authored that changed since
-// its cursor, and publishes each with, for a pull request, its details (merged, merged_at).
+// resetSlack is added to a rate limit's reset (a whole second in GitHub's header) before the
+// token is used again.
+const resetSlack = time.Second
+
+// githubEpoch is before anything GitHub holds: the lower bound of a date range to split when a
+// login has no cursor.
+var githubEpoch = time.Date(2007, 10, 1, 0, 0, 0, 0, time.UTC)
+
+// Syncer searches, for each login, the pull requests and issues it authored, reviewed and
+// commented on, and the commits it authored, that changed since the search's cursor, and
+// publishes each result with, for a pull request, its details (merged, merged_at), and the
+// login's reviews and comments on the results of the reviewed and commented searches.
+//
+// Every request is conditional: the ETag of each processed response is kept (in memory and in
+// the KV bucket), and a 304 — free of rate limit — means nothing new. A cycle in which nothing
+// changed therefore costs no rate limit at all (see TestNoChangeCycleIsFree).
 type Syncer struct {
+	// Clients are the clients to spread requests over, one per token (NewClients); the syncer
+	// sends each request with the token that has the most left of its rate limit.
+	Clients []*github.Client
+	// Client is used when Clients is empty.
 	Client *github.Client
 	Logins []string
-	// KV keeps a cursor per login (events.BucketCursors).
+	// Searches to run per login (SearchAuthor, …); nil runs every one.
+	Searches []string
+	// KV keeps the cursors, ETags and statuses (events.BucketCursors).
 	KV jetstream.KeyValue
 	// Publish sends a record on the bus.
 	Publish func(ctx context.Context, r *events.Raw) error
@@ -46,41 +89,79 @@ type Syncer struct {
 	// first failure; a cursor moves only after it returned nil. Leave it nil when Publish is
 	// synchronous.
 	Flush func(ctx context.Context) error
-	// Since is where a login without a cursor starts; zero means from the beginning.
+	// Since is where a search without a cursor starts; zero means from the beginning.
 	Since time.Time
 	// MaxWait is the longest the syncer waits for a rate limit to reset (default 1h); a longer
 	// wait fails the login until the next run.
 	MaxWait time.Duration
 	Log     *slog.Logger
 
-	mu     sync.Mutex
-	status map[string]*LoginStatus
+	poolOnce sync.Once
+	pool     *pool
+
+	mu       sync.Mutex
+	status   map[string]*LoginStatus
+	etags    map[string]etag // by request URL; an empty ETag records a miss
+	interval time.Duration   // of Run, for LoginStatus.NextSync
 
 	sleep func(ctx context.Context, d time.Duration) error // tests watch the waits
+	now   func() time.Time                                 // tests fix the clock of date splits
 }
 
-// LoginStatus is what the last sync of one login did.
+// LoginStatus is what the last sync of one login did. It is also stored, as JSON, in the KV
+// bucket under StatusKey(login) after each sync of the login, for the report service.
 type LoginStatus struct {
-	Login     string
-	LastSync  time.Time // when the last sync of the login ended
-	Cursor    time.Time // updated_at reached
-	Items     int       // records published by the last sync
-	Err       string    // the last sync's error, empty when it succeeded
-	Remaining int       // requests left in the rate limit GitHub reported last
-	Reset     time.Time // when that rate limit resets
+	Login     string               `json:"login"`
+	LastSync  time.Time            `json:"last_sync"`          // when the last sync of the login ended
+	NextSync  time.Time            `json:"next_sync,omitzero"` // when the next is due (zero outside Run)
+	Cursor    time.Time            `json:"cursor,omitzero"`    // updated_at reached by the author search
+	Cursors   map[string]time.Time `json:"cursors,omitempty"`  // the cursor of each search
+	Items     int                  `json:"items"`              // records published by the last sync
+	Requests  int                  `json:"requests"`           // requests the rate limit counted
+	Unchanged int                  `json:"not_modified"`       // 304 answers (free)
+	Err       string               `json:"last_error"`         // the last sync's error, empty when it succeeded
+	Remaining int                  `json:"remaining"`          // requests left in the rate limit GitHub reported last
+	Reset     time.Time            `json:"reset,omitzero"`     // when that rate limit resets
 }
 
 // Stats counts what SyncOnce did.
 type Stats struct {
 	Logins       int // logins synced without error
 	Failed       int // logins whose sync failed
-	Items        int // search results published (repeats included)
+	Items        int // search results published
 	PullRequests int // pull request details published
-	Requests     int
+	Reviews      int // reviews published
+	Comments     int // issue comments published
+	Commits      int // commits published
+	Requests     int // requests the rate limit counted (304s excluded)
+	NotModified  int // 304 answers: nothing new, no rate limit spent
 }
 
-// CursorKey returns the KV key of a login's cursor.
-func CursorKey(login string) string { return "rest.author." + strings.ToLower(login) }
+func (st *Stats) add(o Stats) {
+	st.Items += o.Items
+	st.PullRequests += o.PullRequests
+	st.Reviews += o.Reviews
+	st.Comments += o.Comments
+	st.Commits += o.Commits
+	st.Requests += o.Requests
+	st.NotModified += o.NotModified
+}
+
+func (st *Stats) published() int {
+	return st.Items + st.PullRequests + st.Reviews + st.Comments + st.Commits
+}
+
+// CursorKey returns the KV key of a login's author cursor.
+func CursorKey(login string) string { return SearchCursorKey(SearchAuthor, login) }
+
+// SearchCursorKey returns the KV key of the cursor of one search of a login:
+// rest.<search>.<login>, e.g. rest.reviewed.octocat.
+func SearchCursorKey(search, login string) string {
+	return "rest." + search + "." + strings.ToLower(login)
+}
+
+// StatusKey returns the KV key of a login's LoginStatus: status.rest.<login>.
+func StatusKey(login string) string { return "status.rest." + strings.ToLower(login) }
 
 // Status returns the status of every login synced so far, sorted by login.
 func (s *Syncer) Status() []LoginStatus {
@@ -88,7 +169,14 @@ func (s *Syncer) Status() []LoginStatus {
 	defer s.mu.Unlock()
 	out := make([]LoginStatus, 0, len(s.status))
 	for _, st := range s.status {
-		out = append(out, *st)
+		c := *st
+		if st.Cursors != nil {
+			c.Cursors = make(map[string]time.Time, len(st.Cursors))
+			for k, v := range st.Cursors {
+				c.Cursors[k] = v
+			}
+		}
+		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Login < out[j].Login })
 	return out
@@ -116,10 +204,32 @@ func (s *Syncer) log() *slog.Logger {
 	return l.With(slog.String("component", "githubsync"))
 }
 
+func (s *Syncer) clock() time.Time {
+	if s.now != nil {
+		return s.now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// clients returns the pool of the syncer's clients.
+func (s *Syncer) clients() *pool {
+	s.poolOnce.Do(func() {
+		cs := s.Clients
+		if len(cs) == 0 && s.Client != nil {
+			cs = []*github.Client{s.Client}
+		}
+		s.pool = newPool(cs)
+	})
+	return s.pool
+}
+
 // Run syncs at once and then every interval until ctx ends. Failures are logged and visible in
 // Status; the next round retries them.
 func (s *Syncer) Run(ctx context.Context, interval time.Duration) {
 	log := s.log()
+	s.mu.Lock()
+	s.interval = interval
+	s.mu.Unlock()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -131,7 +241,8 @@ func (s *Syncer) Run(ctx context.Context, interval time.Duration) {
 			log.Error("sync round failed", slog.Int("failed_logins", st.Failed), slog.Any("err", err))
 		} else {
 			log.Info("sync round done", slog.Int("logins", st.Logins), slog.Int("items", st.Items),
-				slog.Int("pull_requests", st.PullRequests), slog.Int("requests", st.Requests))
+				slog.Int("pull_requests", st.PullRequests), slog.Int("reviews", st.Reviews), slog.Int("comments", st.Comments),
+				slog.Int("commits", st.Commits), slog.Int("requests", st.Requests), slog.Int("not_modified", st.NotModified))
 		}
 		select {
 		case <-ctx.Done():
@@ -146,22 +257,18 @@ func (s *Syncer) Run(ctx context.Context, interval time.Duration) {
 func (s *Syncer) SyncOnce(ctx context.Context) (Stats, error) {
 	var total Stats
 	var errs []error
+	if len(s.clients().clients) == 0 {
+		return total, errors.New("githubsync: no client: set Clients (NewClients) or Client")
+	}
 	for _, login := range s.Logins {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
 		st, err := s.syncLogin(ctx, login)
-		total.Items += st.Items
-		total.PullRequests += st.PullRequests
-		total.Requests += st.Requests
-		s.update(login, func(ls *LoginStatus) {
-			ls.LastSync = time.Now().UTC()
-			ls.Items = st.Items + st.PullRequests
-			ls.Err = ""
-			if err != nil {
-				ls.Err = err.Error()
-			}
-		})
+		total.add(st)
+		if serr := s.finishLogin(ctx, login, st, err); serr != nil {
+			err = errors.Join(err, serr)
+		}
 		if err != nil {
 			total.Failed++
 			errs = append(errs, err)
@@ -173,6 +280,103 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Stats, error) {
 	return total, errors.Join(errs...)
 }
 
+// finishLogin records the login's status in memory and in the KV bucket.
+func (s *Syncer) finishLogin(ctx context.Context, login string, st Stats, syncErr error) error {
+	now := time.Now().UTC()
+	var snapshot LoginStatus
+	s.update(login, func(ls *LoginStatus) {
+		ls.LastSync = now
+		ls.NextSync = time.Time{}
+		if s.interval > 0 {
+			ls.NextSync = now.Add(s.interval)
+		}
+		ls.Items = st.published()
+		ls.Requests = st.Requests
+		ls.Unchanged = st.NotModified
+		ls.Err = ""
+		if syncErr != nil {
+			ls.Err = syncErr.Error()
+		}
+		snapshot = *ls
+	})
+	if s.KV == nil {
+		return nil
+	}
+	b, err := json.Marshal(snapshot)
+	if err != nil {
+		return fmt.Errorf("githubsync: %s: status: %w", login, err)
+	}
+	if _, err := s.KV.Put(context.WithoutCancel(ctx), StatusKey(login), b); err != nil {
+		return fmt.Errorf("githubsync: %s: store status: %w", login, err)
+	}
+	return nil
+}
+
+// loginRun is the state of one login's sync.
+type loginRun struct {
+	login string
+	st    *Stats
+	// published holds the ids of the search results published in this sync, so an item found
+	// by several searches is published (and its details fetched) once.
+	published map[string]bool
+	// pending holds the ETags of the responses of the details, reviews and comments published
+	// since the last flush: they are kept once the flush says the records are stored.
+	pending []pendingETag
+}
+
+// syncLogin runs the login's searches. A failing search does not stop the others; the errors
+// are joined.
+func (s *Syncer) syncLogin(ctx context.Context, login string) (Stats, error) {
+	var st Stats
+	lr := &loginRun{login: login, st: &st, published: map[string]bool{}}
+	searches := s.Searches
+	if searches == nil {
+		searches = Searches
+	}
+	var errs []error
+	for _, name := range searches {
+		sr, ok := searchByName[name]
+		if !ok {
+			return st, fmt.Errorf("githubsync: unknown search %q (want one of %s)", name, strings.Join(Searches, ", "))
+		}
+		if err := s.walk(ctx, lr, sr); err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return st, errors.Join(errs...)
+}
+
+// searchSpec describes one of the per-login searches.
+type searchSpec struct {
+	name      string
+	endpoint  string // search/issues or search/commits
+	qualifier func(login string) string
+	field     string // the date qualifier and sort key: updated, author-date
+	item      func(s *Syncer, ctx context.Context, w *walkRun, origin string, item json.RawMessage) (time.Time, error)
+}
+
+var searchByName = map[string]searchSpec{
+	SearchAuthor: {name: SearchAuthor, endpoint: "search/issues", field: "updated",
+		qualifier: func(l string) string { return "author:" + l }, item: (*Syncer).issueItem},
+	SearchReviewed: {name: SearchReviewed, endpoint: "search/issues", field: "updated",
+		qualifier: func(l string) string { return "reviewed-by:" + l + " is:pr" }, item: (*Syncer).issueItem},
+	SearchCommented: {name: SearchCommented, endpoint: "search/issues", field: "updated",
+		qualifier: func(l string) string { return "commenter:" + l }, item: (*Syncer).issueItem},
+	SearchCommits: {name: SearchCommits, endpoint: "search/commits", field: "author-date",
+		qualifier: func(l string) string { return "author:" + l }, item: (*Syncer).commitItem},
+}
+
+// walkRun is the state of one search of one login.
+type walkRun struct {
+	*loginRun
+	sr    searchSpec
+	since time.Time       // the search's cursor when the walk began
+	seen  map[string]bool // results handled in this walk
+}
+
 // searchPage is a search response with its items kept as GitHub sent them.
 type searchPage struct {
 	TotalCount        int               `json:"total_count"`
@@ -180,154 +384,171 @@ type searchPage struct {
 	Items             []json.RawMessage `json:"items"`
 }
 
-// itemHead is what the syncer reads of an issue or pull request.
-type itemHead struct {
-	Number        int             `json:"number"`
-	UpdatedAt     time.Time       `json:"updated_at"`
-	RepositoryURL string          `json:"repository_url"`
-	PullRequest   json.RawMessage `json:"pull_request"`
-}
-
-// syncLogin walks the login's search results from its cursor. Pages come sorted by updated_at
-// ascending; after a page whose items moved the cursor, the search restarts from the new cursor
-// (keyset paging), so an item updated meanwhile, which moves to the end and shifts the pages,
-// cannot make the walk skip another, and the 1,000-result cap of a search never binds. Only a
-// page whose items all share the cursor's instant is left by its Link rel="next".
-func (s *Syncer) syncLogin(ctx context.Context, login string) (Stats, error) {
-	var st Stats
-	cursor, err := s.loadCursor(ctx, login)
+// walk runs one search of the login from its cursor and publishes what it finds.
+//
+// Pages come sorted by date ascending; after a page whose items moved the cursor, the search
+// restarts from the new cursor (keyset paging), so an item updated meanwhile, which moves to the
+// end and shifts the pages, cannot make the walk skip another. A search that reports more than
+// the 1,000 results GitHub pages through is split: its date range lo..hi (hi open: now) is
+// halved until the first half is under the cap, that half is walked, the cursor is set to its
+// end, and the walk goes on with the rest of the range. A page that all shares the cursor's
+// instant is left by its Link rel="next".
+//
+// Each request carries the ETag of the last walk's answer to it. A 304 means the answer, already
+// processed, is unchanged; on page 1 of a search from the cursor, that nothing changed since.
+// The ETags of a search's pages are kept only when the walk ended on that search, and those of
+// details, reviews and comments only once their records are stored, so a 304 never hides what
+// a crash left unpublished.
+func (s *Syncer) walk(ctx context.Context, lr *loginRun, sr searchSpec) error {
+	login := lr.login
+	cursor, err := s.loadCursor(ctx, sr.name, login)
 	if err != nil {
-		return st, err
+		return err
 	}
-	s.update(login, func(ls *LoginStatus) { ls.Cursor = cursor })
-	queryCursor, page := cursor, 1
+	s.setCursor(login, sr.name, cursor)
+	w := &walkRun{loginRun: lr, sr: sr, since: cursor, seen: map[string]bool{}}
+	lo, hi := cursor, time.Time{} // hi zero: open-ended
+	var uppers []time.Time        // the ends of the ranges left to walk after a split
+	var pending []pendingETag     // ETags of the pages of the current search
+	page := 1
 	for {
-		u := searchURL(login, queryCursor, page)
+		u := searchURL(sr, login, lo, hi, page)
 		var res searchPage
-		resp, err := s.get(ctx, login, u, &res)
-		st.Requests++
+		resp, kept, err := s.get(ctx, lr, u, &res)
 		if err != nil {
-			return st, fmt.Errorf("githubsync: %s: search: %w", login, err)
+			return fmt.Errorf("githubsync: %s: %s search: %w", login, sr.name, err)
 		}
-		if res.IncompleteResults {
-			s.log().Warn("search results incomplete (GitHub timed out); the next round repeats them", slog.String("login", login))
-		}
-		pageMax := cursor
-		for _, item := range res.Items {
-			updated, n, err := s.publishItem(ctx, login, u, item, &st)
-			if err != nil {
-				return st, err
-			}
-			st.PullRequests += n
-			if updated.After(pageMax) {
-				pageMax = updated
-			}
-		}
-		if pageMax.After(cursor) {
-			if s.Flush != nil {
-				if err := s.Flush(ctx); err != nil {
-					return st, fmt.Errorf("githubsync: %s: publish: %w", login, err)
+		next := 0
+		if kept != nil {
+			next = kept.Next
+			pending = append(pending, pendingETag{url: u, e: *kept})
+		} else {
+			if page == 1 && res.TotalCount > searchCap {
+				if top, ok := splitPoint(lo, hi, s.clock()); ok {
+					s.log().Info("search over GitHub's 1,000-result cap; splitting its date range", slog.String("login", login),
+						slog.String("search", sr.name), slog.Int("total_count", res.TotalCount), slog.Time("from", lo), slog.Time("to", top))
+					uppers = append(uppers, hi)
+					hi = top
+					continue
 				}
 			}
-			if err := s.storeCursor(ctx, login, pageMax); err != nil {
-				return st, err
+			if res.IncompleteResults {
+				s.log().Warn("search results incomplete (GitHub timed out); the next round repeats them", slog.String("login", login), slog.String("search", sr.name))
 			}
-			cursor = pageMax
-			s.update(login, func(ls *LoginStatus) { ls.Cursor = cursor })
+			pageMax := cursor
+			for _, item := range res.Items {
+				at, err := sr.item(s, ctx, w, u, item)
+				if err != nil {
+					return err
+				}
+				if at.After(pageMax) {
+					pageMax = at
+				}
+			}
+			if pageMax.After(cursor) {
+				if err := s.advance(ctx, lr, sr.name, pageMax); err != nil {
+					return err
+				}
+				cursor = pageMax
+			}
+			next = resp.NextPage
+			if tag := resp.Header.Get("ETag"); tag != "" {
+				pending = append(pending, pendingETag{url: u, e: etag{ETag: tag, Next: next}})
+			}
+			if cursor.After(lo) {
+				lo, page, pending = cursor, 1, nil
+				continue
+			}
 		}
-		if resp.NextPage == 0 {
+		if next != 0 {
+			page = next
+			continue
+		}
+		if len(uppers) == 0 {
 			break
 		}
-		if cursor.After(queryCursor) {
-			queryCursor, page = cursor, 1
-		} else {
-			page = resp.NextPage
+		// The range lo..hi is walked: everything up to hi is published.
+		if hi.After(cursor) {
+			if err := s.advance(ctx, lr, sr.name, hi); err != nil {
+				return err
+			}
+			cursor = hi
 		}
+		lo, hi, uppers, page, pending = hi, uppers[len(uppers)-1], uppers[:len(uppers)-1], 1, nil
 	}
+	if err := s.flush(ctx, lr); err != nil {
+		return err
+	}
+	return s.keepETags(ctx, pending)
+}
+
+// splitPoint returns the middle of lo..hi (hi zero: now), on a whole second, or false when the
+// range is too short to split.
+func splitPoint(lo, hi, now time.Time) (time.Time, bool) {
+	if lo.IsZero() {
+		lo = githubEpoch
+	}
+	if hi.IsZero() {
+		hi = now
+	}
+	mid := lo.Add(hi.Sub(lo) / 2).Truncate(time.Second)
+	return mid, mid.After(lo) && mid.Before(hi)
+}
+
+// flush waits until every record published is stored, then keeps the ETags of the responses
+// they came from.
+func (s *Syncer) flush(ctx context.Context, lr *loginRun) error {
 	if s.Flush != nil {
 		if err := s.Flush(ctx); err != nil {
-			return st, fmt.Errorf("githubsync: %s: publish: %w", login, err)
+			return fmt.Errorf("githubsync: %s: publish: %w", lr.login, err)
 		}
 	}
-	return st, nil
+	pending := lr.pending
+	lr.pending = nil
+	return s.keepETags(ctx, pending)
 }
 
-// searchURL is the search of the login's issues and pull requests updated at or after since.
-func searchURL(login string, since time.Time, page int) string {
-	q := "author:" + login
-	if !since.IsZero() {
-		q += " updated:>=" + since.UTC().Format(time.RFC3339)
+// advance stores a search's cursor once what came before it is stored.
+func (s *Syncer) advance(ctx context.Context, lr *loginRun, search string, t time.Time) error {
+	if err := s.flush(ctx, lr); err != nil {
+		return err
 	}
-	v := url.Values{"q": {q}, "sort": {"updated"}, "order": {"asc"},
+	if err := s.storeCursor(ctx, search, lr.login, t); err != nil {
+		return err
+	}
+	s.setCursor(lr.login, search, t)
+	return nil
+}
+
+func (s *Syncer) setCursor(login, search string, t time.Time) {
+	t = t.UTC()
+	s.update(login, func(ls *LoginStatus) {
+		if ls.Cursors == nil {
+			ls.Cursors = map[string]time.Time{}
+		}
+		ls.Cursors[search] = t
+		if search == SearchAuthor {
+			ls.Cursor = t
+		}
+	})
+}
+
+// searchURL is the search sr of the login's results dated in lo..hi (lo zero: from the
+// beginning; hi zero: open-ended), sorted by date ascending.
+func searchURL(sr searchSpec, login string, lo, hi time.Time, page int) string {
+	q := sr.qualifier(login)
+	switch {
+	case !hi.IsZero():
+		if lo.IsZero() {
+			lo = githubEpoch
+		}
+		q += " " + sr.field + ":" + lo.UTC().Format(time.RFC3339) + ".." + hi.UTC().Format(time.RFC3339)
+	case !lo.IsZero():
+		q += " " + sr.field + ":>=" + lo.UTC().Format(time.RFC3339)
+	}
+	v := url.Values{"q": {q}, "sort": {sr.field}, "order": {"asc"},
 		"per_page": {strconv.Itoa(perPage)}, "page": {strconv.Itoa(page)}}
-	return "search/issues?" + v.Encode()
-}
-
-// publishItem publishes one search result and, for a pull request, its details. It returns the
-// item's updated_at and how many details it published.
-func (s *Syncer) publishItem(ctx context.Context, login, origin string, item json.RawMessage, st *Stats) (time.Time, int, error) {
-	var head itemHead
-	if err := json.Unmarshal(item, &head); err != nil {
-		return time.Time{}, 0, fmt.Errorf("githubsync: %s: search item: %w", login, err)
-	}
-	repo := repoOf(head.RepositoryURL)
-	if repo == "" || head.Number == 0 || head.UpdatedAt.IsZero() {
-		return time.Time{}, 0, fmt.Errorf("githubsync: %s: search item without repository_url, number or updated_at: %.200s", login, item)
-	}
-	kind := KindIssue
-	if len(head.PullRequest) > 0 && string(head.PullRequest) != "null" {
-		kind = KindPullRequest
-	}
-	number := strconv.Itoa(head.Number)
-	meta := map[string]string{"repo": repo, "number": number, "login": login}
-	raw := &events.Raw{
-		Schema:    events.SchemaRaw,
-		Source:    events.SourceREST,
-		Kind:      kind,
-		ID:        recordID(kind, repo, head.Number, head.UpdatedAt),
-		FetchedAt: time.Now().UTC(),
-		Origin:    "GET " + origin,
-		Meta:      meta,
-		Payload:   item,
-	}
-	if err := s.Publish(ctx, raw); err != nil {
-		return time.Time{}, 0, fmt.Errorf("githubsync: %s: publish %s: %w", login, raw.ID, err)
-	}
-	st.Items++
-	if kind != KindPullRequest {
-		return head.UpdatedAt, 0, nil
-	}
-
-	owner, name, _ := strings.Cut(repo, "/")
-	u := fmt.Sprintf("repos/%s/%s/pulls/%d", url.PathEscape(owner), url.PathEscape(name), head.Number)
-	var pr json.RawMessage
-	if _, err := s.get(ctx, login, u, &pr); err != nil {
-		return time.Time{}, 0, fmt.Errorf("githubsync: %s: pull request %s#%d: %w", login, repo, head.Number, err)
-	}
-	st.Requests++
-	var prHead struct {
-		UpdatedAt time.Time `json:"updated_at"`
-	}
-	if err := json.Unmarshal(pr, &prHead); err != nil {
-		return time.Time{}, 0, fmt.Errorf("githubsync: %s: pull request %s#%d: %w", login, repo, head.Number, err)
-	}
-	if prHead.UpdatedAt.IsZero() {
-		prHead.UpdatedAt = head.UpdatedAt
-	}
-	detail := &events.Raw{
-		Schema:    events.SchemaRaw,
-		Source:    events.SourceREST,
-		Kind:      KindPullRequestDetail,
-		ID:        recordID(KindPullRequestDetail, repo, head.Number, prHead.UpdatedAt),
-		FetchedAt: time.Now().UTC(),
-		Origin:    "GET " + u,
-		Meta:      map[string]string{"repo": repo, "number": number, "login": login},
-		Payload:   pr,
-	}
-	if err := s.Publish(ctx, detail); err != nil {
-		return time.Time{}, 0, fmt.Errorf("githubsync: %s: publish %s: %w", login, detail.ID, err)
-	}
-	return head.UpdatedAt, 1, nil
+	return sr.endpoint + "?" + v.Encode()
 }
 
 // recordID is the REST record id: kind:owner/repo#number@updated_at.
@@ -348,57 +569,91 @@ func repoOf(repositoryURL string) string {
 	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
 }
 
-// get sends a GET through go-github, decoding the JSON into v, and waits out rate limits:
-// a primary limit until its reset, a secondary one for its Retry-After. When a response says no
-// request is left, it waits for the reset before returning, so the next request goes through.
-func (s *Syncer) get(ctx context.Context, login, u string, v any) (*github.Response, error) {
+// get sends a conditional GET through go-github, decoding the JSON into v. It returns the kept
+// ETag, non-nil, when GitHub answered 304 Not Modified (v is then untouched).
+//
+// The request goes with the token that has the most left of its rate limit. A token that hit a
+// primary limit is set aside until its reset, one that hit a secondary limit for its
+// Retry-After; when every token is set aside, get waits for the first to come back.
+func (s *Syncer) get(ctx context.Context, lr *loginRun, u string, v any) (*github.Response, *etag, error) {
+	kept, conditional, err := s.lookupETag(ctx, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := s.clients()
+	resource := resourceOf(u)
+	attempts := maxAttempts + 2*len(p.clients)
 	for attempt := 1; ; attempt++ {
-		req, err := s.Client.NewRequest(http.MethodGet, u, nil)
-		if err != nil {
-			return nil, fmt.Errorf("request %s: %w", u, err)
+		i, d := p.pick(resource, time.Now())
+		if i < 0 {
+			if attempt >= attempts {
+				return nil, nil, fmt.Errorf("still rate limited after %d attempts", attempt)
+			}
+			if err := s.wait(ctx, lr.login, "rate limit used up on every token", d); err != nil {
+				return nil, nil, err
+			}
+			continue
 		}
-		resp, err := s.Client.Do(ctx, req, v)
-		if resp != nil && resp.Rate.Limit > 0 {
-			rate := resp.Rate
-			s.update(login, func(ls *LoginStatus) { ls.Remaining, ls.Reset = rate.Remaining, rate.Reset.Time })
+		c := p.clients[i]
+		req, err := c.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("request %s: %w", u, err)
+		}
+		if conditional {
+			req.Header.Set("If-None-Match", kept.ETag)
+		}
+		resp, err := c.Do(ctx, req, v)
+		if resp != nil && resp.Response != nil && len(resp.Header) > 0 { // not go-github's refusal before sending
+			if resp.StatusCode == http.StatusNotModified {
+				lr.st.NotModified++
+			} else {
+				lr.st.Requests++
+			}
+			p.observe(i, resource, resp.Rate)
+			if resp.Rate.Limit > 0 {
+				remaining, reset := resp.Rate.Remaining, resp.Rate.Reset.Time
+				if reset.After(time.Now().Add(24 * time.Hour)) {
+					reset = time.Time{} // not a reset GitHub would send (a recording in milliseconds)
+				}
+				s.update(lr.login, func(ls *LoginStatus) { ls.Remaining, ls.Reset = remaining, reset })
+			}
+		}
+		if resp != nil && resp.StatusCode == http.StatusNotModified && conditional {
+			return resp, &kept, nil
 		}
 		if err == nil {
-			if resp.Rate.Limit > 0 && resp.Rate.Remaining == 0 {
-				if err := s.wait(ctx, login, "rate limit used up", time.Until(resp.Rate.Reset.Time)+time.Second); err != nil {
-					return nil, err
-				}
-			}
-			return resp, nil
+			return resp, nil, nil
 		}
-		var d time.Duration
 		var rle *github.RateLimitError
 		var abuse *github.AbuseRateLimitError
 		switch {
 		case errors.As(err, &rle):
-			d = time.Until(rle.Rate.Reset.Time) + time.Second
+			p.observe(i, resource, rle.Rate)
+			p.block(i, resource, rle.Rate.Reset.Time.Add(resetSlack))
 		case errors.As(err, &abuse):
-			d = abuse.GetRetryAfter()
+			d := abuse.GetRetryAfter()
 			if d <= 0 {
 				d = time.Minute
 			}
+			p.block(i, resource, time.Now().Add(d+retrySlack))
 		case resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusForbidden) &&
 			resp.Header.Get("Retry-After") != "":
 			secs, perr := strconv.Atoi(resp.Header.Get("Retry-After"))
 			if perr != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			d = time.Duration(secs) * time.Second
+			p.block(i, resource, time.Now().Add(time.Duration(secs)*time.Second+retrySlack))
 		default:
-			return nil, err
+			return nil, nil, err
 		}
-		if attempt == maxAttempts {
-			return nil, fmt.Errorf("still rate limited after %d attempts: %w", attempt, err)
-		}
-		if werr := s.wait(ctx, login, "rate limited", d); werr != nil {
-			return nil, fmt.Errorf("%w (after: %w)", werr, err)
+		if attempt >= attempts {
+			return nil, nil, fmt.Errorf("still rate limited after %d attempts: %w", attempt, err)
 		}
 	}
 }
+
+// retrySlack is added to a Retry-After, so go-github's own check of it has passed.
+const retrySlack = 250 * time.Millisecond
 
 // wait sleeps d unless ctx ends first or d is longer than MaxWait.
 func (s *Syncer) wait(ctx context.Context, login, why string, d time.Duration) error {
@@ -426,25 +681,27 @@ func (s *Syncer) wait(ctx context.Context, login, why string, d time.Duration) e
 	}
 }
 
-// loadCursor returns the login's cursor, or Since when it has none.
-func (s *Syncer) loadCursor(ctx context.Context, login string) (time.Time, error) {
-	e, err := s.KV.Get(ctx, CursorKey(login))
+// loadCursor returns the cursor of a search of the login, or Since when it has none.
+func (s *Syncer) loadCursor(ctx context.Context, search, login string) (time.Time, error) {
+	key := SearchCursorKey(search, login)
+	e, err := s.KV.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return s.Since.UTC(), nil
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("githubsync: %s: read cursor: %w", login, err)
+		return time.Time{}, fmt.Errorf("githubsync: %s: read cursor %s: %w", login, key, err)
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(e.Value()))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("githubsync: %s: cursor %s = %q: %w", login, CursorKey(login), e.Value(), err)
+		return time.Time{}, fmt.Errorf("githubsync: %s: cursor %s = %q: %w", login, key, e.Value(), err)
 	}
 	return t, nil
 }
 
-func (s *Syncer) storeCursor(ctx context.Context, login string, t time.Time) error {
-	if _, err := s.KV.Put(ctx, CursorKey(login), []byte(t.UTC().Format(time.RFC3339Nano))); err != nil {
-		return fmt.Errorf("githubsync: %s: store cursor: %w", login, err)
+func (s *Syncer) storeCursor(ctx context.Context, search, login string, t time.Time) error {
+	key := SearchCursorKey(search, login)
+	if _, err := s.KV.Put(ctx, key, []byte(t.UTC().Format(time.RFC3339Nano))); err != nil {
+		return fmt.Errorf("githubsync: %s: store cursor %s: %w", login, key, err)
 	}
 	return nil
 }

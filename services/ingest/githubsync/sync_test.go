@@ -32,16 +32,47 @@ func search(q string, page int) string {
 	return "/search/issues?q=" + strings.ReplaceAll(q, " ", "+") + "&page=" + strconv.Itoa(page)
 }
 
-// fixtureReplay routes the searches of userA and userB to the recorded responses. The
+func searchCommits(q string, page int) string {
+	return "/search/commits?q=" + strings.ReplaceAll(q, " ", "+") + "&page=" + strconv.Itoa(page)
+}
+
+const userC = "Codertocat" // the reviewer and commenter of @octokit/webhooks-examples
+
+// searchExchange is a search answer holding items, with the recorded headers of a search.
+func searchExchange(t *testing.T, base exchange, total int, items ...json.RawMessage) exchange {
+	t.Helper()
+	if items == nil {
+		items = []json.RawMessage{}
+	}
+	body, err := json.Marshal(searchPage{TotalCount: total, Items: items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := base
+	x.Headers = map[string]any{}
+	for k, v := range base.Headers {
+		if !strings.EqualFold(k, "link") {
+			x.Headers[k] = v
+		}
+	}
+	x.Response = body
+	return x
+}
+
+// fixtureReplay routes the searches of userA, userB and userC to the recorded responses. The
 // paginate-issues pages (a repository listing) are served as search pages: their recorded
 // items, headers and Link pagination, wrapped in a search result; item 7 gets a pull_request
 // member, and its details are the pull_request of a recorded pull_request webhook delivery.
+// userC reviewed pull request 7 and commented on issue 2 of search-issues (the review and the
+// comment of the recorded webhook deliveries, each beside one by someone else) and authored a
+// commit found by the commit search (built as GitHub documents the answer).
 func fixtureReplay(t *testing.T) *replay {
 	r := newReplay(t)
 	pages := loadScenario(t, "paginate-issues")
 	if len(pages) != 5 {
 		t.Fatalf("paginate-issues has %d exchanges, want 5", len(pages))
 	}
+	var pr7 json.RawMessage
 	for i, x := range pages {
 		var items []json.RawMessage
 		if err := json.Unmarshal(x.Response, &items); err != nil {
@@ -58,7 +89,7 @@ func fixtureReplay(t *testing.T) *replay {
 				if err != nil {
 					t.Fatal(err)
 				}
-				items[j] = b
+				items[j], pr7 = b, b
 			}
 		}
 		body, err := json.Marshal(searchPage{TotalCount: 13, Items: items})
@@ -80,7 +111,92 @@ func fixtureReplay(t *testing.T) *replay {
 	si := loadScenario(t, "search-issues")
 	r.add("GET", search("author:"+userB, 1), si[0])
 	r.add("GET", search("author:"+userB+" updated:>="+recorded, 1), si[0])
+	var found searchPage
+	if err := json.Unmarshal(si[0].Response, &found); err != nil {
+		t.Fatal(err)
+	}
+	issue2 := found.Items[0]
+
+	empty := searchExchange(t, si[0], 0)
+	for _, login := range []string{userA, userB, userC} {
+		if login != userC {
+			r.add("GET", search("reviewed-by:"+login+" is:pr", 1), empty)
+			r.add("GET", search("commenter:"+login, 1), empty)
+			r.add("GET", searchCommits("author:"+login, 1), empty)
+		}
+	}
+	r.add("GET", search("author:"+userC, 1), empty)
+	for _, q := range []string{"reviewed-by:" + userC + " is:pr", "reviewed-by:" + userC + " is:pr updated:>=" + recorded} {
+		r.add("GET", search(q, 1), searchExchange(t, si[0], 1, pr7))
+	}
+	for _, q := range []string{"commenter:" + userC, "commenter:" + userC + " updated:>=" + recorded} {
+		r.add("GET", search(q, 1), searchExchange(t, si[0], 1, issue2))
+	}
+	commit := json.RawMessage(`{"url":"https://api.github.com/repos/octokit-fixture-org/hello-world/commits/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+		"sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e","html_url":"https://github.com/octokit-fixture-org/hello-world/commit/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+		"commit":{"author":{"name":"Codertocat","email":"21031067+Codertocat@users.noreply.github.com","date":"2017-10-10T09:00:00.000-07:00"},
+		"committer":{"name":"GitHub","email":"noreply@github.com","date":"2017-10-10T09:00:00.000-07:00"},"message":"Fix all the bugs\n\nand a few more","comment_count":0},
+		"author":{"login":"Codertocat","id":21031067,"type":"User"},"committer":{"login":"web-flow","id":19864447,"type":"User"},
+		"repository":{"id":1296269,"name":"hello-world","full_name":"octokit-fixture-org/hello-world","private":false},"score":1.0}`)
+	for _, q := range []string{"author:" + userC, "author:" + userC + " author-date:>=" + recorded} {
+		r.add("GET", searchCommits(q, 1), searchExchange(t, si[0], 1, commit))
+	}
+
+	review, comment := recordedReviewAndComment(t)
+	other := func(obj json.RawMessage, id int) json.RawMessage {
+		var m map[string]any
+		if err := json.Unmarshal(obj, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["id"] = id
+		m["user"] = map[string]any{"login": "someone-else", "id": 1}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	list := func(objs ...json.RawMessage) exchange {
+		b, err := json.Marshal(objs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return exchange{Status: http.StatusOK, Response: b, Headers: prx.Headers}
+	}
+	r.add("GET", "/repos/octokit-fixture-org/paginate-issues/pulls/7/reviews", list(review, other(review, 1)))
+	r.add("GET", "/repos/octokit-fixture-org/search-issues/issues/2/comments", list(other(comment, 2), comment))
 	return r
+}
+
+// recordedReviewAndComment returns the review of the first recorded pull_request_review
+// delivery and the comment of the first issue_comment delivery, both by userC.
+func recordedReviewAndComment(t *testing.T) (review, comment json.RawMessage) {
+	data, err := os.ReadFile(testkit.WebhookExamples(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index []struct {
+		Name     string `json:"name"`
+		Examples []struct {
+			Review  json.RawMessage `json:"review"`
+			Comment json.RawMessage `json:"comment"`
+		} `json:"examples"`
+	}
+	if err := json.Unmarshal(data, &index); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range index {
+		switch ev.Name {
+		case "pull_request_review":
+			review = ev.Examples[0].Review
+		case "issue_comment":
+			comment = ev.Examples[0].Comment
+		}
+	}
+	if review == nil || comment == nil {
+		t.Fatal("no pull_request_review or issue_comment example")
+	}
+	return review, comment
 }
 
 // recordedPullRequest returns the pull_request object of the first recorded pull_request
@@ -175,12 +291,14 @@ func TestSyncOnceReplay(t *testing.T) {
 	_, _, js := testkit.NATS(t)
 	r := fixtureReplay(t)
 
-	s := newSyncer(t, r, js, userA, userB)
+	s := newSyncer(t, r, js, userA, userB, userC)
 	st, err := s.SyncOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// userA: page 1, then the search again from the cursor it set and its Link pages 2 to 5.
+	// Every search whose cursor moved is asked once more from its new cursor, to end on the
+	// request the next cycle repeats (and gets a 304 for).
 	wantQueries := []string{
 		"author:" + userA + " page=1",
 		"author:" + userA + " updated:>=" + recorded + " page=1",
@@ -188,23 +306,46 @@ func TestSyncOnceReplay(t *testing.T) {
 		"author:" + userA + " updated:>=" + recorded + " page=3",
 		"author:" + userA + " updated:>=" + recorded + " page=4",
 		"author:" + userA + " updated:>=" + recorded + " page=5",
+		"reviewed-by:" + userA + " is:pr page=1",
+		"commenter:" + userA + " page=1",
+		"author:" + userA + " page=1",
 		"author:" + userB + " page=1",
+		"author:" + userB + " updated:>=" + recorded + " page=1",
+		"reviewed-by:" + userB + " is:pr page=1",
+		"commenter:" + userB + " page=1",
+		"author:" + userB + " page=1",
+		"author:" + userC + " page=1",
+		"reviewed-by:" + userC + " is:pr page=1",
+		"reviewed-by:" + userC + " is:pr updated:>=" + recorded + " page=1",
+		"commenter:" + userC + " page=1",
+		"commenter:" + userC + " updated:>=" + recorded + " page=1",
+		"author:" + userC + " page=1",
+		"author:" + userC + " author-date:>=" + recorded + " page=1",
 	}
 	if got := r.queries(); strings.Join(got, "\n") != strings.Join(wantQueries, "\n") {
 		t.Fatalf("searches:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantQueries, "\n"))
 	}
 	for _, u := range r.requests {
-		if strings.HasSuffix(u.Path, "/search/issues") && (u.Query().Get("sort") != "updated" || u.Query().Get("order") != "asc") {
-			t.Fatalf("search %s is not sorted by updated ascending", u)
+		q := u.Query()
+		switch {
+		case strings.HasSuffix(u.Path, "/search/issues") && (q.Get("sort") != "updated" || q.Get("order") != "asc"),
+			strings.HasSuffix(u.Path, "/search/commits") && (q.Get("sort") != "author-date" || q.Get("order") != "asc"):
+			t.Fatalf("search %s is not sorted by date ascending", u)
 		}
 	}
-	if st.Items != 3+13+2 || st.PullRequests != 1 || st.Logins != 2 || st.Failed != 0 {
-		t.Fatalf("stats = %+v", st)
+	// userC's pull request 7 and issue 2 were published by userA's and userB's syncs too: the
+	// bus drops the repeats, and the details of 7, unchanged, are a 304.
+	want := Stats{Logins: 3, Items: 13 + 2 + 2, PullRequests: 1, Reviews: 1, Comments: 1, Commits: 1, Requests: 24, NotModified: 1}
+	if st != want {
+		t.Fatalf("stats = %+v, want %+v", st, want)
+	}
+	if counted, nm := r.counts(); counted != want.Requests || nm != want.NotModified {
+		t.Fatalf("replay counted %d requests and %d 304s", counted, nm)
 	}
 
 	recs := streamRecords(t, js)
-	if len(recs) != 13+2+1 {
-		t.Fatalf("stream holds %d records, want 16", len(recs))
+	if len(recs) != 13+2+1+3 {
+		t.Fatalf("stream holds %d records, want 19", len(recs))
 	}
 	issue := recs["issue:octokit-fixture-org/paginate-issues#13@"+recorded]
 	if issue.Kind != KindIssue || issue.Source != events.SourceREST || issue.Meta["repo"] != "octokit-fixture-org/paginate-issues" ||
@@ -227,34 +368,73 @@ func TestSyncOnceReplay(t *testing.T) {
 	if _, ok := recs["issue:octokit-fixture-org/search-issues#2@"+recorded]; !ok {
 		t.Fatal("userB's search result is missing")
 	}
-	for _, login := range []string{userA, userB} {
-		if got := cursorOf(t, s.KV, login); got != recorded {
-			t.Fatalf("cursor of %s = %q, want %s", login, got, recorded)
+	review := recs["review:octokit-fixture-org/paginate-issues#7/237895671"]
+	if review.Kind != KindReview || review.Meta["repo"] != "octokit-fixture-org/paginate-issues" || review.Meta["number"] != "7" ||
+		review.Meta["login"] != userC || !strings.Contains(string(review.Payload), `"submitted_at"`) {
+		t.Fatalf("review = %+v", review)
+	}
+	comment := recs["issue_comment:octokit-fixture-org/search-issues/492700400"]
+	if comment.Kind != KindIssueComment || comment.Meta["number"] != "2" || comment.Meta["login"] != userC {
+		t.Fatalf("comment = %+v", comment)
+	}
+	commit := recs["commit:octokit-fixture-org/hello-world@6dcb09b5b57875f334f61aebed695e2e4193db5e"]
+	if commit.Kind != KindCommit || commit.Meta["repo"] != "octokit-fixture-org/hello-world" || commit.Meta["login"] != userC ||
+		!strings.Contains(string(commit.Payload), `"sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e"`) {
+		t.Fatalf("commit = %+v", commit)
+	}
+	for key, want := range map[string]string{
+		CursorKey(userA): recorded, CursorKey(userB): recorded,
+		SearchCursorKey(SearchReviewed, userC): recorded, SearchCursorKey(SearchCommented, userC): recorded,
+		SearchCursorKey(SearchCommits, userC): recorded, SearchCursorKey(SearchReviewed, userA): "",
+	} {
+		if got := kvValue(t, s.KV, key); got != want {
+			t.Fatalf("cursor %s = %q, want %q", key, got, want)
 		}
 	}
 	status := s.Status()
-	if len(status) != 2 || status[0].Login != userA || status[0].Err != "" || status[0].Items != 17 ||
-		status[0].Remaining == 0 || status[0].LastSync.IsZero() || status[0].Cursor.Format(time.RFC3339) != recorded {
+	if len(status) != 3 || status[0].Login != userC || status[1].Login != userA || status[1].Err != "" || status[1].Items != 14 ||
+		status[1].Remaining == 0 || status[1].LastSync.IsZero() || status[1].Cursor.Format(time.RFC3339) != recorded ||
+		status[0].Cursors[SearchCommits].Format(time.RFC3339) != recorded {
 		t.Fatalf("status = %+v", status)
 	}
+	var stored LoginStatus
+	if err := json.Unmarshal([]byte(kvValue(t, s.KV, StatusKey(userA))), &stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored.Login != userA || stored.Items != 14 || stored.Requests != 10 || !stored.LastSync.Equal(status[1].LastSync) {
+		t.Fatalf("stored status = %+v", stored)
+	}
 
-	// A second syncer, as after a restart, starts from the cursors and adds nothing new.
+	// A second syncer, as after a restart, starts from the cursors and the ETags in the bucket:
+	// nothing changed, so every request is a 304, which costs no rate limit.
 	r.reset()
-	s2 := newSyncer(t, r, js, userA, userB)
+	s2 := newSyncer(t, r, js, userA, userB, userC)
 	st, err = s2.SyncOnce(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q := r.queries(); len(q) != 6 || q[0] != "author:"+userA+" updated:>="+recorded+" page=1" ||
-		q[5] != "author:"+userB+" updated:>="+recorded+" page=1" {
+	if q := r.queries(); len(q) != 5+3+4+4 || q[0] != "author:"+userA+" updated:>="+recorded+" page=1" ||
+		q[4] != "author:"+userA+" updated:>="+recorded+" page=5" || q[8] != "author:"+userB+" updated:>="+recorded+" page=1" {
 		t.Fatalf("second run searches = %q", q)
 	}
-	if st.Items != 13+2 {
-		t.Fatalf("second run stats = %+v", st)
+	if counted, nm := r.counts(); counted != 0 || nm != 16 || st.Requests != 0 || st.NotModified != 16 || st.Items != 0 {
+		t.Fatalf("second run: %d counted requests, %d 304s, stats %+v", counted, nm, st)
 	}
-	if n := len(streamRecords(t, js)); n != 16 {
-		t.Fatalf("stream holds %d records after the second run, want still 16", n)
+	if n := len(streamRecords(t, js)); n != 19 {
+		t.Fatalf("stream holds %d records after the second run, want still 19", n)
 	}
+}
+
+func kvValue(t *testing.T, kv jetstream.KeyValue, key string) string {
+	t.Helper()
+	e, err := kv.Get(context.Background(), key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(e.Value())
 }
 
 func TestCursorWaitsForPublish(t *testing.T) {
@@ -269,6 +449,7 @@ func TestCursorWaitsForPublish(t *testing.T) {
 		return nil
 	}
 	s.Flush = nil
+	s.Searches = []string{SearchAuthor}
 	st, err := s.SyncOnce(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "bus down") || st.Failed != 1 || st.Logins != 1 {
 		t.Fatalf("stats = %+v, err = %v", st, err)
@@ -329,7 +510,9 @@ func TestRateLimits(t *testing.T) {
 			r := newReplay(t)
 			login := fmt.Sprintf("login-%d", i)
 			r.add("GET", search("author:"+login, 1), tt.responses...)
+			r.add("GET", search("author:"+login+" updated:>="+recorded, 1), ok)
 			s := newSyncer(t, r, js, login)
+			s.Searches = []string{SearchAuthor}
 			s.MaxWait = time.Minute
 			var mu sync.Mutex
 			var waits []time.Duration

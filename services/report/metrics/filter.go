@@ -103,6 +103,9 @@ func (f Filter) Months() []time.Time {
 // text of its own.
 func (f Filter) bind(sql string, limit int) string {
 	var cond strings.Builder
+	// Giving is what the company's people did: rows of people not on the roster (outside
+	// contributors in the company's repositories) are kept in the table but never counted here.
+	cond.WriteString(" AND employee_id != ''")
 	if f.Team != "" {
 		cond.WriteString(" AND team = " + store.Quote(f.Team))
 	}

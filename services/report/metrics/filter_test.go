@@ -10,7 +10,7 @@ func TestBindQuotesTheTeam(t *testing.T) {
 	f := Filter{From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 1, 31, 0, 0, 0, 0, time.UTC),
 		Team: `x' OR 1=1 -- \`, Upstream: UpstreamOnly}
 	got := f.bind("WHERE occurred_at >= {from} AND occurred_at < {to}{filter} LIMIT {limit}", 5)
-	want := `WHERE occurred_at >= toDateTime64('2025-01-01 00:00:00', 3, 'UTC') AND occurred_at < toDateTime64('2025-02-01 00:00:00', 3, 'UTC') AND team = 'x\' OR 1=1 -- \\' AND is_upstream = 1 LIMIT 5`
+	want := `WHERE occurred_at >= toDateTime64('2025-01-01 00:00:00', 3, 'UTC') AND occurred_at < toDateTime64('2025-02-01 00:00:00', 3, 'UTC') AND employee_id != '' AND team = 'x\' OR 1=1 -- \\' AND is_upstream = 1 LIMIT 5`
 	if got != want {
 		t.Fatalf("bind:\n got %s\nwant %s", got, want)
 	}

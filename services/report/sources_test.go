@@ -1,0 +1,102 @@
+package report_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"giveback.dev/platform/events"
+	"giveback.dev/platform/testkit"
+	"giveback.dev/services/report"
+)
+
+func TestSources(t *testing.T) {
+	ctx := context.Background()
+	_, _, js := testkit.NATS(t)
+	kv, err := js.KeyValue(ctx, events.BucketCursors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What ingest writes: the status of each login's REST sync, the backfilled hours, and
+	// cursors and ETags, which /sources leaves alone.
+	for key, value := range map[string]string{
+		"status.rest.octocat": `{"login":"octocat","last_sync":"2025-03-01T10:00:00Z","next_sync":"2025-03-01T10:15:00Z",` +
+			`"cursors":{"author":"2025-02-28T09:00:00Z"},"items":3,"requests":5,"not_modified":4,"remaining":4990,"reset":"2025-03-01T10:30:00Z","last_error":""}`,
+		"status.rest.hubot":              `{"login":"hubot","last_sync":"2025-03-01T10:00:01Z","items":0,"requests":1,"remaining":0,"last_error":"githubsync: hubot: rate limited"}`,
+		"gharchive.hour.2025-01-01-9":    "2025-03-01T00:00:00Z",
+		"gharchive.hour.2025-01-01-15":   "2025-03-01T00:00:00Z",
+		"gharchive.hour.2024-12-31-23":   "2025-03-01T00:00:00Z",
+		"rest.author.octocat":            "2025-02-28T09:00:00Z",
+		"rest.etag.0123456789abcdef0123": `{"etag":"W/\"x\""}`,
+	} {
+		if _, err := kv.Put(ctx, key, []byte(value)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := httptest.NewServer(report.New(nil, report.Options{Company: "Acme", Sources: kv}, nil).Handler())
+	t.Cleanup(ts.Close)
+
+	var got report.Sources
+	if status := get(t, ts, "/api/v1/sources", nil, &got); status != http.StatusOK {
+		t.Fatalf("status %d", status)
+	}
+	if len(got.REST) != 2 || got.REST[0].Login != "hubot" || got.REST[0].LastError == "" || got.REST[1].Login != "octocat" ||
+		got.REST[1].Items != 3 || got.REST[1].Remaining != 4990 || got.REST[1].NextSync.IsZero() || got.REST[1].Cursors["author"].IsZero() {
+		t.Fatalf("rest = %+v", got.REST)
+	}
+	if got.GHArchive != (report.ArchiveStatus{HoursDone: 3, LastHour: "2025-01-01T15:00:00Z"}) {
+		t.Fatalf("gharchive = %+v", got.GHArchive)
+	}
+
+	resp, err := http.Get(ts.URL + "/sources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(body)
+	for _, want := range []string{`data-login="octocat"`, "2025-03-01 10:15 UTC", "githubsync: hubot: rate limited", ">3</div><div class=\"name\">GH Archive hours", "1 failing", `href="./"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d, type %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestSourcesEmptyAndAbsent(t *testing.T) {
+	ctx := context.Background()
+	_, _, js := testkit.NATS(t)
+	kv, err := js.KeyValue(ctx, events.BucketCursors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(report.New(nil, report.Options{Sources: kv}, nil).Handler())
+	t.Cleanup(ts.Close)
+	var got report.Sources
+	if status := get(t, ts, "/api/v1/sources", nil, &got); status != http.StatusOK || got.REST == nil || len(got.REST) != 0 || got.GHArchive.HoursDone != 0 {
+		t.Fatalf("empty bucket: status %d, %+v", status, got)
+	}
+
+	off := httptest.NewServer(report.New(nil, report.Options{}, nil).Handler())
+	t.Cleanup(off.Close)
+	var e struct{ Error string }
+	if status := get(t, off, "/api/v1/sources", nil, &e); status != http.StatusServiceUnavailable || !strings.Contains(e.Error, "cursor bucket") {
+		t.Fatalf("without a bucket: status %d, %+v", status, e)
+	}
+	resp, err := http.Get(off.URL + "/sources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("page without a bucket: status %d", resp.StatusCode)
+	}
+}
