@@ -132,9 +132,22 @@ func (b *bench) run(ctx context.Context, nEvents int, sizes []int, runs int) err
 	}
 	b.store = store.New(conn)
 	b.close = func() {
-		b.store.Close()
-		nc.Close()
-		srv.Shutdown()
+		for _, step := range []struct {
+			name string
+			fn   func()
+		}{
+			// chDB is not closed: after the heavy inserts of a run, closing the session waits for
+			// its background merges for minutes (and chDB 26.5 crashed at the end of that wait
+			// here); the process exits instead and the working directory is removed.
+			{"close NATS connection", nc.Close},
+			{"stop NATS", srv.Shutdown},
+		} {
+			start := time.Now()
+			step.fn()
+			if d := time.Since(start); d > time.Second {
+				b.printf("%s took %s\n", step.name, d.Round(time.Millisecond))
+			}
+		}
 	}
 	if err := b.store.Migrate(ctx, nil); err != nil {
 		return err

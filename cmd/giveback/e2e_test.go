@@ -81,6 +81,10 @@ type ghPayload struct {
 		SHA      string `json:"sha"`
 		ID       string `json:"id"`
 		Distinct *bool  `json:"distinct"`
+		Author   struct {
+			Email    string `json:"email"`
+			Username string `json:"username"`
+		} `json:"author"`
 	} `json:"commits"`
 	Repository *struct {
 		FullName string `json:"full_name"`
@@ -147,7 +151,15 @@ func (e *expectation) expect(kind, actor, repo string, p ghPayload, onRoster map
 		for _, c := range p.Commits {
 			sha := c.SHA + c.ID
 			if c.Distinct == nil || *c.Distinct {
-				e.add("commit", "commit:"+repo+"@"+sha, actor, onRoster)
+				// credited to the author's linked login, else a noreply e-mail's, else the pusher
+				login := c.Author.Username
+				if login == "" {
+					login = actor
+					if l, ok := roster.LoginFromNoreply(c.Author.Email); ok {
+						login = l
+					}
+				}
+				e.add("commit", "commit:"+repo+"@"+sha, login, onRoster)
 			}
 		}
 	case "ReleaseEvent", "release":

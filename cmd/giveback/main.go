@@ -33,6 +33,8 @@ Commands:
   query       run read-only SQL through the report service: giveback query "SELECT …"
   bench       measure the pipeline and the headline queries on generated data
   deps        the company's dependencies: giveback deps import [PATH...] | giveback deps list
+  roster      giveback roster load: hand the roster to enrich and re-attribute the history of
+              the people whose rows changed
   healthcheck exit 0 when --url answers 2xx (for container health checks)
   version     print the version
 
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdBench(ctx, rest, stdout, stderr)
 	case "deps":
 		return cmdDeps(ctx, rest, stdout, stderr)
+	case "roster":
+		return cmdRoster(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stderr)
 	case "version", "--version":

@@ -110,6 +110,12 @@ func cmdEnrich(ctx context.Context, args []string, stderr io.Writer) error {
 	defer bus.Drain(nc, 10*time.Second)
 	reg := ops.NewRegistry()
 	svc := enrich.New(st, js, cfg.Company, ro, reg, log)
+	svc.SetIdentities(cfg.Identities)
+	enrichRoster, gen, err := rosterFor(ctx, cfg, js, ro, log)
+	if err != nil {
+		return err
+	}
+	svc.SetRosterGeneration(enrichRoster, gen)
 	cls, err := newClassifier(ctx, cfg, st, log)
 	if err != nil {
 		return err

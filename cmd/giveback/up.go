@@ -154,6 +154,12 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 		return nil, err
 	}
 	s.enrich = enrich.New(st, jsEnrich, cfg.Company, ro, reg, log)
+	s.enrich.SetIdentities(cfg.Identities)
+	enrichRoster, gen, err := rosterFor(parent, cfg, jsEnrich, ro, log)
+	if err != nil {
+		return nil, err
+	}
+	s.enrich.SetRosterGeneration(enrichRoster, gen)
 	cursors, err := jsEnrich.KeyValue(parent, events.BucketCursors)
 	if err != nil {
 		return nil, fmt.Errorf("cursor bucket: %w", err)

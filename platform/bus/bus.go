@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -119,6 +120,7 @@ type ConsumerOptions struct {
 	AckWait       time.Duration // longer than a handler call can take (default 60s)
 	MaxDeliver    int           // default 20
 	DeliverNew    bool          // start at new messages only (a live feed) instead of all
+	Workers       int           // batches handled at once (default 2)
 }
 
 // Consume runs a durable pull consumer until ctx ends, handing batches to h. Explicit acks,
@@ -135,6 +137,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 	}
 	if o.MaxDeliver <= 0 {
 		o.MaxDeliver = 20
+	}
+	if o.Workers <= 0 {
+		o.Workers = 2
 	}
 	cc := jetstream.ConsumerConfig{
 		Durable:       o.Durable,
@@ -157,9 +162,26 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 	}
 	defer it.Drain()
 
-	batch := make([]jetstream.Msg, 0, o.BatchSize)
+	// Workers handle batches while the next one is fetched: with two, one batch is decoded and
+	// mapped while the previous one is being inserted.
+	batches := make(chan []jetstream.Msg)
+	var wg sync.WaitGroup
+	for range o.Workers {
+		wg.Go(func() {
+			for batch := range batches {
+				// A batch in hand is finished even when ctx ends meanwhile: stopping drains,
+				// never abandons an insert half-way. It gets AckWait to do so.
+				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.AckWait)
+				settle(hctx, batch, h, log)
+				cancel()
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(batches)
+
 	for {
-		batch = batch[:0]
+		batch := make([]jetstream.Msg, 0, o.BatchSize)
 		// Wait for the first message, waking up now and then to notice ctx ending.
 		for len(batch) == 0 {
 			if ctx.Err() != nil {
@@ -189,11 +211,18 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 			}
 			batch = append(batch, m)
 		}
-		// A batch in hand is finished even when ctx ends meanwhile: stopping drains, never
-		// abandons an insert half-way. It gets AckWait to do so.
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.AckWait)
-		settle(hctx, batch, h, log)
-		cancel()
+		select {
+		case batches <- batch:
+		case <-ctx.Done():
+			// Not handed to a worker: these are redelivered after AckWait; nak them now so
+			// another consumer (or the next start) gets them at once.
+			for _, m := range batch {
+				if err := m.Nak(); err != nil {
+					log.Debug("nak", slog.Any("err", err))
+				}
+			}
+			return nil
+		}
 	}
 }
 

@@ -31,6 +31,8 @@ type Config struct {
 	Query      Query      `yaml:"query"`
 	// Dependencies says where the SBOMs and manifests of the company's services are.
 	Dependencies Dependencies `yaml:"dependencies"`
+	// Identities says which accounts are bots and which extra logins and e-mails are whose.
+	Identities Identities `yaml:"identities"`
 
 	dir string // directory of the file, for relative paths
 }
@@ -104,6 +106,14 @@ type Dependencies struct {
 	Foundations map[string]string `yaml:"foundations"`
 }
 
+// Identities tunes attribution. Bots are never attributed to an employee (logins ending in
+// [bot] are bots anyway); Aliases map a login or commit e-mail onto a roster login, for the
+// accounts and addresses the roster does not list.
+type Identities struct {
+	Bots    []string          `yaml:"bots"`
+	Aliases map[string]string `yaml:"aliases"` // login or e-mail → roster login
+}
+
 // Duration is a time.Duration written as "15m" in YAML.
 type Duration time.Duration
 
@@ -175,7 +185,7 @@ func explain(err error) string {
 	return fieldNotFound.ReplaceAllStringFunc(msg, func(m string) string {
 		p := fieldNotFound.FindStringSubmatch(m)
 		section := map[string]string{"Config": "", "Company": "company.", "NATS": "nats.", "ClickHouse": "clickhouse.",
-			"GitHub": "github.", "GHArchive": "gharchive.", "HTTP": "http.", "Query": "query.", "Dependencies": "dependencies."}[p[3]]
+			"GitHub": "github.", "GHArchive": "gharchive.", "HTTP": "http.", "Query": "query.", "Dependencies": "dependencies.", "Identities": "identities."}[p[3]]
 		return fmt.Sprintf("line %s: unknown key %s%s", p[1], section, p[2])
 	})
 }
@@ -269,6 +279,19 @@ func (c *Config) Validate() error {
 		}
 		if strings.TrimSpace(v) != v {
 			bad("dependencies.foundations."+k, "%q has leading or trailing spaces", v)
+		}
+	}
+	for i, b := range c.Identities.Bots {
+		if strings.TrimSpace(b) == "" || strings.ContainsAny(b, " \t") {
+			bad(fmt.Sprintf("identities.bots[%d]", i), "%q is not a GitHub login", b)
+		}
+	}
+	for k, v := range c.Identities.Aliases {
+		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t") {
+			bad("identities.aliases", "%q is not a login or e-mail", k)
+		}
+		if strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t@") {
+			bad("identities.aliases."+k, "%q must be a roster login", v)
 		}
 	}
 	if c.Roster != "" {

@@ -109,7 +109,8 @@ type Contribution struct {
 	URL                   string     `json:"url,omitempty"`
 	Source                string     `json:"source"`
 	RawID                 string     `json:"raw_id"`
-	Version               uint64     `json:"version"` // the state's time in ms; later states replace earlier ones
+	Version               uint64     `json:"version"`                // the state's time in ms from mapper; enrich stores StoredVersion(ms, roster generation)
+	AuthorEmail           string     `json:"author_email,omitempty"` // a commit's author e-mail, lower-cased
 }
 
 // RosterChange announces a new roster; enrich re-derives the contributions of the people in it.

@@ -9,7 +9,7 @@ import (
 
 const timeLayout = "2006-01-02 15:04:05.000"
 
-const insertContributions = "INSERT INTO contributions (id, kind, occurred_at, actor_login, employee_id, team, repo, repo_owner, is_upstream, number, title, state, merged, merged_at, closed_at, url, source, raw_id, version, destination, foundation, is_dependency, dependency_criticality) FORMAT TabSeparated\n"
+const insertContributions = "INSERT INTO contributions (id, kind, occurred_at, actor_login, employee_id, team, repo, repo_owner, is_upstream, number, title, state, merged, merged_at, closed_at, url, source, raw_id, version, destination, foundation, is_dependency, dependency_criticality, author_email) FORMAT TabSeparated\n"
 
 // InsertContributions writes a batch of contributions in one INSERT. Repeats of an id are
 // harmless: the newest version wins.
@@ -44,6 +44,7 @@ func (s *Store) InsertContributions(ctx context.Context, cs []events.Contributio
 		w.str(c.Foundation)
 		w.bool(c.IsDependency)
 		w.uint(uint64(max(c.DependencyCriticality, 0)))
+		w.str(c.AuthorEmail)
 		w.end()
 	}
 	if err := s.conn.Exec(ctx, string(w.b)); err != nil {
@@ -52,7 +53,7 @@ func (s *Store) InsertContributions(ctx context.Context, cs []events.Contributio
 	return nil
 }
 
-const insertRaw = "INSERT INTO raw_events (source, kind, id, fetched_at, origin, payload) FORMAT TabSeparated\n"
+const insertRaw = "INSERT INTO raw_events (source, kind, id, fetched_at, origin, payload, meta) FORMAT TabSeparated\n"
 
 // InsertRaw writes a batch of raw records to raw_events in one INSERT.
 func (s *Store) InsertRaw(ctx context.Context, rs []events.Raw) error {
@@ -73,6 +74,7 @@ func (s *Store) InsertRaw(ctx context.Context, rs []events.Raw) error {
 		w.time(r.FetchedAt)
 		w.str(r.Origin)
 		w.bytes(r.Payload)
+		w.str(encodeMeta(r.Meta)) // 0004: kept so REST records can be re-derived
 		w.end()
 	}
 	if err := s.conn.Exec(ctx, string(w.b)); err != nil {

@@ -16,6 +16,7 @@ import (
 	gojson "github.com/goccy/go-json"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
@@ -29,6 +30,7 @@ import (
 type Store interface {
 	InsertRaw(ctx context.Context, rs []events.Raw) error
 	InsertContributions(ctx context.Context, cs []events.Contribution) error
+	InsertUnmatched(ctx context.Context, us []events.Unmatched) error
 }
 
 // Durable is the name of enrich's consumer on the raw stream; replicas share it.
@@ -43,6 +45,8 @@ type Service struct {
 	roster  atomic.Pointer[roster.Roster]
 	classes atomic.Pointer[repoclass.Classifier]
 	pub     *bus.Publisher
+	ids     *identities   // bots, aliases, company e-mails (identity.go)
+	gen     atomic.Uint32 // roster generation, the low bits of stored versions (events.StoredVersion)
 
 	// BatchSize is how many raw records make one insert (default 4000).
 	BatchSize int
@@ -61,7 +65,7 @@ func New(st Store, js jetstream.JetStream, company config.Company, r *roster.Ros
 			Name: "giveback_enrich_records_total", Help: "Raw records handled, by outcome (mapped, not_contribution, opted_out, poison).",
 		}, []string{"outcome"}),
 		contributions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "giveback_enrich_contributions_total", Help: "Contributions stored, by kind and attribution (employee, unmatched).",
+			Name: "giveback_enrich_contributions_total", Help: "Contributions stored, by kind and attribution (employee, unmatched, bot).",
 		}, []string{"kind", "attribution"}),
 		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "giveback_enrich_batch_seconds", Help: "Time to map, store and publish one batch.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
@@ -70,6 +74,7 @@ func New(st Store, js jetstream.JetStream, company config.Company, r *roster.Ros
 	if reg != nil {
 		reg.MustRegister(s.records, s.contributions, s.batchSeconds)
 	}
+	s.ids = newIdentities(company, config.Identities{}, reg)
 	s.SetRoster(r)
 	return s
 }
@@ -85,11 +90,16 @@ func (s *Service) SetRoster(r *roster.Roster) {
 // SetClassifier sets how destinations are classified (company orgs, foundations, dependencies).
 func (s *Service) SetClassifier(c *repoclass.Classifier) { s.classes.Store(c) }
 
-// Run consumes the raw stream until ctx ends.
+// Run consumes the raw stream, and roster changes (rederive.go), until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	return bus.Consume(ctx, s.js, bus.ConsumerOptions{
-		Stream: events.StreamRaw, Durable: Durable, FilterSubject: events.SubjectRawAll, BatchSize: s.BatchSize,
-	}, s.log, s.Handle)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return bus.Consume(ctx, s.js, bus.ConsumerOptions{
+			Stream: events.StreamRaw, Durable: Durable, FilterSubject: events.SubjectRawAll, BatchSize: s.BatchSize,
+		}, s.log, s.Handle)
+	})
+	g.Go(func() error { return s.runRoster(ctx) })
+	return g.Wait()
 }
 
 // Result is what Process made of a batch.
@@ -97,11 +107,12 @@ type Result struct {
 	Decisions     []bus.Decision
 	Raw           []events.Raw
 	Contributions []events.Contribution
+	Unmatched     []events.Unmatched // unattributed contributions by identities that look like the company's
 }
 
 // Process decodes, maps and attributes a batch of encoded raw records without storing it.
 func (s *Service) Process(datas [][]byte) Result {
-	ro := s.roster.Load()
+	ro, gen := s.roster.Load(), s.gen.Load()
 	res := Result{Decisions: make([]bus.Decision, len(datas)), Raw: make([]events.Raw, 0, len(datas)), Contributions: make([]events.Contribution, 0, len(datas))}
 	for i, data := range datas {
 		var r events.Raw
@@ -123,11 +134,12 @@ func (s *Service) Process(datas [][]byte) Result {
 		}
 		kept := 0
 		for _, c := range cs {
-			if ro.OptedOut(c.ActorLogin) {
+			if s.ids.optedOut(ro, &c) {
 				continue
 			}
-			s.attribute(ro, &c)
+			s.attribute(ro, gen, &c)
 			res.Contributions = append(res.Contributions, c)
+			res.Unmatched = append(res.Unmatched, s.ids.unmatched(&c)...)
 			kept++
 		}
 		if kept == 0 && len(cs) > 0 {
@@ -146,14 +158,16 @@ func (s *Service) poison(res *Result, i int, stage string, err error, origin str
 	s.log.Warn("raw record dropped", slog.String("stage", stage), slog.String("origin", origin), slog.Any("err", err))
 }
 
-// attribute fills the employee, team and destination of a contribution.
-func (s *Service) attribute(ro *roster.Roster, c *events.Contribution) {
+// attribute fills the employee, team and destination of a contribution, and its stored version
+// (the state's ms and the roster generation, events.StoredVersion).
+func (s *Service) attribute(ro *roster.Roster, gen uint32, c *events.Contribution) {
+	c.Version = events.StoredVersion(c.Version, gen)
 	c.IsUpstream = !s.company.IsCompanyOrg(c.RepoOwner)
 	if cl := s.classes.Load(); cl != nil {
 		k := cl.Classify(repoclass.Repo{Name: c.Repo, Public: c.Source == events.SourceGHArchive}, c.ActorLogin)
 		c.Destination, c.Foundation, c.IsDependency, c.DependencyCriticality = k.Destination, k.Foundation, k.IsDependency, k.Criticality
 	}
-	if m, ok := ro.ByLogin(c.ActorLogin, c.OccurredAt); ok {
+	if m, ok := s.ids.match(ro, c); ok {
 		c.EmployeeID, c.Team = m.EmployeeID, m.Team
 	}
 }
@@ -182,11 +196,18 @@ func (s *Service) Store(ctx context.Context, res Result) error {
 	if err := s.store.InsertContributions(ctx, res.Contributions); err != nil {
 		return fmt.Errorf("enrich: %w", err)
 	}
+	if err := s.store.InsertUnmatched(ctx, res.Unmatched); err != nil {
+		return fmt.Errorf("enrich: %w", err)
+	}
 	for i := range res.Contributions {
 		c := &res.Contributions[i]
 		attribution := "employee"
 		if c.EmployeeID == "" {
 			attribution = "unmatched"
+			if s.ids.isBot(c.ActorLogin) {
+				attribution = "bot"
+				s.ids.bot.WithLabelValues(c.Kind).Inc()
+			}
 		}
 		s.contributions.WithLabelValues(c.Kind, attribution).Inc()
 		data, err := gojson.Marshal(c)

@@ -6,6 +6,7 @@ require (
 	github.com/goccy/go-json v0.10.5
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.25.0
+	golang.org/x/sync v0.22.0
 	giveback.dev/platform v0.0.0
 )
 

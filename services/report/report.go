@@ -11,6 +11,7 @@
 //	GET       /api/v1/metrics/repos          repositories reached, and the top ones
 //	GET       /api/v1/metrics/acceptance     pull request acceptance ratio per month
 //	GET       /api/v1/teams                  teams found in the data
+//	GET       /api/v1/identities/unmatched   company-looking identities not on the roster
 //	GET, POST /api/v1/query                  ad hoc read-only SQL (json or csv)
 //	GET       /api/v1/sources                state of the collection (Options.Sources)
 //	GET       /sources                       the same as a page
@@ -81,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/metrics/repos", s.repos)
 	mux.HandleFunc("GET /api/v1/metrics/acceptance", s.acceptance)
 	mux.HandleFunc("GET /api/v1/teams", s.teams)
+	mux.HandleFunc("GET /api/v1/identities/unmatched", s.unmatched)
 	mux.HandleFunc("GET /api/v1/query", s.query)
 	mux.HandleFunc("POST /api/v1/query", s.query)
 	mux.HandleFunc("GET /api/v1/sources", s.sourcesAPI)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"giveback.dev/platform/events"
+	"giveback.dev/platform/roster"
 )
 
 // Reviews, comments, commits and releases are counted once, when they are created.
@@ -107,7 +108,9 @@ func mapComment(r *events.Raw, typ string) ([]events.Contribution, error) {
 	return []events.Contribution{c}, nil
 }
 
-// mapPush maps each distinct commit of a push to a row whose actor is the pusher. A trimmed
+// mapPush maps each distinct commit of a push to a row whose actor is the commit's author: the
+// login GitHub linked to the author e-mail (webhooks), else the login of a noreply e-mail, and
+// only else the pusher. The author e-mail goes along for enrich to attribute by. A trimmed
 // GH Archive PushEvent (since 2025-10-07) has no commits and yields no rows.
 func mapPush(r *events.Raw) ([]events.Contribution, error) {
 	p, e, err := load[pushPayload](r)
@@ -163,12 +166,25 @@ func mapPush(r *events.Raw) ([]events.Contribution, error) {
 			}
 			return nil, e.bad(field+".timestamp", "missing")
 		}
-		c := e.row(events.KindCommit, "commit:"+repo+"@"+strings.ToLower(sha), e.actor, at)
+		c := e.row(events.KindCommit, "commit:"+repo+"@"+strings.ToLower(sha), commitAuthor(cm.Author.Username, cm.Author.Email, e.actor), at)
+		c.AuthorEmail = strings.ToLower(strings.TrimSpace(cm.Author.Email))
 		c.Title = firstLine(cm.Message)
 		c.URL = "https://github.com/" + e.repo + "/commit/" + sha
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// commitAuthor returns the login a commit is credited to: the linked login, else the login of a
+// noreply author e-mail, else fallback (the pusher, or the login whose search found it).
+func commitAuthor(linked, email, fallback string) string {
+	if linked != "" {
+		return linked
+	}
+	if l, ok := roster.LoginFromNoreply(email); ok {
+		return l
+	}
+	return fallback
 }
 
 // mapRelease maps a published release. Other release actions (created, released, prereleased,

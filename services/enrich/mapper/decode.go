@@ -125,6 +125,13 @@ type commit struct {
 	Message   string `json:"message"`
 	Distinct  bool   `json:"distinct"`
 	Timestamp string `json:"timestamp"` // webhook only
+	// Author is the commit's author: e-mail and name (GH Archive, webhook), and the GitHub
+	// login GitHub linked to the e-mail (webhook only).
+	Author struct {
+		Email    string `json:"email"`
+		Name     string `json:"name"`
+		Username string `json:"username"`
+	} `json:"author"`
 }
 
 type releasePayload struct {

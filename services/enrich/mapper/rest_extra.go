@@ -33,7 +33,8 @@ type restCommit struct {
 	HTMLURL string `json:"html_url"`
 	Commit  struct {
 		Author struct {
-			Date string `json:"date"`
+			Date  string `json:"date"`
+			Email string `json:"email"`
 		} `json:"author"`
 		Message string `json:"message"`
 	} `json:"commit"`
@@ -103,7 +104,8 @@ func mapRESTIssueComment(r *events.Raw) ([]events.Contribution, error) {
 }
 
 // mapRESTCommit maps a commit search result, dated by its author date. The actor is the GitHub
-// account of the commit's author, else the login whose search found it (Meta["login"]).
+// account of the commit's author, else the login of a noreply author e-mail, else the login
+// whose search found it (Meta["login"]). The author e-mail goes along for enrich.
 func mapRESTCommit(r *events.Raw) ([]events.Contribution, error) {
 	cm := new(restCommit)
 	if err := json.Unmarshal(r.Payload, cm); err != nil {
@@ -123,15 +125,17 @@ func mapRESTCommit(r *events.Raw) ([]events.Contribution, error) {
 	if at.IsZero() {
 		return nil, e.bad("commit.author.date", "missing")
 	}
-	login := r.Meta["login"]
-	if cm.Author != nil && cm.Author.Login != "" {
-		login = cm.Author.Login
+	linked := ""
+	if cm.Author != nil {
+		linked = cm.Author.Login
 	}
+	login := commitAuthor(linked, cm.Commit.Author.Email, r.Meta["login"])
 	if login == "" {
 		return nil, nil
 	}
 	c := e.row(events.KindCommit, "commit:"+strings.ToLower(e.repo)+"@"+strings.ToLower(cm.SHA), login, at)
 	c.Title = firstLine(cm.Commit.Message)
+	c.AuthorEmail = strings.ToLower(strings.TrimSpace(cm.Commit.Author.Email))
 	c.URL = cm.HTMLURL
 	if c.URL == "" {
 		c.URL = "https://github.com/" + e.repo + "/commit/" + cm.SHA

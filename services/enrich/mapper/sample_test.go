@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"giveback.dev/platform/events"
+	"giveback.dev/platform/roster"
 	"giveback.dev/services/enrich/mapper"
 )
 
@@ -137,8 +138,18 @@ func checkCommon(t *testing.T, r *events.Raw, ev map[string]any, c events.Contri
 	}
 	switch c.Kind {
 	case events.KindCommit:
-		if c.ActorLogin != str(ev, "actor", "login") || c.OccurredAt.Format("2006-01-02T15:04:05Z") != str(ev, "created_at") {
-			t.Errorf("%s: pusher %q at %v, want %q at %s", c.ID, c.ActorLogin, c.OccurredAt, str(ev, "actor", "login"), str(ev, "created_at"))
+		// The author of a noreply e-mail, else the pusher; the e-mail goes along.
+		want, email := str(ev, "actor", "login"), ""
+		for _, cm := range list(ev, "payload", "commits") {
+			if strings.EqualFold("commit:"+strings.ToLower(repo)+"@"+str(cm, "sha"), c.ID) {
+				email = str(cm, "author", "email")
+				if l, ok := roster.LoginFromNoreply(email); ok {
+					want = l
+				}
+			}
+		}
+		if c.ActorLogin != want || c.AuthorEmail != strings.ToLower(email) || c.OccurredAt.Format("2006-01-02T15:04:05Z") != str(ev, "created_at") {
+			t.Errorf("%s: author %q <%s> at %v, want %q <%s> at %s", c.ID, c.ActorLogin, c.AuthorEmail, c.OccurredAt, want, email, str(ev, "created_at"))
 		}
 		if c.URL != "https://github.com/"+repo+"/commit/"+c.ID[strings.LastIndexByte(c.ID, '@')+1:] || strings.Contains(c.Title, "\n") {
 			t.Errorf("%s: url %q title %q", c.ID, c.URL, c.Title)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"giveback.dev/platform/events"
+	"giveback.dev/platform/roster"
 	"giveback.dev/services/enrich/mapper"
 )
 
@@ -90,7 +91,15 @@ func TestWebhookExamples(t *testing.T) {
 		case ex.name == "push" && len(cs) == len(list(ex.body, "commits")):
 			commits := list(ex.body, "commits")
 			for i, c := range cs {
-				if c.ID != "commit:"+lower(repo)+"@"+str(commits[i], "id") || c.ActorLogin != str(ex.body, "sender", "login") ||
+				// the linked author login, else a noreply author's, else the pusher
+				want := str(commits[i], "author", "username")
+				if want == "" {
+					want = str(ex.body, "sender", "login")
+					if l, ok := roster.LoginFromNoreply(str(commits[i], "author", "email")); ok {
+						want = l
+					}
+				}
+				if c.ID != "commit:"+lower(repo)+"@"+str(commits[i], "id") || c.ActorLogin != want || c.AuthorEmail != lower(str(commits[i], "author", "email")) ||
 					!c.OccurredAt.Equal(mustTime(t, str(commits[i], "timestamp"))) {
 					t.Errorf("%s: %+v", r.ID, c)
 				}

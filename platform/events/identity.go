@@ -1,0 +1,49 @@
+package events
+
+import "time"
+
+// Keys of the roster in the BucketCursors KV bucket. `giveback roster load` writes the roster
+// file's bytes under KeyRosterCurrent and bumps KeyRosterGeneration (a decimal counter), then
+// publishes a RosterChange; every enrich replica reads its roster from there.
+const (
+	KeyRosterCurrent    = "roster.current"
+	KeyRosterGeneration = "roster.generation"
+)
+
+// GenerationBits is how many low bits of a stored contribution version hold the roster
+// generation it was attributed with.
+const GenerationBits = 20
+
+// MaxGeneration is the largest roster generation a stored version can carry.
+const MaxGeneration = 1<<GenerationBits - 1
+
+// StoredVersion is the version a contribution is stored with: the state's time in ms (the
+// mapper's Version) shifted left by GenerationBits, plus the roster generation it was attributed
+// with. A later state always wins over an earlier one (its ms is larger, whatever the
+// generations), and the same state re-derived after a roster change wins over its earlier
+// attribution (same ms, higher generation); a batch still attributed with the old roster that
+// lands after a re-derivation loses to it. ms<<20 stays below 2^64 until the year 2527.
+func StoredVersion(ms uint64, generation uint32) uint64 {
+	return ms<<GenerationBits | uint64(generation&MaxGeneration)
+}
+
+// Identity kinds and reasons of an Unmatched identity.
+const (
+	IdentityLogin = "login"
+	IdentityEmail = "email"
+
+	UnmatchedCompanyOrg   = "company_org"   // active in one of the company's GitHub orgs
+	UnmatchedCompanyEmail = "company_email" // commits with an e-mail of a company domain
+)
+
+// Unmatched is one contribution by an identity the roster does not know although it looks like
+// the company's: activity in a company org, or a company e-mail. Enrich stores them in the
+// unmatched_identities table for the OSPO to resolve (add to the roster, or alias).
+type Unmatched struct {
+	Identity       string    // login or e-mail, lower-cased
+	Kind           string    // IdentityLogin or IdentityEmail
+	Reason         string    // UnmatchedCompanyOrg or UnmatchedCompanyEmail
+	Repo           string    // owner/name, lower-cased
+	At             time.Time // when the contribution was made
+	ContributionID string    // the contribution's id; a repeat is counted once
+}

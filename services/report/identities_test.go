@@ -1,0 +1,52 @@
+package report_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"reflect"
+	"testing"
+	"time"
+
+	"giveback.dev/platform/config"
+	"giveback.dev/platform/events"
+	"giveback.dev/services/report"
+)
+
+func TestUnmatchedIdentities(t *testing.T) {
+	ts, st := server(t, config.Query{})
+	at := func(s string) time.Time { return day(s) }
+	u := func(identity, kind, reason, repo, when, id string) events.Unmatched {
+		return events.Unmatched{Identity: identity, Kind: kind, Reason: reason, Repo: repo, At: at(when), ContributionID: id}
+	}
+	if err := st.InsertUnmatched(context.Background(), []events.Unmatched{
+		u("zed", events.IdentityLogin, events.UnmatchedCompanyOrg, "acme/tool", "2025-01-10 10:00", "pr:acme/tool#1"),
+		u("zed", events.IdentityLogin, events.UnmatchedCompanyOrg, "acme/tool", "2025-01-11 10:00", "pr:acme/tool#1"), // a later state: once
+		u("zed", events.IdentityLogin, events.UnmatchedCompanyOrg, "acme/web", "2025-02-01 10:00", "issue:acme/web#2"),
+		u("zed", events.IdentityLogin, events.UnmatchedCompanyOrg, "acme/web", "2025-02-02 10:00", "comment:acme/web/issue/3"),
+		u("new@acme.com", events.IdentityEmail, events.UnmatchedCompanyEmail, "golang/go", "2025-03-05 09:00", "commit:golang/go@abc"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Identities []report.Unmatched }
+	if status := get(t, ts, "/api/v1/identities/unmatched", nil, &got); status != http.StatusOK {
+		t.Fatalf("status %d", status)
+	}
+	want := []report.Unmatched{
+		{Identity: "zed", Kind: "login", Reason: "company_org", Repos: []string{"acme/tool", "acme/web"}, FirstSeen: "2025-01-10T10:00:00Z", LastSeen: "2025-02-02T10:00:00Z", Contributions: 3},
+		{Identity: "new@acme.com", Kind: "email", Reason: "company_email", Repos: []string{"golang/go"}, FirstSeen: "2025-03-05T09:00:00Z", LastSeen: "2025-03-05T09:00:00Z", Contributions: 1},
+	}
+	if !reflect.DeepEqual(got.Identities, want) {
+		t.Fatalf("got %+v\nwant %+v", got.Identities, want)
+	}
+	if get(t, ts, "/api/v1/identities/unmatched", url.Values{"from": {"2025-03-01"}}, &got); len(got.Identities) != 1 || got.Identities[0].Identity != "new@acme.com" {
+		t.Fatalf("from=2025-03-01: %+v", got.Identities)
+	}
+	if get(t, ts, "/api/v1/identities/unmatched", url.Values{"to": {"2025-01-10"}}, &got); len(got.Identities) != 1 || got.Identities[0].Identity != "zed" {
+		t.Fatalf("to=2025-01-10: %+v", got.Identities)
+	}
+	var bad struct{ Error, Param string }
+	if status := get(t, ts, "/api/v1/identities/unmatched", url.Values{"from": {"2025-13-01"}}, &bad); status != http.StatusBadRequest || bad.Param != "from" {
+		t.Fatalf("bad from: %d %+v", status, bad)
+	}
+}
