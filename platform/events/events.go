@@ -43,7 +43,34 @@ const (
 	SourceGHArchive = "gharchive"
 	SourceWebhook   = "webhook"
 	SourceREST      = "rest"
+	// SourceGHArchiveTotals carries, per GH Archive hour, every actor's activity in the
+	// repositories the company watches (KindHourTotals, payload HourTotals).
+	SourceGHArchiveTotals = "gharchive_totals"
 )
+
+// KindHourTotals is the kind of a SourceGHArchiveTotals record.
+const KindHourTotals = "hour_totals"
+
+// KeyTotalsRepos is the key in BucketCursors holding the repositories whose whole activity
+// ingest counts (a JSON array of owner/name): enrich writes it, ingest reads it.
+const KeyTotalsRepos = "totals.repos"
+
+// HourTotals is the payload of a SourceGHArchiveTotals record: every actor's events in the
+// watched repositories during one GH Archive hour. Its ID is totals:<hour>, with #<part> after
+// the first part when the rows of a busy hour are split over several records.
+type HourTotals struct {
+	Hour string        `json:"hour"` // 2025-01-01-15
+	Rows []ActivityRow `json:"rows"`
+}
+
+// ActivityRow counts one actor's events of one type in one repository on one day.
+type ActivityRow struct {
+	Day    string `json:"day"`  // YYYY-MM-DD
+	Repo   string `json:"repo"` // owner/name
+	Actor  string `json:"actor"`
+	Type   string `json:"type"` // the GH Archive event type
+	Events uint64 `json:"events"`
+}
 
 // SubjectRaw returns the raw subject for a source.
 func SubjectRaw(source string) string { return SubjectRawPrefix + source }

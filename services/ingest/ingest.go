@@ -37,6 +37,10 @@ type Options struct {
 	// Filter keeps GH Archive lines (gharchive.LoginFilter); nil keeps every event.
 	Filter     func(line []byte) bool
 	HTTPClient *http.Client
+	// WatchRepos, when set, returns the repositories (owner/name) whose whole activity a
+	// backfill counts (project totals, events.HourTotals). Nil reads the JSON array enrich keeps
+	// in the cursor bucket under events.KeyTotalsRepos at the start of each backfill.
+	WatchRepos func() map[string]bool
 
 	// Syncer runs the REST sync; nil disables it. Its Publish, Flush and KV default to the
 	// service's.
@@ -100,7 +104,13 @@ func HourKey(h time.Time) string { return "gharchive.hour." + gharchive.HourKey(
 // Missing hours are counted and not marked; failed hours are returned as errors and not marked.
 func (s *Service) Backfill(ctx context.Context, source string, from, to time.Time, progress func(gharchive.Progress)) (gharchive.Stats, error) {
 	hours := gharchive.Hours(from, to)
+	watch, err := s.watchRepos(ctx)
+	if err != nil {
+		return gharchive.Stats{}, err
+	}
 	r := &gharchive.Reader{
+		Watch:      watch,
+		Totals:     s.publishTotals,
 		Source:     source,
 		Parallel:   s.o.Parallel,
 		Filter:     s.o.Filter,

@@ -17,7 +17,8 @@ func HourFile(hour time.Time) string {
 	return fmt.Sprintf("%04d-%02d-%02d-%d.json.gz", hour.Year(), int(hour.Month()), hour.Day(), hour.Hour())
 }
 
-// WriteHours writes the events into dir as GH Archive hour files, one per hour that has events,
+// WriteHours writes the events into dir as GH Archive hour files, one per hour from the first
+// event to the last (an hour without events gets an empty file),
 // each line an event followed by a newline. A file is written under a temporary name and renamed
 // when complete, so a reader never sees half an hour. It returns how many files and events it wrote.
 func (g *Generator) WriteHours(dir string) (files int, events int, err error) {
@@ -50,6 +51,16 @@ func (g *Generator) WriteHours(dir string) (files int, events int, err error) {
 			if err := closeFile(); err != nil {
 				return err
 			}
+			// A quiet hour still gets its (empty) file, as GH Archive publishes every hour, so
+			// a reader tells a quiet hour from a missing one.
+			if !cur.IsZero() {
+				for h := cur.Add(time.Hour); h.Before(hour); h = h.Add(time.Hour) {
+					if err := writeEmptyHour(filepath.Join(dir, HourFile(h))); err != nil {
+						return err
+					}
+					files++
+				}
+			}
 			cur = hour
 			name = filepath.Join(dir, HourFile(hour))
 			var err error
@@ -58,7 +69,9 @@ func (g *Generator) WriteHours(dir string) (files int, events int, err error) {
 			}
 			if bw == nil {
 				bw = bufio.NewWriterSize(f, 256<<10)
-				zw, _ = gzip.NewWriterLevel(bw, gzip.BestSpeed)
+				if zw, err = gzip.NewWriterLevel(bw, gzip.BestSpeed); err != nil {
+					return err
+				}
 			} else {
 				bw.Reset(f)
 				zw.Reset(bw)
@@ -84,3 +97,17 @@ func (g *Generator) WriteHours(dir string) (files int, events int, err error) {
 }
 
 var newline = []byte{'\n'}
+
+// writeEmptyHour writes an hour file with no events.
+func writeEmptyHour(name string) error {
+	f, err := os.Create(name + ".tmp")
+	if err != nil {
+		return err
+	}
+	zw := gzip.NewWriter(f)
+	if err := errors.Join(zw.Close(), f.Close()); err != nil {
+		os.Remove(name + ".tmp")
+		return err
+	}
+	return os.Rename(name+".tmp", name)
+}

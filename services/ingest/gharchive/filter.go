@@ -72,7 +72,10 @@ func (f *loginFilter) match(line []byte) bool {
 }
 
 // has reports whether text, lower-cased, is in set.
-func (f *loginFilter) has(set map[string]struct{}, text []byte) bool {
+func (f *loginFilter) has(set map[string]struct{}, text []byte) bool { return inSet(set, text) }
+
+// inSet reports whether text, lower-cased, is in set.
+func inSet(set map[string]struct{}, text []byte) bool {
 	if len(set) == 0 || len(text) == 0 {
 		return false
 	}

@@ -41,6 +41,13 @@ type Reader struct {
 	Filter func(line []byte) bool
 	// Done, when set, reports hours already finished; they are skipped.
 	Done func(ctx context.Context, hour time.Time) bool
+	// Watch, when set, names the repositories (owner/name, any case) whose every event is
+	// counted, before Filter drops a line, per day, repository, actor and event type.
+	Watch map[string]bool
+	// Totals, when set with Watch, receives the counts of an hour after its last event was
+	// emitted and before Finished; rows may be empty. Its error stops the read, as an emit
+	// error does.
+	Totals func(ctx context.Context, hour time.Time, rows []events.ActivityRow) error
 	// Finished, when set, is called after every event of an hour was emitted without error.
 	// Its error stops the read, as an emit error does.
 	Finished func(ctx context.Context, hour time.Time) error
@@ -121,6 +128,12 @@ func (r *Reader) Read(ctx context.Context, hours []time.Time, emit func(context.
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	watch := make(map[string]struct{}, len(r.Watch))
+	for repo, ok := range r.Watch {
+		if ok {
+			watch[strings.ToLower(strings.TrimSpace(repo))] = struct{}{}
+		}
+	}
 
 	var (
 		mu        sync.Mutex // guards total, hourErrs, hoursDone and progress calls
@@ -146,7 +159,7 @@ func (r *Reader) Read(ctx context.Context, hours []time.Time, emit func(context.
 	for range parallel {
 		wg.Go(func() {
 			for h := range work {
-				st, err := r.readHour(ctx, h, emit, &live, log)
+				st, err := r.readHour(ctx, h, emit, &live, watch, log)
 				mu.Lock()
 				total.add(st)
 				hoursDone++
@@ -266,8 +279,9 @@ func (r *Reader) open(ctx context.Context, h time.Time) (io.ReadCloser, string, 
 }
 
 // readHour reads one hour. Its stats never count the hour itself; Read does.
-func (r *Reader) readHour(ctx context.Context, h time.Time, emit func(context.Context, *events.Raw) error, live *liveCounts, log *slog.Logger) (Stats, error) {
+func (r *Reader) readHour(ctx context.Context, h time.Time, emit func(context.Context, *events.Raw) error, live *liveCounts, watch map[string]struct{}, log *slog.Logger) (Stats, error) {
 	var st Stats
+	tot := newTotals(watch)
 	body, name, err := r.open(ctx, h)
 	if err != nil {
 		return st, err
@@ -324,7 +338,7 @@ func (r *Reader) readHour(ctx context.Context, h time.Time, emit func(context.Co
 			st.Lines++
 			live.lines.Add(1)
 			before := st.Events
-			if err := r.handleLine(ctx, line, oversize, name, lineNo, now, emit, &st, log); err != nil {
+			if err := r.handleLine(ctx, line, oversize, name, lineNo, now, emit, tot, &st, log); err != nil {
 				return st, err
 			}
 			live.events.Add(st.Events - before)
@@ -340,6 +354,11 @@ func (r *Reader) readHour(ctx context.Context, h time.Time, emit func(context.Co
 	if ctx.Err() != nil {
 		return st, context.Cause(ctx)
 	}
+	if tot != nil && r.Totals != nil {
+		if err := r.Totals(ctx, h, tot.rows(h.UTC().Format(time.DateOnly))); err != nil {
+			return st, emitError{fmt.Errorf("%s: hour totals: %w", name, err)}
+		}
+	}
 	if r.Finished != nil {
 		if err := r.Finished(ctx, h); err != nil {
 			return st, emitError{fmt.Errorf("%s: finish hour: %w", name, err)}
@@ -350,10 +369,13 @@ func (r *Reader) readHour(ctx context.Context, h time.Time, emit func(context.Co
 
 // handleLine filters, parses and emits one line. Only an emit error is returned.
 func (r *Reader) handleLine(ctx context.Context, line []byte, oversize bool, name string, lineNo int64,
-	now func() time.Time, emit func(context.Context, *events.Raw) error, st *Stats, log *slog.Logger) error {
+	now func() time.Time, emit func(context.Context, *events.Raw) error, tot *totals, st *Stats, log *slog.Logger) error {
 	line = bytes.TrimRight(line, "\r\n")
 	if len(line) == 0 && !oversize {
 		return nil
+	}
+	if tot != nil && !oversize {
+		tot.count(line)
 	}
 	if r.Filter != nil && !oversize && !r.Filter(line) {
 		st.Filtered++
