@@ -91,3 +91,42 @@ func TestInsertKeepsBytesIntact(t *testing.T) {
 		t.Fatalf("got %q", r)
 	}
 }
+
+// Compact leaves one part per partition, and the newest version of each contribution.
+func TestCompactMergesPartitions(t *testing.T) {
+	s := testkit.Store(t)
+	ctx := context.Background()
+	at := time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)
+	for v := uint64(1); v <= 3; v++ {
+		c := events.Contribution{ID: "pr:a/b#1", Kind: events.KindPullRequest, OccurredAt: at, Repo: "a/b", RepoOwner: "a", State: "open", Version: v}
+		other := c
+		other.ID, other.OccurredAt = "pr:a/b#2", at.AddDate(0, 1, 0)
+		if err := s.InsertContributions(ctx, []events.Contribution{c, other}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Compact(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("compacted %d partitions, want 2", n)
+	}
+	res, err := s.Query(ctx, "SELECT count(), uniqExact(partition_id) FROM system.parts WHERE database = currentDatabase() AND table = 'contributions' AND active", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if store.AsInt(res.Rows[0][0]) != 2 || store.AsInt(res.Rows[0][1]) != 2 {
+		t.Fatalf("active parts and partitions: %v, want 2 and 2", res.Rows[0])
+	}
+	res, err = s.Query(ctx, "SELECT count(), max(version) FROM contributions", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if store.AsInt(res.Rows[0][0]) != 2 || store.AsInt(res.Rows[0][1]) != 3 {
+		t.Fatalf("rows after compaction: %v, want 2 rows at version 3", res.Rows[0])
+	}
+	if n, err := s.Compact(ctx); err != nil || n != 0 {
+		t.Fatalf("second compaction merged %d partitions (%v), want 0", n, err)
+	}
+}

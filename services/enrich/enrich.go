@@ -31,6 +31,8 @@ type Store interface {
 	InsertRaw(ctx context.Context, rs []events.Raw) error
 	InsertContributions(ctx context.Context, cs []events.Contribution) error
 	InsertUnmatched(ctx context.Context, us []events.Unmatched) error
+	InsertProjectActivity(ctx context.Context, hs []events.HourTotals) error
+	Compact(ctx context.Context) (int, error)
 }
 
 // Durable is the name of enrich's consumer on the raw stream; replicas share it.
@@ -44,9 +46,11 @@ type Service struct {
 	log     *slog.Logger
 	roster  atomic.Pointer[roster.Roster]
 	classes atomic.Pointer[repoclass.Classifier]
+	stored  atomic.Bool // contributions stored since the last compaction
 	pub     *bus.Publisher
 	ids     *identities   // bots, aliases, company e-mails (identity.go)
 	gen     atomic.Uint32 // roster generation, the low bits of stored versions (events.StoredVersion)
+	watched watched       // repositories whose project totals ingest counts (totals.go)
 
 	// BatchSize is how many raw records make one insert (default 4000).
 	BatchSize int
@@ -62,7 +66,7 @@ func New(st Store, js jetstream.JetStream, company config.Company, r *roster.Ros
 		store: st, js: js, company: company, log: log.With(slog.String("component", "enrich")), pub: bus.NewPublisher(js),
 		BatchSize: 4000,
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "giveback_enrich_records_total", Help: "Raw records handled, by outcome (mapped, not_contribution, opted_out, poison).",
+			Name: "giveback_enrich_records_total", Help: "Raw records handled, by outcome (mapped, not_contribution, opted_out, poison, totals).",
 		}, []string{"outcome"}),
 		contributions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "giveback_enrich_contributions_total", Help: "Contributions stored, by kind and attribution (employee, unmatched, bot).",
@@ -99,6 +103,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}, s.log, s.Handle)
 	})
 	g.Go(func() error { return s.runRoster(ctx) })
+	g.Go(func() error { return s.runCompaction(ctx) })
 	return g.Wait()
 }
 
@@ -107,7 +112,8 @@ type Result struct {
 	Decisions     []bus.Decision
 	Raw           []events.Raw
 	Contributions []events.Contribution
-	Unmatched     []events.Unmatched // unattributed contributions by identities that look like the company's
+	Unmatched     []events.Unmatched  // unattributed contributions by identities that look like the company's
+	Activity      []events.HourTotals // project totals (source gharchive_totals), not kept in raw_events
 }
 
 // Process decodes, maps and attributes a batch of encoded raw records without storing it.
@@ -118,6 +124,16 @@ func (s *Service) Process(datas [][]byte) Result {
 		var r events.Raw
 		if err := gojson.Unmarshal(data, &r); err != nil {
 			s.poison(&res, i, "decode envelope", err, "")
+			continue
+		}
+		if r.Source == events.SourceGHArchiveTotals {
+			h, err := decodeTotals(ro, &r)
+			if err != nil {
+				s.poison(&res, i, "decode totals", err, r.Origin)
+				continue
+			}
+			s.records.WithLabelValues("totals").Inc()
+			res.Activity = append(res.Activity, h)
 			continue
 		}
 		cs, err := mapper.Map(&r)
@@ -196,7 +212,13 @@ func (s *Service) Store(ctx context.Context, res Result) error {
 	if err := s.store.InsertContributions(ctx, res.Contributions); err != nil {
 		return fmt.Errorf("enrich: %w", err)
 	}
+	if len(res.Contributions) > 0 {
+		s.stored.Store(true)
+	}
 	if err := s.store.InsertUnmatched(ctx, res.Unmatched); err != nil {
+		return fmt.Errorf("enrich: %w", err)
+	}
+	if err := s.store.InsertProjectActivity(ctx, res.Activity); err != nil {
 		return fmt.Errorf("enrich: %w", err)
 	}
 	for i := range res.Contributions {
@@ -221,5 +243,6 @@ func (s *Service) Store(ctx context.Context, res Result) error {
 	if err := s.pub.Flush(ctx); err != nil {
 		return fmt.Errorf("enrich: publish enriched: %w", err)
 	}
+	s.watch(ctx, res.Contributions)
 	return nil
 }

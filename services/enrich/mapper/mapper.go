@@ -47,6 +47,8 @@ func Map(r *events.Raw) ([]events.Contribution, error) {
 		return mapWebhook(r)
 	case events.SourceREST:
 		return mapREST(r)
+	case events.SourceGHArchiveTotals:
+		return nil, ErrNotContribution // project totals: enrich stores them itself (totals.go)
 	default:
 		return nil, fmt.Errorf("mapper: record %s: source %q: unknown", r.ID, r.Source)
 	}
