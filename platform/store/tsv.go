@@ -12,29 +12,14 @@ type tsv struct {
 	b []byte
 }
 
-func (w *tsv) str(s string) {
+func (w *tsv) str(s string) { escape(w, s) }
+
+func (w *tsv) bytes(s []byte) { escape(w, s) }
+
+// escape writes one field and its tab.
+func escape[T string | []byte](w *tsv, s T) {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
-		case '\\':
-			w.b = append(w.b, '\\', '\\')
-		case '\t':
-			w.b = append(w.b, '\\', 't')
-		case '\n':
-			w.b = append(w.b, '\\', 'n')
-		case '\r':
-			w.b = append(w.b, '\\', 'r')
-		case 0:
-			w.b = append(w.b, '\\', '0')
-		default:
-			w.b = append(w.b, c)
-		}
-	}
-	w.b = append(w.b, '\t')
-}
-
-func (w *tsv) bytes(s []byte) {
-	for _, c := range s {
-		switch c {
 		case '\\':
 			w.b = append(w.b, '\\', '\\')
 		case '\t':
