@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -68,7 +69,8 @@ func (s *Server) sources(ctx context.Context) (Sources, error) {
 		return out, fmt.Errorf("report: sources: list keys: %w", err)
 	}
 	defer func() {
-		if err := lister.Stop(); err != nil {
+		// Once every key was read the lister has already unsubscribed, and Stop says so.
+		if err := lister.Stop(); err != nil && !errors.Is(err, nats.ErrBadSubscription) {
 			s.log.Warn("sources: stop key lister", slog.Any("err", err))
 		}
 	}()
