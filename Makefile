@@ -27,7 +27,8 @@ vet:
 	go vet -tags $(TAGS) $(MODULES)
 
 test: setup vet
-	go test -tags $(TAGS) -count=1 -timeout 20m $(MODULES)
+	@# Tests keep their chDB sessions under TMPDIR: a directory of their own, removed afterwards.
+	tmp=$$(mktemp -d) && TMPDIR=$$tmp go test -tags $(TAGS) -count=1 -timeout 20m $(MODULES); rc=$$?; rm -rf $$tmp; exit $$rc
 	$(MAKE) fuzz FUZZTIME=10s
 	scripts/check-deploy.sh
 
