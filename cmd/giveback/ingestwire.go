@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -15,6 +17,7 @@ import (
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/roster"
+	"giveback.dev/services/enrich"
 	"giveback.dev/services/ingest"
 	"giveback.dev/services/ingest/gharchive"
 	"giveback.dev/services/ingest/githubsync"
@@ -33,9 +36,8 @@ func collectedLogins(ro *roster.Roster) []string {
 }
 
 // newIngest builds the ingest service from the configuration.
-func newIngest(cfg config.Config, js jetstream.JetStream, ro *roster.Roster, reg prometheus.Registerer, log *slog.Logger) (*ingest.Service, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+// ctx bounds the service's background work (following roster changes).
+func newIngest(ctx context.Context, cfg config.Config, js jetstream.JetStream, ro *roster.Roster, reg prometheus.Registerer, log *slog.Logger) (*ingest.Service, error) {
 	kv, err := js.KeyValue(ctx, events.BucketCursors)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: cursor bucket: %w", err)
@@ -50,7 +52,7 @@ func newIngest(cfg config.Config, js jetstream.JetStream, ro *roster.Roster, reg
 		Parallel: cfg.GHArchive.Parallel, SyncInterval: cfg.GitHub.SyncInterval.D(),
 	}
 	if cfg.GHArchive.Filter == "roster" {
-		o.Filter = gharchive.LoginFilter(collectedLogins(ro), cfg.Company.GitHubOrgs)
+		o.Filter = rosterFilter(ctx, kv, ro, cfg.Company.GitHubOrgs, log)
 	}
 	if cfg.GitHub.Sync {
 		token, err := config.Secret(cfg.GitHub.TokenEnv, cfg.GitHub.TokenFile)
@@ -74,6 +76,59 @@ func newIngest(cfg config.Config, js jetstream.JetStream, ro *roster.Roster, reg
 		o.Syncer = &githubsync.Syncer{Clients: clients, Logins: collectedLogins(ro), Since: since, Log: log}
 	}
 	return ingest.New(o)
+}
+
+// rosterFilter returns the GH Archive prefilter for the roster's logins and the company's orgs.
+// It follows the roster `giveback roster load` keeps in NATS KV (the one enrich attributes by),
+// starting from it when there is one, and rebuilds itself when it changes, so a new hire's
+// activity is not filtered out before ingest restarts.
+func rosterFilter(ctx context.Context, kv jetstream.KeyValue, ro *roster.Roster, orgs []string, log *slog.Logger) func([]byte) bool {
+	var current atomic.Pointer[func([]byte) bool]
+	set := func(r *roster.Roster) {
+		f := gharchive.LoginFilter(collectedLogins(r), orgs)
+		current.Store(&f)
+	}
+	if r, _, found, err := enrich.RosterFromKV(ctx, kv); err != nil {
+		log.Warn("roster in NATS KV unreadable; filtering by the roster file", slog.Any("err", err))
+		set(ro)
+	} else if found {
+		set(r)
+	} else {
+		set(ro)
+	}
+	w, err := kv.Watch(ctx, events.KeyRosterCurrent, jetstream.UpdatesOnly())
+	if err != nil {
+		log.Warn("cannot follow roster changes; the GH Archive filter keeps the roster it started with", slog.Any("err", err))
+	} else {
+		go func() {
+			defer func() {
+				if err := w.Stop(); err != nil {
+					log.Debug("stop roster watch", slog.Any("err", err))
+				}
+			}()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case e, ok := <-w.Updates():
+					if !ok {
+						return
+					}
+					if e == nil || e.Operation() != jetstream.KeyValuePut {
+						continue
+					}
+					r, err := roster.Parse(bytes.NewReader(e.Value()))
+					if err != nil {
+						log.Warn("new roster in NATS KV refused; the filter keeps the previous one", slog.Any("err", err))
+						continue
+					}
+					set(r)
+					log.Info("GH Archive filter follows the new roster", slog.Int("logins", len(r.Logins())))
+				}
+			}
+		}()
+	}
+	return func(line []byte) bool { return (*current.Load())(line) }
 }
 
 // parseHour reads 2025-01-01T15 (or a full RFC 3339 time, truncated to its hour).
@@ -142,7 +197,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer bus.Drain(nc, 10*time.Second)
-	svc, err := newIngest(cfg, js, ro, nil, log)
+	svc, err := newIngest(ctx, cfg, js, ro, nil, log)
 	if err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func cmdIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer bus.Drain(nc, 10*time.Second)
 	reg := ops.NewRegistry()
-	svc, err := newIngest(cfg, js, ro, reg, log)
+	svc, err := newIngest(ctx, cfg, js, ro, reg, log)
 	if err != nil {
 		return err
 	}

@@ -150,7 +150,7 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.ingest, err = newIngest(cfg, jsIngest, ro, reg, log); err != nil {
+	if s.ingest, err = newIngest(parent, cfg, jsIngest, ro, reg, log); err != nil {
 		return nil, err
 	}
 	s.enrich = enrich.New(st, jsEnrich, cfg.Company, ro, reg, log)

@@ -160,7 +160,20 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 	if err != nil {
 		return fmt.Errorf("bus: consume %s: %w", o.Durable, err)
 	}
-	defer it.Drain()
+	// On the way out, messages the client already pulled but no batch took are handed back at
+	// once, so a restart (or another replica) gets them now rather than after AckWait.
+	defer func() {
+		it.Drain()
+		for {
+			m, err := it.Next(jetstream.NextMaxWait(100 * time.Millisecond))
+			if err != nil {
+				return
+			}
+			if err := m.Nak(); err != nil {
+				log.Debug("nak", slog.Any("err", err))
+			}
+		}
+	}()
 
 	// Workers handle batches while the next one is fetched: with two, one batch is decoded and
 	// mapped while the previous one is being inserted.
