@@ -46,6 +46,14 @@ func (c *common) register(fs *flag.FlagSet, withNATS, withClickHouse bool) {
 	}
 }
 
+// parse parses the command line, then loads the configuration as load does.
+func (c *common) parse(fs *flag.FlagSet, args []string) (config.Config, *slog.Logger, error) {
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, nil, err
+	}
+	return c.load()
+}
+
 // load reads the config, applies the flag overrides and builds the logger.
 func (c *common) load() (config.Config, *slog.Logger, error) {
 	cfg, err := config.Load(c.configPath)

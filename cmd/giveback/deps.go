@@ -46,10 +46,7 @@ func cmdDepsImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var c common
 	fs := newFlags("deps import", "deps import [--config FILE] [--clickhouse DSN] [PATH...]", stderr)
 	c.register(fs, false, true)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, log, err := c.load()
+	cfg, log, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -112,10 +109,7 @@ func cmdDepsList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlags("deps list", "deps list [--config FILE] [--clickhouse DSN] [--limit N]", stderr)
 	c.register(fs, false, true)
 	limit := fs.Int("limit", 0, "print at most N repositories (0: all)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, log, err := c.load()
+	cfg, log, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}

@@ -55,10 +55,7 @@ func cmdIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("ingest", "ingest --config FILE [--nats URL] [--addr HOST:PORT]", stderr)
 	c.register(fs, true, false)
 	addr := fs.String("addr", ":8081", "HTTP address of the webhook receiver, health and metrics")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, log, err := c.load()
+	cfg, log, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -87,10 +84,7 @@ func cmdEnrich(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("enrich", "enrich --config FILE [--nats URL] [--clickhouse DSN] [--addr HOST:PORT]", stderr)
 	c.register(fs, true, true)
 	addr := fs.String("addr", ":8082", "HTTP address of health and metrics")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, log, err := c.load()
+	cfg, log, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -137,10 +131,7 @@ func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("report", "report --config FILE [--clickhouse DSN] [--addr HOST:PORT]", stderr)
 	c.register(fs, false, true)
 	addr := fs.String("addr", "", "HTTP address of the dashboard, JSON API, health and metrics (default http.addr of the config)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, log, err := c.load()
+	cfg, log, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -176,10 +167,7 @@ func cmdMigrate(ctx context.Context, args []string, stderr io.Writer) error {
 	var c common
 	fs := newFlags("migrate", "migrate --config FILE [--clickhouse DSN]", stderr)
 	c.register(fs, false, true)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, log, err := c.load()
+	cfg, log, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}

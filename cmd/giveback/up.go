@@ -35,10 +35,7 @@ func cmdUp(ctx context.Context, args []string, stderr io.Writer) error {
 	addr := fs.String("addr", "", "HTTP address of the dashboard, API, webhooks, health and metrics (default http.addr of the config, 127.0.0.1:8080)")
 	natsAddr := fs.String("nats-addr", "", "address the embedded NATS server listens on (default nats.listen of the config, 127.0.0.1:4222)")
 	withDemo := fs.Bool("demo", false, "fill the instance with a fictional company's two years of activity (no token, no network)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, log, err := c.load()
+	cfg, log, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
