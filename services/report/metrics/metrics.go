@@ -261,22 +261,17 @@ type Repos struct {
 // GetRepos computes the repositories reached and the top limit of them.
 func GetRepos(ctx context.Context, q Querier, f Filter, limit int) (Repos, error) {
 	out := Repos{Filter: period(f), Top: []Repo{}}
-	res, err := run(ctx, q, "repos_reached", f, 0)
+	res, err := run(ctx, q, "repos", f, max(limit, 1))
 	if err != nil {
 		return out, err
 	}
-	if len(res.Rows) > 0 && len(res.Rows[0]) >= 2 {
-		out.Repos, out.Orgs = store.AsInt(res.Rows[0][0]), store.AsInt(res.Rows[0][1])
-	}
-	if limit <= 0 {
-		return out, nil
-	}
-	res, err = run(ctx, q, "repos_top", f, limit)
-	if err != nil {
-		return out, err
-	}
-	for _, r := range res.Rows {
-		out.Top = append(out.Top, Repo{Repo: store.AsString(r[0]), Contributions: store.AsInt(r[1]), Contributors: store.AsInt(r[2])})
+	for i, r := range res.Rows {
+		if i == 0 {
+			out.Repos, out.Orgs = store.AsInt(r[3]), store.AsInt(r[4])
+		}
+		if i < limit {
+			out.Top = append(out.Top, Repo{Repo: store.AsString(r[0]), Contributions: store.AsInt(r[1]), Contributors: store.AsInt(r[2])})
+		}
 	}
 	return out, nil
 }
