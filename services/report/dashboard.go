@@ -51,13 +51,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	if _, err := buf.WriteTo(w); err != nil {
-		s.log.Warn("dashboard: write", slog.Any("err", err))
-	}
+	s.writePage(w, status, &buf, "dashboard")
 }
 
 // load runs the dashboard's metrics. The repositories panel shows upstream repositories unless
@@ -83,4 +77,18 @@ func (s *Server) load(ctx context.Context, f metrics.Filter, d *web.Data) error 
 	d.ReposUpstream = rf.Upstream
 	d.Repos, err = metrics.GetRepos(ctx, s.st, rf, s.opts.TopRepos)
 	return err
+}
+
+// pageCSP keeps the server-rendered pages to their own inline styles and data images.
+const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// writePage sends a rendered HTML page with the headers every page carries.
+func (s *Server) writePage(w http.ResponseWriter, status int, buf *bytes.Buffer, name string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", pageCSP)
+	w.WriteHeader(status)
+	if _, err := buf.WriteTo(w); err != nil {
+		s.log.Warn(name+": write", slog.Any("err", err))
+	}
 }

@@ -194,11 +194,5 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	if _, err := buf.WriteTo(w); err != nil {
-		s.log.Warn("sources page: write", slog.Any("err", err))
-	}
+	s.writePage(w, status, &buf, "sources page")
 }
