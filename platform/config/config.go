@@ -73,6 +73,9 @@ type GitHub struct {
 	SyncInterval      Duration `yaml:"sync_interval"`
 	SyncSince         string   `yaml:"sync_since"` // YYYY-MM-DD: how far back a first sync reaches
 	Sync              bool     `yaml:"sync"`
+	// Hydrate fills what trimmed GH Archive events (since 2025-10-07) lack — a pull request's
+	// author and merge state, a push's commits — from the REST API, whenever a token is set.
+	Hydrate bool `yaml:"hydrate"`
 }
 
 // GHArchive configures the GH Archive reader.
@@ -138,7 +141,7 @@ func Default() Config {
 		ClickHouse: ClickHouse{Database: "giveback"},
 		GitHub: GitHub{
 			BaseURL: "https://api.github.com/", TokenEnv: "GITHUB_TOKEN", WebhookSecretEnv: "GIVEBACK_WEBHOOK_SECRET",
-			SyncInterval: Duration(15 * time.Minute),
+			SyncInterval: Duration(15 * time.Minute), Hydrate: true,
 		},
 		GHArchive: GHArchive{BaseURL: "https://data.gharchive.org/", Parallel: 2, Filter: "roster"},
 		HTTP:      HTTP{Addr: "127.0.0.1:8080", WebhookMaxBytes: 25 << 20},
