@@ -47,21 +47,27 @@ func newIngest(ctx context.Context, cfg config.Config, js jetstream.JetStream, r
 		return nil, err
 	}
 	o := ingest.Options{
-		Publisher: bus.NewPublisher(js), KV: kv, Log: log, Registry: reg,
+		Publisher: bus.NewPublisher(js), KV: kv, Log: log, Registry: reg, JS: js,
 		WebhookSecret: []byte(secret), WebhookMaxBytes: cfg.HTTP.WebhookMaxBytes,
 		Parallel: cfg.GHArchive.Parallel, SyncInterval: cfg.GitHub.SyncInterval.D(),
 	}
+	var filter atomic.Pointer[func([]byte) bool]
+	var followers []func(*roster.Roster)
 	if cfg.GHArchive.Filter == "roster" {
-		o.Filter = rosterFilter(ctx, kv, ro, cfg.Company.GitHubOrgs, log)
+		followers = append(followers, func(r *roster.Roster) {
+			f := gharchive.LoginFilter(collectedLogins(r), cfg.Company.GitHubOrgs)
+			filter.Store(&f)
+		})
+		o.Filter = func(line []byte) bool { return (*filter.Load())(line) }
 	}
-	if cfg.GitHub.Sync {
-		token, err := config.Secret(cfg.GitHub.TokenEnv, cfg.GitHub.TokenFile)
-		if err != nil {
-			return nil, err
-		}
-		if token == "" {
-			return nil, fmt.Errorf("github.sync is on but no token: set $%s (github.token_env) or github.token_file", cfg.GitHub.TokenEnv)
-		}
+	token, err := config.Secret(cfg.GitHub.TokenEnv, cfg.GitHub.TokenFile)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.GitHub.Sync && token == "" {
+		return nil, fmt.Errorf("github.sync is on but no token: set $%s (github.token_env) or github.token_file", cfg.GitHub.TokenEnv)
+	}
+	if token != "" && (cfg.GitHub.Sync || cfg.GitHub.Hydrate) {
 		// The variable may hold several tokens, comma-separated: each has its own rate limit.
 		clients, err := githubsync.NewClients(cfg.GitHub.BaseURL, strings.Split(token, ","), nil)
 		if err != nil {
@@ -73,62 +79,70 @@ func newIngest(ctx context.Context, cfg config.Config, js jetstream.JetStream, r
 				return nil, fmt.Errorf("github.sync_since: %w", err)
 			}
 		}
-		o.Syncer = &githubsync.Syncer{Clients: clients, Logins: collectedLogins(ro), Since: since, Log: log}
+		// One syncer for both: the tokens' rate limits and the ETags are shared.
+		sy := &githubsync.Syncer{Clients: clients, Since: since, Log: log}
+		if cfg.GitHub.Sync {
+			o.Syncer = sy
+			followers = append(followers, func(r *roster.Roster) { sy.SetLogins(collectedLogins(r)) })
+		}
+		if cfg.GitHub.Hydrate {
+			o.Hydrator = sy
+		}
+	}
+	if len(followers) > 0 {
+		followRoster(ctx, kv, ro, log, func(r *roster.Roster) {
+			for _, f := range followers {
+				f(r)
+			}
+		})
 	}
 	return ingest.New(o)
 }
 
-// rosterFilter returns the GH Archive prefilter for the roster's logins and the company's orgs.
-// It follows the roster `giveback roster load` keeps in NATS KV (the one enrich attributes by),
-// starting from it when there is one, and rebuilds itself when it changes, so a new hire's
-// activity is not filtered out before ingest restarts.
-func rosterFilter(ctx context.Context, kv jetstream.KeyValue, ro *roster.Roster, orgs []string, log *slog.Logger) func([]byte) bool {
-	var current atomic.Pointer[func([]byte) bool]
-	set := func(r *roster.Roster) {
-		f := gharchive.LoginFilter(collectedLogins(r), orgs)
-		current.Store(&f)
-	}
+// followRoster calls apply with the roster `giveback roster load` keeps in NATS KV (the one
+// enrich attributes by), or ro when there is none, and again each time it changes, until ctx
+// ends: the GH Archive filter and the REST sync follow a new hire without a restart.
+func followRoster(ctx context.Context, kv jetstream.KeyValue, ro *roster.Roster, log *slog.Logger, apply func(*roster.Roster)) {
 	if r, _, found, err := enrich.RosterFromKV(ctx, kv); err != nil {
-		log.Warn("roster in NATS KV unreadable; filtering by the roster file", slog.Any("err", err))
-		set(ro)
+		log.Warn("roster in NATS KV unreadable; collecting by the roster file", slog.Any("err", err))
+		apply(ro)
 	} else if found {
-		set(r)
+		apply(r)
 	} else {
-		set(ro)
+		apply(ro)
 	}
 	w, err := kv.Watch(ctx, events.KeyRosterCurrent, jetstream.UpdatesOnly())
 	if err != nil {
-		log.Warn("cannot follow roster changes; the GH Archive filter keeps the roster it started with", slog.Any("err", err))
-	} else {
-		go func() {
-			defer func() {
-				if err := w.Stop(); err != nil {
-					log.Debug("stop roster watch", slog.Any("err", err))
-				}
-			}()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case e, ok := <-w.Updates():
-					if !ok {
-						return
-					}
-					if e == nil || e.Operation() != jetstream.KeyValuePut {
-						continue
-					}
-					r, err := roster.Parse(bytes.NewReader(e.Value()))
-					if err != nil {
-						log.Warn("new roster in NATS KV refused; the filter keeps the previous one", slog.Any("err", err))
-						continue
-					}
-					set(r)
-					log.Info("GH Archive filter follows the new roster", slog.Int("logins", len(r.Logins())))
-				}
+		log.Warn("cannot follow roster changes; collection keeps the roster it started with", slog.Any("err", err))
+		return
+	}
+	go func() {
+		defer func() {
+			if err := w.Stop(); err != nil {
+				log.Debug("stop roster watch", slog.Any("err", err))
 			}
 		}()
-	}
-	return func(line []byte) bool { return (*current.Load())(line) }
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e == nil || e.Operation() != jetstream.KeyValuePut {
+					continue
+				}
+				r, err := roster.Parse(bytes.NewReader(e.Value()))
+				if err != nil {
+					log.Warn("new roster in NATS KV refused; collection keeps the previous one", slog.Any("err", err))
+					continue
+				}
+				apply(r)
+				log.Info("collection follows the new roster", slog.Int("logins", len(r.Logins())))
+			}
+		}
+	}()
 }
 
 // parseHour reads 2025-01-01T15 (or a full RFC 3339 time, truncated to its hour).

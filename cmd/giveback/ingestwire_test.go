@@ -5,17 +5,21 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/roster"
 	"giveback.dev/platform/testkit"
+	"giveback.dev/services/ingest/gharchive"
+	"giveback.dev/services/ingest/githubsync"
 )
 
-// The GH Archive prefilter follows the roster kept in NATS KV: a login added by `giveback
-// roster load` passes without restarting ingest; a bad roster there changes nothing.
-func TestRosterFilterFollowsKV(t *testing.T) {
+// Collection follows the roster kept in NATS KV: a login added by `giveback roster load` passes
+// the GH Archive prefilter and is synced through the REST API without restarting ingest; a bad
+// roster there changes nothing.
+func TestCollectionFollowsKVRoster(t *testing.T) {
 	_, _, js := testkit.NATS(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -28,7 +32,18 @@ func TestRosterFilterFollowsKV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	filter := rosterFilter(ctx, kv, file, []string{"acme"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var current atomic.Pointer[func([]byte) bool]
+	filter := func(line []byte) bool { return (*current.Load())(line) }
+	sy := &githubsync.Syncer{}
+	followRoster(ctx, kv, file, slog.New(slog.NewTextHandler(io.Discard, nil)), func(r *roster.Roster) {
+		f := gharchive.LoginFilter(collectedLogins(r), []string{"acme"})
+		current.Store(&f)
+		sy.SetLogins(collectedLogins(r))
+	})
+	logins := func() string { return strings.Join(sy.CurrentLogins(), ",") }
+	if logins() != "alice" {
+		t.Fatalf("syncer logins %q, want alice", logins())
+	}
 	line := func(login, repo string) []byte {
 		return []byte(`{"id":"1","type":"PushEvent","actor":{"id":1,"login":"` + login + `"},"repo":{"id":2,"name":"` + repo + `"},"payload":{},"created_at":"2025-01-01T00:00:00Z"}`)
 	}
@@ -39,11 +54,15 @@ func TestRosterFilterFollowsKV(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the filter to take bob", func() bool { return filter(line("bob", "golang/go")) })
+	waitFor(t, 5*time.Second, "the REST sync to take bob", func() bool { return logins() == "alice,bob" })
 	if _, err := kv.Put(ctx, events.KeyRosterCurrent, []byte("not a roster\n")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
 	if !filter(line("bob", "golang/go")) || !filter(line("alice", "golang/go")) {
 		t.Fatal("a refused roster changed the filter")
+	}
+	if logins() != "alice,bob" {
+		t.Fatalf("a refused roster changed the synced logins: %q", logins())
 	}
 }

@@ -5,6 +5,7 @@ package events
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -26,6 +27,8 @@ const (
 	StreamControl = "GIVEBACK_CONTROL"
 	// SubjectRoster announces that the roster changed.
 	SubjectRoster = "giveback.control.roster"
+	// SubjectHydrate asks ingest to fill a trimmed GH Archive event from the REST API.
+	SubjectHydrate = "giveback.control.hydrate"
 
 	// BucketCursors is the KV bucket where ingest keeps its cursors and finished GH Archive hours.
 	BucketCursors = "giveback_cursors"
@@ -36,6 +39,7 @@ const (
 	SchemaRaw          = "giveback.raw.v1"
 	SchemaContribution = "giveback.contribution.v1"
 	SchemaRoster       = "giveback.roster.v1"
+	SchemaHydrate      = "giveback.hydrate.v1"
 )
 
 // Sources of raw records.
@@ -146,4 +150,34 @@ type RosterChange struct {
 	ChangedAt time.Time `json:"changed_at"`
 	Digest    string    `json:"digest"` // sha256 of the roster file
 	Logins    []string  `json:"logins"` // logins whose attribution may have changed
+}
+
+// What a Hydrate request asks for.
+const (
+	HydratePullRequest = "pull_request" // the pull request's details: author, state, merge
+	HydratePush        = "push"         // the commits of a push
+)
+
+// Hydrate asks ingest to fetch from the REST API what a trimmed GH Archive event (since
+// 2025-10-07) lacks: a PullRequestEvent keeps no author, title or merge state, a PushEvent no
+// commits. Ingest publishes what it fetches as REST records (pull_request_detail, commit), which
+// enrich maps onto the same canonical ids, so the stored rows are updated, not duplicated.
+type Hydrate struct {
+	Schema string    `json:"schema"`
+	Kind   string    `json:"kind"` // HydratePullRequest or HydratePush
+	Repo   string    `json:"repo"` // owner/name
+	Number int       `json:"number,omitempty"`
+	Before string    `json:"before,omitempty"` // a push's previous head; all zeros for a new branch
+	Head   string    `json:"head,omitempty"`   // a push's new head
+	Actor  string    `json:"actor"`            // who acted in the event (the pusher, the PR's opener or closer)
+	At     time.Time `json:"at"`               // when the event happened
+	RawID  string    `json:"raw_id"`           // the GH Archive event id
+}
+
+// MsgID returns the JetStream message id of the request: one per event and object.
+func (h *Hydrate) MsgID() string {
+	if h.Kind == HydratePush {
+		return "hydrate:push:" + h.Repo + "@" + h.Head + ":" + h.RawID
+	}
+	return "hydrate:pr:" + h.Repo + "#" + strconv.Itoa(h.Number) + ":" + h.RawID
 }

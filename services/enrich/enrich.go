@@ -58,6 +58,7 @@ type Service struct {
 	records       *prometheus.CounterVec
 	contributions *prometheus.CounterVec
 	batchSeconds  prometheus.Histogram
+	hydrations    *prometheus.CounterVec
 }
 
 // New returns the service. r may be nil (nobody is attributed until a roster is set).
@@ -74,9 +75,12 @@ func New(st Store, js jetstream.JetStream, company config.Company, r *roster.Ros
 		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "giveback_enrich_batch_seconds", Help: "Time to map, store and publish one batch.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}),
+		hydrations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "giveback_enrich_hydration_requests_total", Help: "Trimmed GH Archive events sent to ingest to fill from the REST API, by kind (pull_request, push).",
+		}, []string{"kind"}),
 	}
 	if reg != nil {
-		reg.MustRegister(s.records, s.contributions, s.batchSeconds)
+		reg.MustRegister(s.records, s.contributions, s.batchSeconds, s.hydrations)
 	}
 	s.ids = newIdentities(company, config.Identities{}, reg)
 	s.SetRoster(r)
@@ -114,6 +118,7 @@ type Result struct {
 	Contributions []events.Contribution
 	Unmatched     []events.Unmatched  // unattributed contributions by identities that look like the company's
 	Activity      []events.HourTotals // project totals (source gharchive_totals), not kept in raw_events
+	Hydrate       []events.Hydrate    // trimmed GH Archive events of the company's people, to fill from the REST API
 }
 
 // Process decodes, maps and attributes a batch of encoded raw records without storing it.
@@ -147,6 +152,9 @@ func (s *Service) Process(datas [][]byte) Result {
 		if err != nil {
 			s.poison(&res, i, "map", err, r.Origin)
 			continue
+		}
+		if h, ok := s.hydration(ro, &r, len(cs)); ok {
+			res.Hydrate = append(res.Hydrate, h)
 		}
 		kept := 0
 		for _, c := range cs {
@@ -232,6 +240,19 @@ func (s *Service) Store(ctx context.Context, res Result) error {
 			}
 		}
 		s.contributions.WithLabelValues(c.Kind, attribution).Inc()
+	}
+	if err := s.publish(ctx, res.Contributions, res.Hydrate); err != nil {
+		return err
+	}
+	s.watch(ctx, res.Contributions)
+	return nil
+}
+
+// publish sends stored contributions on the enriched feed and hydration requests to ingest, and
+// waits until the bus has them all.
+func (s *Service) publish(ctx context.Context, cs []events.Contribution, hs []events.Hydrate) error {
+	for i := range cs {
+		c := &cs[i]
 		data, err := gojson.Marshal(c)
 		if err != nil {
 			return fmt.Errorf("enrich: encode contribution %s: %w", c.ID, err)
@@ -240,9 +261,18 @@ func (s *Service) Store(ctx context.Context, res Result) error {
 			return fmt.Errorf("enrich: %w", err)
 		}
 	}
-	if err := s.pub.Flush(ctx); err != nil {
-		return fmt.Errorf("enrich: publish enriched: %w", err)
+	for i := range hs {
+		data, err := gojson.Marshal(&hs[i])
+		if err != nil {
+			return fmt.Errorf("enrich: encode hydration request %s: %w", hs[i].MsgID(), err)
+		}
+		if err := s.pub.PublishData(ctx, events.SubjectHydrate, hs[i].MsgID(), data); err != nil {
+			return fmt.Errorf("enrich: %w", err)
+		}
+		s.hydrations.WithLabelValues(hs[i].Kind).Inc()
 	}
-	s.watch(ctx, res.Contributions)
+	if err := s.pub.Flush(ctx); err != nil {
+		return fmt.Errorf("enrich: publish: %w", err)
+	}
 	return nil
 }

@@ -216,6 +216,10 @@ func (s *Service) Rederive(ctx context.Context, identities []string) (int, error
 		if err := s.store.InsertUnmatched(ctx, res.Unmatched); err != nil {
 			return read, fmt.Errorf("enrich: re-derive: %w", err)
 		}
+		// The feed carries the re-attributed rows; a new hire's trimmed events get hydrated.
+		if err := s.publish(ctx, res.Contributions, res.Hydrate); err != nil {
+			return read, fmt.Errorf("enrich: re-derive: %w", err)
+		}
 		// What live enrich would not store now (an opted-out person's records) goes.
 		kept := make(map[store.RawKey]bool, len(res.Raw))
 		for _, r := range res.Raw {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"giveback.dev/platform/bus"
 	"giveback.dev/services/ingest/gharchive"
@@ -46,6 +47,13 @@ type Options struct {
 	// service's.
 	Syncer       *githubsync.Syncer
 	SyncInterval time.Duration // default 15m
+
+	// Hydrator, when set, fills trimmed GH Archive events from the REST API: it takes the
+	// requests enrich publishes (events.SubjectHydrate) and re-checks the open pull requests it
+	// watches every SyncInterval. It may be the Syncer itself (sharing tokens and ETags); its
+	// Publish, Flush and KV default to the service's. JS is required with it.
+	Hydrator *githubsync.Syncer
+	JS       jetstream.JetStream
 }
 
 // Service is the ingest service.
@@ -73,7 +81,10 @@ func New(o Options) (*Service, error) {
 		}
 		s.webhook.Metrics = m
 	}
-	if sy := o.Syncer; sy != nil {
+	for _, sy := range []*githubsync.Syncer{o.Syncer, o.Hydrator} {
+		if sy == nil {
+			continue
+		}
 		if sy.Publish == nil {
 			sy.Publish = o.Publisher.Publish
 			sy.Flush = o.Publisher.Flush
@@ -84,6 +95,9 @@ func New(o Options) (*Service, error) {
 		if sy.Log == nil {
 			sy.Log = log
 		}
+	}
+	if o.Hydrator != nil && o.JS == nil {
+		return nil, errors.New("ingest: hydration needs the JetStream context (Options.JS)")
 	}
 	if len(o.WebhookSecret) == 0 {
 		s.log.Warn("no webhook secret: the webhook receiver refuses every delivery")
@@ -145,21 +159,30 @@ func (s *Service) Backfill(ctx context.Context, source string, from, to time.Tim
 	return st, err
 }
 
-// Run runs the REST sync every SyncInterval until ctx ends; without a Syncer it only waits for
-// ctx. It returns nil when ctx ends.
+// Run runs the REST sync every SyncInterval, and hydration, until ctx ends; without either it
+// only waits for ctx. It returns nil when ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	if s.o.Syncer == nil {
-		s.log.Info("REST sync disabled")
-		<-ctx.Done()
-		return nil
-	}
 	interval := s.o.SyncInterval
 	if interval <= 0 {
 		interval = 15 * time.Minute
 	}
-	s.log.Info("REST sync running", slog.Int("logins", len(s.o.Syncer.Logins)), slog.Duration("interval", interval))
-	s.o.Syncer.Run(ctx, interval)
-	return nil
+	g, ctx := errgroup.WithContext(ctx)
+	if s.o.Syncer == nil {
+		s.log.Info("REST sync disabled")
+	} else {
+		s.log.Info("REST sync running", slog.Int("logins", len(s.o.Syncer.CurrentLogins())), slog.Duration("interval", interval))
+		g.Go(func() error {
+			s.o.Syncer.Run(ctx, interval)
+			return nil
+		})
+	}
+	if s.o.Hydrator == nil {
+		s.log.Info("hydration of trimmed GH Archive events disabled (no GitHub token, or github.hydrate: false)")
+	} else {
+		g.Go(func() error { return s.runHydration(ctx, interval) })
+	}
+	<-ctx.Done()
+	return g.Wait()
 }
 
 // SyncStatus returns the REST sync's status per login, nil when the sync is disabled.

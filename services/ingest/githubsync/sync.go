@@ -78,6 +78,7 @@ type Syncer struct {
 	Clients []*github.Client
 	// Client is used when Clients is empty.
 	Client *github.Client
+	// Logins to sync; SetLogins changes them while the syncer runs.
 	Logins []string
 	// Searches to run per login (SearchAuthor, …); nil runs every one.
 	Searches []string
@@ -99,10 +100,11 @@ type Syncer struct {
 	poolOnce sync.Once
 	pool     *pool
 
-	mu       sync.Mutex
-	status   map[string]*LoginStatus
-	etags    map[string]etag // by request URL; an empty ETag records a miss
-	interval time.Duration   // of Run, for LoginStatus.NextSync
+	mu        sync.Mutex
+	status    map[string]*LoginStatus
+	etags     map[string]etag // by request URL; an empty ETag records a miss
+	interval  time.Duration   // of Run, for LoginStatus.NextSync
+	hydration HydrationStatus
 
 	sleep func(ctx context.Context, d time.Duration) error // tests watch the waits
 	now   func() time.Time                                 // tests fix the clock of date splits
@@ -149,6 +151,21 @@ func (st *Stats) add(o Stats) {
 
 func (st *Stats) published() int {
 	return st.Items + st.PullRequests + st.Reviews + st.Comments + st.Commits
+}
+
+// SetLogins replaces the logins to sync from the next login on (a roster change): a new login
+// starts from Since, a login no longer listed is no longer synced.
+func (s *Syncer) SetLogins(logins []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Logins = append([]string(nil), logins...)
+}
+
+// CurrentLogins returns the logins synced.
+func (s *Syncer) CurrentLogins() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.Logins...)
 }
 
 // CursorKey returns the KV key of a login's author cursor.
@@ -260,7 +277,7 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Stats, error) {
 	if len(s.clients().clients) == 0 {
 		return total, errors.New("githubsync: no client: set Clients (NewClients) or Client")
 	}
-	for _, login := range s.Logins {
+	for _, login := range s.CurrentLogins() {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
@@ -610,7 +627,7 @@ func (s *Syncer) get(ctx context.Context, lr *loginRun, u string, v any) (*githu
 				lr.st.Requests++
 			}
 			p.observe(i, resource, resp.Rate)
-			if resp.Rate.Limit > 0 {
+			if resp.Rate.Limit > 0 && lr.login != "" {
 				remaining, reset := resp.Rate.Remaining, resp.Rate.Reset.Time
 				if reset.After(time.Now().Add(24 * time.Hour)) {
 					reset = time.Time{} // not a reset GitHub would send (a recording in milliseconds)

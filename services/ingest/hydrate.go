@@ -1,0 +1,99 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"giveback.dev/platform/bus"
+	"giveback.dev/platform/events"
+	"giveback.dev/services/ingest/githubsync"
+)
+
+// HydrateDurable is the name of ingest's consumer of hydration requests; replicas share it.
+const HydrateDurable = "ingest-hydrate"
+
+// hydrateMaxDeliver is how often a request is tried before it is given up (and logged).
+const hydrateMaxDeliver = 20
+
+// runHydration takes hydration requests until ctx ends, and re-checks the watched open pull
+// requests every interval.
+func (s *Service) runHydration(ctx context.Context, interval time.Duration) error {
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			n, err := s.o.Hydrator.RecheckOpen(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				s.log.Warn("re-checking open pull requests", slog.Any("err", err))
+			}
+			s.log.Info("open pull requests re-checked", slog.Int("still_open", n))
+		}
+	}()
+	return bus.Consume(ctx, s.o.JS, bus.ConsumerOptions{
+		Stream: events.StreamControl, Durable: HydrateDurable, FilterSubject: events.SubjectHydrate,
+		// A request may wait for a rate limit to reset (githubsync.Syncer.MaxWait, 1h): the
+		// batch is small and its ack deadline longer than that wait.
+		BatchSize: 20, Workers: 1, AckWait: 90 * time.Minute, MaxDeliver: hydrateMaxDeliver,
+	}, s.log, func(hctx context.Context, msgs []jetstream.Msg) ([]bus.Decision, error) {
+		// Stopping the service stops a rate-limit wait: the batch is redelivered on the next start.
+		hctx, cancel := context.WithCancel(hctx)
+		defer cancel()
+		stop := context.AfterFunc(ctx, cancel)
+		defer stop()
+		return s.hydrateBatch(hctx, msgs)
+	})
+}
+
+func (s *Service) hydrateBatch(ctx context.Context, msgs []jetstream.Msg) ([]bus.Decision, error) {
+	out := make([]bus.Decision, len(msgs))
+	for i, m := range msgs {
+		var h events.Hydrate
+		if err := json.Unmarshal(m.Data(), &h); err != nil || h.Schema != events.SchemaHydrate {
+			s.log.Warn("hydration request dropped: not a "+events.SchemaHydrate+" message", slog.Any("err", err), slog.String("data", clip(m.Data())))
+			out[i] = bus.Term
+			continue
+		}
+		err := s.o.Hydrator.Hydrate(ctx, h)
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		out[i] = bus.Retry
+		if md, merr := m.Metadata(); merr == nil && md.NumDelivered >= hydrateMaxDeliver {
+			s.log.Error("hydration request given up", slog.String("request", h.MsgID()), slog.Uint64("tries", md.NumDelivered), slog.Any("err", err))
+			out[i] = bus.Term
+			continue
+		}
+		s.log.Warn("hydration request failed; retrying", slog.String("request", h.MsgID()), slog.Any("err", err))
+	}
+	return out, nil
+}
+
+func clip(b []byte) string {
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	return string(b)
+}
+
+// HydrationStatus returns what hydration did, false when it is disabled.
+func (s *Service) HydrationStatus() (githubsync.HydrationStatus, bool) {
+	if s.o.Hydrator == nil {
+		return githubsync.HydrationStatus{}, false
+	}
+	return s.o.Hydrator.HydrationStatus(), true
+}
