@@ -155,7 +155,10 @@ func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("cursor bucket: %w", err)
 		}
 	}
-	rep := newReport(cfg, st, sources, log)
+	rep, err := newReport(cfg, st, sources, log)
+	if err != nil {
+		return err
+	}
 	reg := ops.NewRegistry()
 	mux := http.NewServeMux()
 	mux.Handle("/", rep.Handler())

@@ -161,7 +161,10 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("cursor bucket: %w", err)
 	}
-	rep := newReport(cfg, st, cursors, log)
+	rep, err := newReport(cfg, st, cursors, log)
+	if err != nil {
+		return nil, err
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/", rep.Handler())
@@ -220,8 +223,18 @@ func (s *stack) cleanup() {
 	s.cleanups = nil
 }
 
-func newReport(cfg config.Config, st *store.Store, sources jetstream.KeyValue, log *slog.Logger) *report.Server {
-	return report.New(st, report.Options{Company: cfg.Company.Name, Query: cfg.Query, Sources: sources}, log)
+// newReport builds the report service; a bad identities.affiliations file is an error.
+func newReport(cfg config.Config, st *store.Store, sources jetstream.KeyValue, log *slog.Logger) (*report.Server, error) {
+	opts := report.Options{Company: cfg.Company.Name, Query: cfg.Query, Sources: sources}
+	if p := cfg.Identities.Affiliations; p != "" {
+		af, err := report.LoadAffiliations(cfg.Path(p))
+		if err != nil {
+			return nil, err
+		}
+		log.Info("affiliations loaded", slog.String("file", cfg.Path(p)), slog.Int("logins", af.Len()))
+		opts.Affiliations = af
+	}
+	return report.New(st, opts, log), nil
 }
 
 // prepareDemo writes the demo company's roster and GH Archive hours once, and points the

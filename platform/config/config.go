@@ -115,6 +115,11 @@ type Dependencies struct {
 type Identities struct {
 	Bots    []string          `yaml:"bots"`
 	Aliases map[string]string `yaml:"aliases"` // login or e-mail → roster login
+	// Affiliations is a JSON file of the organizations of GitHub logins in the format of gitdm's
+	// github_users.json (objects with "login" and "affiliation"), read by the report service for
+	// the Elephant Factor of a project's activity; a relative path is read from the config
+	// file's directory. Empty: the actors other than employees are all unaffiliated.
+	Affiliations string `yaml:"affiliations"`
 }
 
 // Duration is a time.Duration written as "15m" in YAML.
@@ -300,6 +305,11 @@ func (c *Config) Validate() error {
 	if c.Roster != "" {
 		if _, err := os.Stat(c.Path(c.Roster)); err != nil {
 			bad("roster", "%v", err)
+		}
+	}
+	if c.Identities.Affiliations != "" {
+		if _, err := os.Stat(c.Path(c.Identities.Affiliations)); err != nil {
+			bad("identities.affiliations", "%v", err)
 		}
 	}
 	return errors.Join(errs...)

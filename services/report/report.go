@@ -10,7 +10,8 @@
 //	GET       /api/v1/metrics/contributors   active contributors per month
 //	GET       /api/v1/metrics/repos          repositories reached, and the top ones
 //	GET       /api/v1/metrics/acceptance     pull request acceptance ratio per month
-//	GET       /api/v1/metrics/influence      the company's share of one project's activity (?repo=owner/name)
+//	GET       /api/v1/metrics/influence      the company's share of one project's activity and its
+//	                                         Elephant Factor (?repo=owner/name)
 //	GET       /api/v1/teams                  teams found in the data
 //	GET       /api/v1/identities/unmatched   company-looking identities not on the roster
 //	GET, POST /api/v1/query                  ad hoc read-only SQL (json or csv)
@@ -47,6 +48,9 @@ type Options struct {
 	// Sources is ingest's cursor bucket (events.BucketCursors), read by /sources; nil answers
 	// 503 there.
 	Sources jetstream.KeyValue
+	// Affiliations are the organizations of actors other than employees, for the Elephant
+	// Factor of /api/v1/metrics/influence (LoadAffiliations); nil leaves them all unaffiliated.
+	Affiliations *Affiliations
 }
 
 // Server serves the report routes from a store.
