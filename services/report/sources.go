@@ -26,6 +26,7 @@ import (
 const (
 	keyRESTStatus = "status.rest."
 	keyArchive    = "gharchive.hour."
+	keyHydration  = "status.hydrate" // githubsync.HydrationStatusKey
 )
 
 // RESTStatus is the state of the REST sync of one login, as ingest stored it.
@@ -48,10 +49,25 @@ type ArchiveStatus struct {
 	LastHour  string `json:"last_hour"` // the latest hour backfilled, 2025-01-01T15:00:00Z; empty when none
 }
 
+// HydrationStatus is what the hydration of trimmed GH Archive events did since ingest started.
+type HydrationStatus struct {
+	Requests     int       `json:"requests"`
+	PullRequests int       `json:"pull_requests"`
+	Commits      int       `json:"commits"`
+	Gone         int       `json:"gone"`
+	Counted      int       `json:"counted"`
+	NotModified  int       `json:"not_modified"`
+	Watched      int       `json:"watched"`
+	LastError    string    `json:"last_error"`
+	LastAt       time.Time `json:"last_at,omitzero"`
+}
+
 // Sources is the answer of GET /api/v1/sources.
 type Sources struct {
 	REST      []RESTStatus  `json:"rest"`
 	GHArchive ArchiveStatus `json:"gharchive"`
+	// Hydration is absent until ingest hydrated something.
+	Hydration *HydrationStatus `json:"hydration,omitempty"`
 }
 
 // errNoSources answers /sources when the server has no cursor bucket.
@@ -61,7 +77,7 @@ var errNoSources = errors.New("the collection state is not available: the report
 // logged.
 func (s *Server) sources(ctx context.Context) (Sources, error) {
 	out := Sources{REST: []RESTStatus{}}
-	lister, err := s.opts.Sources.ListKeysFiltered(ctx, keyRESTStatus+">", keyArchive+">")
+	lister, err := s.opts.Sources.ListKeysFiltered(ctx, keyRESTStatus+">", keyArchive+">", keyHydration)
 	if errors.Is(err, jetstream.ErrNoKeysFound) {
 		return out, nil
 	}
@@ -101,6 +117,20 @@ func (s *Server) sources(ctx context.Context) (Sources, error) {
 				continue
 			}
 			out.REST = append(out.REST, st)
+		case key == keyHydration:
+			e, err := s.opts.Sources.Get(ctx, key)
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return out, fmt.Errorf("report: sources: read %s: %w", key, err)
+			}
+			var h HydrationStatus
+			if err := json.Unmarshal(e.Value(), &h); err != nil {
+				s.log.Warn("sources: skipping a malformed hydration status", slog.Any("err", err))
+				continue
+			}
+			out.Hydration = &h
 		}
 	}
 	if !last.IsZero() {
@@ -131,7 +161,9 @@ func parseArchiveHour(s string) (time.Time, error) {
 //
 //	{"rest": [{"login": "octocat", "last_sync": "…", "next_sync": "…", "cursors": {"author": "…", …},
 //	  "items": 3, "requests": 5, "not_modified": 4, "remaining": 4990, "reset": "…", "last_error": ""}, …],
-//	 "gharchive": {"hours_done": 24, "last_hour": "2025-01-01T23:00:00Z"}}
+//	 "gharchive": {"hours_done": 24, "last_hour": "2025-01-01T23:00:00Z"},
+//	 "hydration": {"requests": 120, "pull_requests": 40, "commits": 300, "gone": 1, "counted": 150,
+//	  "not_modified": 12, "watched": 9, "last_error": "", "last_at": "…"}}
 //
 // Without the cursor bucket it answers 503.
 func (s *Server) sourcesAPI(w http.ResponseWriter, r *http.Request) {

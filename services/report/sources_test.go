@@ -30,6 +30,8 @@ func TestSources(t *testing.T) {
 		"gharchive.hour.2025-01-01-15":   "2025-03-01T00:00:00Z",
 		"gharchive.hour.2024-12-31-23":   "2025-03-01T00:00:00Z",
 		"rest.author.octocat":            "2025-02-28T09:00:00Z",
+		"status.hydrate":                 `{"requests":12,"pull_requests":4,"commits":30,"gone":1,"counted":20,"not_modified":3,"watched":2,"last_error":"","last_at":"2025-03-01T10:05:00Z"}`,
+		"hydrate.open.0123456789abcdef":  `{"repo":"a/b","number":1}`,
 		"rest.etag.0123456789abcdef0123": `{"etag":"W/\"x\""}`,
 	} {
 		if _, err := kv.Put(ctx, key, []byte(value)); err != nil {
@@ -47,6 +49,9 @@ func TestSources(t *testing.T) {
 		got.REST[1].Items != 3 || got.REST[1].Remaining != 4990 || got.REST[1].NextSync.IsZero() || got.REST[1].Cursors["author"].IsZero() {
 		t.Fatalf("rest = %+v", got.REST)
 	}
+	if h := got.Hydration; h == nil || h.Requests != 12 || h.Commits != 30 || h.Watched != 2 || h.LastAt.IsZero() {
+		t.Fatalf("hydration = %+v", h)
+	}
 	if got.GHArchive != (report.ArchiveStatus{HoursDone: 3, LastHour: "2025-01-01T15:00:00Z"}) {
 		t.Fatalf("gharchive = %+v", got.GHArchive)
 	}
@@ -61,7 +66,7 @@ func TestSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := string(body)
-	for _, want := range []string{`data-login="octocat"`, "2025-03-01 10:15 UTC", "githubsync: hubot: rate limited", ">3</div><div class=\"name\">GH Archive hours", "1 failing", `href="./"`} {
+	for _, want := range []string{`data-login="octocat"`, "2025-03-01 10:15 UTC", "githubsync: hubot: rate limited", ">3</div><div class=\"name\">GH Archive hours", "1 failing", `href="./"`, `id="hydration"`, "2025-03-01 10:05 UTC"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
