@@ -142,6 +142,11 @@ type Contribution struct {
 	RawID                 string     `json:"raw_id"`
 	Version               uint64     `json:"version"`                // the state's time in ms from mapper; enrich stores StoredVersion(ms, roster generation)
 	AuthorEmail           string     `json:"author_email,omitempty"` // a commit's author e-mail, lower-cased
+	// RepoFork and RepoPrivate are what the record said of the repository (webhooks, REST
+	// objects, pull requests' base), for classifying the destination; RepoPrivate is nil when
+	// the record did not say. GH Archive shows public repositories only.
+	RepoFork    bool  `json:"repo_fork,omitempty"`
+	RepoPrivate *bool `json:"repo_private,omitempty"`
 }
 
 // RosterChange announces a new roster; enrich re-derives the contributions of the people in it.

@@ -188,7 +188,8 @@ func (s *Service) attribute(ro *roster.Roster, gen uint32, c *events.Contributio
 	c.Version = events.StoredVersion(c.Version, gen)
 	c.IsUpstream = !s.company.IsCompanyOrg(c.RepoOwner)
 	if cl := s.classes.Load(); cl != nil {
-		k := cl.Classify(repoclass.Repo{Name: c.Repo, Public: c.Source == events.SourceGHArchive}, c.ActorLogin)
+		public := c.Source == events.SourceGHArchive || (c.RepoPrivate != nil && !*c.RepoPrivate)
+		k := cl.Classify(repoclass.Repo{Name: c.Repo, Public: public, Fork: c.RepoFork}, c.ActorLogin)
 		c.Destination, c.Foundation, c.IsDependency, c.DependencyCriticality = k.Destination, k.Foundation, k.IsDependency, k.Criticality
 	}
 	if m, ok := s.ids.match(ro, c); ok {

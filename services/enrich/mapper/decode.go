@@ -27,6 +27,8 @@ type archived[P any] struct {
 type repo struct {
 	Name     string `json:"name"`      // GH Archive repo
 	FullName string `json:"full_name"` // webhook and REST repository
+	Fork     bool   `json:"fork"`      // webhook and REST repository, a PR's base.repo
+	Private  *bool  `json:"private"`   // idem; nil when absent
 }
 
 // hook holds what every webhook body carries beside its object. It is embedded in each payload
@@ -176,7 +178,8 @@ func load[P any, PP interface {
 			return nil, env{}, decodeError(r, err)
 		}
 		h := p.common()
-		e := env{r: r, repo: h.Repository.FullName, actor: h.Sender.Login, at: r.FetchedAt.UTC()}
+		e := env{r: r, repo: h.Repository.FullName, actor: h.Sender.Login, at: r.FetchedAt.UTC(),
+			fork: h.Repository.Fork, private: h.Repository.Private}
 		if !checkRepo(e.repo) {
 			return nil, env{}, malformed(r, "repository.full_name", repoProblem(e.repo))
 		}

@@ -128,6 +128,9 @@ type env struct {
 	actor  string    // GH Archive actor or webhook sender; empty for REST
 	at     time.Time // GH Archive created_at; the fetch time for webhooks and REST
 	prefix string    // prefix of payload field names in errors: "payload." for GH Archive
+	// fork and private are what the record says of the repository (private nil: not said).
+	fork    bool
+	private *bool
 }
 
 // bad returns the error of a malformed record, naming the field.
@@ -154,16 +157,18 @@ func (e *env) time(field, s string) (time.Time, error) {
 // row returns a contribution with the fields every kind shares.
 func (e *env) row(kind, id, login string, at time.Time) events.Contribution {
 	return events.Contribution{
-		Schema:     events.SchemaContribution,
-		ID:         id,
-		Kind:       kind,
-		OccurredAt: at,
-		ActorLogin: login,
-		Repo:       e.repo,
-		RepoOwner:  owner(e.repo),
-		Source:     e.r.Source,
-		RawID:      e.r.ID,
-		Version:    millis(at),
+		Schema:      events.SchemaContribution,
+		ID:          id,
+		Kind:        kind,
+		OccurredAt:  at,
+		ActorLogin:  login,
+		Repo:        e.repo,
+		RepoOwner:   owner(e.repo),
+		Source:      e.r.Source,
+		RawID:       e.r.ID,
+		Version:     millis(at),
+		RepoFork:    e.fork,
+		RepoPrivate: e.private,
 	}
 }
 

@@ -115,6 +115,7 @@ func mapRESTCommit(r *events.Raw) ([]events.Contribution, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.fork, e.private = cm.Repository.Fork, cm.Repository.Private
 	if cm.SHA == "" {
 		return nil, e.bad("sha", "missing")
 	}

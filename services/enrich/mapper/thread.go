@@ -162,6 +162,9 @@ func threadRow(e *env, kind, action string, number int, t *thread, field string)
 		return nil, err
 	}
 
+	if b := &t.Base.Repo; b.FullName != "" {
+		e.fork, e.private = b.Fork, b.Private // a pull request says where it goes
+	}
 	repo := strings.ToLower(e.repo)
 	num := strconv.Itoa(n)
 	var id, path string
