@@ -41,6 +41,8 @@ type samplePullHead struct {
 	Number int             `json:"number"`
 	User   person          `json:"user"`
 	Merged bool            `json:"merged"`
+	Files  int             `json:"changed_files"`
+	Adds   int             `json:"additions"`
 	ID     int64           `json:"id"`
 	URL    string          `json:"url"`
 	Head   json.RawMessage `json:"head"`
@@ -189,7 +191,7 @@ func trimmedHour(t *testing.T, sample, dir string, onRoster map[string]bool) (*f
 	}
 	for id := range prs {
 		h := final[strings.TrimPrefix(id, "pr:")]
-		prs[id] = fmt.Sprintf("%s merged=%v", strings.ToLower(h.User.Login), h.Merged)
+		prs[id] = fmt.Sprintf("%s merged=%v files=%d additions=%d", strings.ToLower(h.User.Login), h.Merged, h.Files, h.Adds)
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
@@ -247,10 +249,10 @@ func TestTrimmedHourHydrated(t *testing.T) {
 
 	rowsOf := func(kind string) map[string]string {
 		got := map[string]string{}
-		for _, r := range query(t, base, "SELECT id, lower(actor_login), merged FROM contributions FINAL WHERE kind = "+quoteSQL(kind)) {
+		for _, r := range query(t, base, "SELECT id, lower(actor_login), merged, changed_files, additions FROM contributions FINAL WHERE kind = "+quoteSQL(kind)) {
 			v := fmt.Sprint(r[1])
 			if kind == "pull_request" {
-				v = fmt.Sprintf("%s merged=%v", r[1], r[2].(float64) == 1)
+				v = fmt.Sprintf("%s merged=%v files=%v additions=%v", r[1], r[2].(float64) == 1, r[3], r[4])
 			}
 			got[fmt.Sprint(r[0])] = v
 		}

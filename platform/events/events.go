@@ -147,6 +147,12 @@ type Contribution struct {
 	// the record did not say. GH Archive shows public repositories only.
 	RepoFork    bool  `json:"repo_fork,omitempty"`
 	RepoPrivate *bool `json:"repo_private,omitempty"`
+	// A pull request's size and when someone other than its author first answered it (a
+	// comment or a review); zero and nil where the source did not say.
+	Additions       int        `json:"additions,omitempty"`
+	Deletions       int        `json:"deletions,omitempty"`
+	ChangedFiles    int        `json:"changed_files,omitempty"`
+	FirstResponseAt *time.Time `json:"first_response_at,omitempty"`
 }
 
 // RosterChange announces a new roster; enrich re-derives the contributions of the people in it.

@@ -9,7 +9,7 @@ import (
 
 const timeLayout = "2006-01-02 15:04:05.000"
 
-const insertContributions = "INSERT INTO contributions (id, kind, occurred_at, actor_login, employee_id, team, repo, repo_owner, is_upstream, number, title, state, merged, merged_at, closed_at, url, source, raw_id, version, destination, foundation, is_dependency, dependency_criticality, author_email) FORMAT TabSeparated\n"
+const insertContributions = "INSERT INTO contributions (id, kind, occurred_at, actor_login, employee_id, team, repo, repo_owner, is_upstream, number, title, state, merged, merged_at, closed_at, url, source, raw_id, version, destination, foundation, is_dependency, dependency_criticality, author_email, additions, deletions, changed_files, first_response_at) FORMAT TabSeparated\n"
 
 // InsertContributions writes a batch of contributions in one INSERT. Repeats of an id are
 // harmless: the newest version wins.
@@ -45,6 +45,10 @@ func (s *Store) InsertContributions(ctx context.Context, cs []events.Contributio
 		w.bool(c.IsDependency)
 		w.uint(uint64(max(c.DependencyCriticality, 0)))
 		w.str(c.AuthorEmail)
+		w.uint(uint64(max(c.Additions, 0)))
+		w.uint(uint64(max(c.Deletions, 0)))
+		w.uint(uint64(max(c.ChangedFiles, 0)))
+		w.optTime(c.FirstResponseAt)
 		w.end()
 	}
 	if err := s.conn.Exec(ctx, string(w.b)); err != nil {

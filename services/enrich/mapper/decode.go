@@ -52,6 +52,10 @@ type thread struct {
 	ClosedAt  string `json:"closed_at"`
 	MergedAt  string `json:"merged_at"`
 	Merged    *bool  `json:"merged"` // nil when absent (trimmed payloads)
+	// A pull request's size (pulls API, webhooks, GH Archive before 2025-10-07).
+	Additions    int `json:"additions"`
+	Deletions    int `json:"deletions"`
+	ChangedFiles int `json:"changed_files"`
 	// Base is where a PR goes (REST pull_request_detail names the repository only here).
 	Base struct {
 		Repo repo `json:"repo"`

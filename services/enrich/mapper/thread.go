@@ -3,6 +3,7 @@ package mapper
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	json "github.com/goccy/go-json"
 
@@ -140,7 +141,8 @@ func threadRow(e *env, kind, action string, number int, t *thread, field string)
 		return nil, e.bad(field+"number", "missing")
 	}
 	login := t.User.Login
-	if login == "" && action == "opened" {
+	trimmed := login == "" && action == "opened"
+	if trimmed {
 		login = e.actor
 	}
 	created, err := e.time(field+"created_at", t.CreatedAt)
@@ -200,11 +202,24 @@ func threadRow(e *env, kind, action string, number int, t *thread, field string)
 		if t.Merged != nil {
 			c.Merged = *t.Merged
 		}
+		c.Additions, c.Deletions, c.ChangedFiles = t.Additions, t.Deletions, t.ChangedFiles
+		// The REST sync and hydration look up the first answer by someone else (githubsync).
+		if s := e.r.Meta["first_response_at"]; s != "" && e.r.Source == events.SourceREST {
+			first, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				return nil, malformed(e.r, "meta.first_response_at", err.Error())
+			}
+			c.FirstResponseAt = ptr(first.UTC())
+		}
 		if c.Merged {
 			c.MergedAt = ptr(merged)
 		}
 	}
 	switch {
+	case trimmed:
+		// A stand-in until the pull request's own state arrives (hydration, the REST sync, a
+		// webhook): the lowest version, so that state replaces it whatever its time.
+		c.Version = 0
 	case !updated.IsZero():
 		c.Version = millis(updated)
 	case !e.at.IsZero():

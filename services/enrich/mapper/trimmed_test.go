@@ -1,6 +1,7 @@
 package mapper_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,30 @@ func TestTrimmedNotInWholePayloads(t *testing.T) {
 		if h, ok := mapper.Trimmed(&ex.raw); ok {
 			t.Fatalf("webhook example %s taken for trimmed: %+v", ex.name, h)
 		}
+	}
+}
+
+// A pull request's details carry its size, and the first response by someone else that the
+// REST sync looked up; a malformed time there names the field.
+func TestPullRequestDetail(t *testing.T) {
+	body := `{"number":7,"state":"closed","title":"Fix","user":{"login":"bob"},"created_at":"2025-10-01T08:00:00Z","updated_at":"2025-10-08T10:00:00Z",` +
+		`"closed_at":"2025-10-08T10:00:00Z","merged_at":"2025-10-08T10:00:00Z","merged":true,"additions":120,"deletions":7,"changed_files":3,` +
+		`"base":{"repo":{"full_name":"Acme/Widget","fork":true,"private":false}}}`
+	r := rawOf(events.SourceREST, "pull_request_detail", body)
+	r.Meta = map[string]string{"repo": "Acme/Widget", "number": "7", "first_response_at": "2025-10-02T09:30:00Z"}
+	cs, err := mapper.Map(r)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("Map = %v, %v", cs, err)
+	}
+	c := cs[0]
+	if c.Additions != 120 || c.Deletions != 7 || c.ChangedFiles != 3 || !c.Merged || !c.RepoFork || c.RepoPrivate == nil || *c.RepoPrivate {
+		t.Fatalf("row %+v", c)
+	}
+	if c.FirstResponseAt == nil || !c.FirstResponseAt.Equal(time.Date(2025, 10, 2, 9, 30, 0, 0, time.UTC)) {
+		t.Fatalf("first response %v", c.FirstResponseAt)
+	}
+	r.Meta["first_response_at"] = "yesterday"
+	if _, err := mapper.Map(r); err == nil || !strings.Contains(err.Error(), "meta.first_response_at") {
+		t.Fatalf("bad first response: %v", err)
 	}
 }

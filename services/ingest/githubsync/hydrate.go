@@ -183,6 +183,9 @@ func (s *Syncer) hydratePull(ctx context.Context, lr *loginRun, repo string, num
 		return fmt.Errorf("githubsync: hydrate pull request %s#%d: answer without updated_at: %.200s", repo, number, pr)
 	}
 	meta := map[string]string{"repo": repo, "number": strconv.Itoa(number), "login": actor, "hydrates": rawID}
+	if err := s.noteFirstResponse(ctx, lr, repo, number, pr, meta); err != nil {
+		return err
+	}
 	r := raw(KindPullRequestDetail, recordID(KindPullRequestDetail, repo, number, head.UpdatedAt), u, meta, pr)
 	if err := s.publish(ctx, "hydrate", r); err != nil {
 		return err
@@ -349,5 +352,57 @@ func (s *Syncer) publishCommit(ctx context.Context, lr *loginRun, u, repo string
 		return err
 	}
 	lr.st.Commits++
+	return nil
+}
+
+// noteFirstResponse sets meta["first_response_at"] to when someone other than the pull
+// request's author, and not a bot, first commented on its conversation or reviewed it; it sets
+// nothing when nobody has. The oldest 100 of each are read, unconditionally (their answer is
+// needed whenever the pull request changed). A failed lookup is logged and leaves the time
+// out: the next change of the pull request looks again.
+func (s *Syncer) noteFirstResponse(ctx context.Context, lr *loginRun, repo string, number int, pr json.RawMessage, meta map[string]string) error {
+	var head struct {
+		User struct {
+			Login string `json:"login"`
+		} `json:"user"`
+	}
+	if err := json.Unmarshal(pr, &head); err != nil || head.User.Login == "" {
+		return nil
+	}
+	var first time.Time
+	for _, path := range []string{"issues/%d/comments", "pulls/%d/reviews"} {
+		u := fmt.Sprintf("%s/"+path+"?per_page=%d", repoPath(repo), number, perPage)
+		var objs []struct {
+			User *struct {
+				Login string `json:"login"`
+				Type  string `json:"type"`
+			} `json:"user"`
+			CreatedAt   time.Time `json:"created_at"`
+			SubmittedAt time.Time `json:"submitted_at"`
+		}
+		_, kept, err := s.get(ctx, lr, u, &objs)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil || kept != nil {
+			s.log().Debug("first response of a pull request not found", slog.String("url", u), slog.Any("err", err))
+			return nil
+		}
+		for _, o := range objs {
+			if o.User == nil || strings.EqualFold(o.User.Login, head.User.Login) || o.User.Type == "Bot" || strings.HasSuffix(o.User.Login, "[bot]") {
+				continue
+			}
+			at := o.CreatedAt
+			if at.IsZero() {
+				at = o.SubmittedAt
+			}
+			if !at.IsZero() && (first.IsZero() || at.Before(first)) {
+				first = at
+			}
+		}
+	}
+	if !first.IsZero() {
+		meta["first_response_at"] = first.UTC().Format(time.RFC3339)
+	}
 	return nil
 }

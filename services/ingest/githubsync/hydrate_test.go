@@ -127,6 +127,13 @@ func TestHydratePullRequest(t *testing.T) {
 	const merged = "2019-05-20T09:00:00Z"
 	path := "/repos/" + repo + "/pulls/" + itoa(n)
 	r.add("GET", path, exchange{Response: pr}, exchange{Response: pr}, exchange{Response: pr}, exchange{Response: mergedAt(t, pr, merged)})
+	// Its conversation: the author's own comment, then a bot's; its reviews: the author's only.
+	// Nobody else has answered.
+	review, comment := recordedReviewAndComment(t)
+	bot := strings.Replace(string(comment), `"login":"Codertocat"`, `"login":"ci-helper[bot]"`, 1)
+	lists := func(objs ...string) exchange { return exchange{Response: json.RawMessage("[" + strings.Join(objs, ",") + "]")} }
+	r.add("GET", "/repos/"+repo+"/issues/"+itoa(n)+"/comments", lists(string(comment), bot))
+	r.add("GET", "/repos/"+repo+"/pulls/"+itoa(n)+"/reviews", lists(string(review)))
 	r.add("GET", "/repos/gone/away/pulls/1", exchange{Status: 404, Response: json.RawMessage(`{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`)})
 
 	s := newSyncer(t, r, js)
@@ -141,6 +148,9 @@ func TestHydratePullRequest(t *testing.T) {
 	rec, ok := recs[openID]
 	if !ok || len(recs) != 1 {
 		t.Fatalf("records %v, want only %s", keys(recs), openID)
+	}
+	if _, ok := rec.Meta["first_response_at"]; ok {
+		t.Fatalf("a first response where only the author and a bot answered: %v", rec.Meta)
 	}
 	if rec.Kind != KindPullRequestDetail || rec.Meta["hydrates"] != "50000000001" || rec.Meta["repo"] != repo || string(rec.Payload) != string(pr) {
 		t.Fatalf("record %+v", rec)

@@ -140,6 +140,9 @@ func (s *Syncer) pullDetail(ctx context.Context, w *walkRun, repo string, number
 		prHead.UpdatedAt = searched
 	}
 	meta := map[string]string{"repo": repo, "number": strconv.Itoa(number), "login": w.login}
+	if err := s.noteFirstResponse(ctx, w.loginRun, repo, number, pr, meta); err != nil {
+		return err
+	}
 	if err := s.publish(ctx, w.login, raw(KindPullRequestDetail, recordID(KindPullRequestDetail, repo, number, prHead.UpdatedAt), u, meta, pr)); err != nil {
 		return err
 	}

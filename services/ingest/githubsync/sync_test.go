@@ -165,6 +165,8 @@ func fixtureReplay(t *testing.T) *replay {
 	}
 	r.add("GET", "/repos/octokit-fixture-org/paginate-issues/pulls/7/reviews", list(review, other(review, 1)))
 	r.add("GET", "/repos/octokit-fixture-org/search-issues/issues/2/comments", list(other(comment, 2), comment))
+	// The conversation of pull request 7, read for its first response by someone else.
+	r.add("GET", "/repos/octokit-fixture-org/paginate-issues/issues/7/comments", list(comment, other(comment, 3)))
 	return r
 }
 
@@ -334,8 +336,9 @@ func TestSyncOnceReplay(t *testing.T) {
 		}
 	}
 	// userC's pull request 7 and issue 2 were published by userA's and userB's syncs too: the
-	// bus drops the repeats, and the details of 7, unchanged, are a 304.
-	want := Stats{Logins: 3, Items: 13 + 2 + 2, PullRequests: 1, Reviews: 1, Comments: 1, Commits: 1, Requests: 24, NotModified: 1}
+	// bus drops the repeats, and the details of 7, unchanged, are a 304. Its first response is
+	// looked up in its comments and reviews when its details are published (2 requests).
+	want := Stats{Logins: 3, Items: 13 + 2 + 2, PullRequests: 1, Reviews: 1, Comments: 1, Commits: 1, Requests: 26, NotModified: 1}
 	if st != want {
 		t.Fatalf("stats = %+v, want %+v", st, want)
 	}
@@ -364,6 +367,10 @@ func TestSyncOnceReplay(t *testing.T) {
 	}
 	if detail == nil || detail.Kind != KindPullRequestDetail || detail.Meta["number"] != "7" || !strings.Contains(string(detail.Payload), `"merged"`) {
 		t.Fatalf("pull request details = %+v", detail)
+	}
+	// The author's own comment and review do not count; someone else's comment came first.
+	if got := detail.Meta["first_response_at"]; got != "2019-05-15T15:20:21Z" {
+		t.Fatalf("first response %q, want someone else's comment of 2019-05-15T15:20:21Z", got)
 	}
 	if _, ok := recs["issue:octokit-fixture-org/search-issues#2@"+recorded]; !ok {
 		t.Fatal("userB's search result is missing")
@@ -401,7 +408,7 @@ func TestSyncOnceReplay(t *testing.T) {
 	if err := json.Unmarshal([]byte(kvValue(t, s.KV, StatusKey(userA))), &stored); err != nil {
 		t.Fatal(err)
 	}
-	if stored.Login != userA || stored.Items != 14 || stored.Requests != 10 || !stored.LastSync.Equal(status[1].LastSync) {
+	if stored.Login != userA || stored.Items != 14 || stored.Requests != 12 || !stored.LastSync.Equal(status[1].LastSync) {
 		t.Fatalf("stored status = %+v", stored)
 	}
 
