@@ -97,6 +97,19 @@ func (s *Server) acceptance(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// responsiveness serves GET /api/v1/metrics/responsiveness, CHAOSS Time to First Response of
+// the company's pull requests by month opened, with their median size:
+//
+//	{"filter": {…}, "opened": 40, "answered": 31, "median_hours": 6.5, "median_lines": 48,
+//	 "months": [{"month": "2025-01", "opened": 3, "answered": 2, "median_hours": 4.1, "median_lines": 12}, …]}
+//
+// The medians are null where nothing was answered or no size is known.
+func (s *Server) responsiveness(w http.ResponseWriter, r *http.Request) {
+	s.metric(w, r, metrics.UpstreamOnly, func(ctx context.Context, f metrics.Filter) (any, error) {
+		return metrics.GetResponsiveness(ctx, s.st, f)
+	})
+}
+
 // teams serves GET /api/v1/teams, the teams contributions are attributed to (no parameters):
 //
 //	{"teams": [{"team": "platform", "contributions": 310}, …]}

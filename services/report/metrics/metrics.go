@@ -16,6 +16,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"slices"
 	"sort"
@@ -318,6 +319,63 @@ func GetAcceptance(ctx context.Context, q Querier, f Filter) (Acceptance, error)
 	out.Declined = out.Closed - out.Merged
 	out.Ratio = ratio(out.Merged, out.Closed)
 	return out, nil
+}
+
+// ResponsivenessMonth is how fast the company's pull requests opened in one month were answered.
+type ResponsivenessMonth struct {
+	Month       string   `json:"month,omitempty"` // YYYY-MM, of opening; empty for the period
+	Opened      int64    `json:"opened"`          // pull requests opened
+	Answered    int64    `json:"answered"`        // of which someone other than the author answered
+	MedianHours *float64 `json:"median_hours"`    // to the first answer; null when none was answered
+	MedianLines *float64 `json:"median_lines"`    // lines added and deleted; null when no size is known
+}
+
+// Responsiveness is how fast upstream projects answer the company's pull requests (CHAOSS Time
+// to First Response), and how big those pull requests are, per month and for the period.
+type Responsiveness struct {
+	Filter Period `json:"filter"`
+	ResponsivenessMonth
+	Months []ResponsivenessMonth `json:"months"` // every month of the period, empty ones included
+}
+
+// GetResponsiveness computes the time to first response of pull requests by month opened.
+func GetResponsiveness(ctx context.Context, q Querier, f Filter) (Responsiveness, error) {
+	res, err := run(ctx, q, "responsiveness", f, 0)
+	if err != nil {
+		return Responsiveness{}, err
+	}
+	out := Responsiveness{Filter: period(f), Months: []ResponsivenessMonth{}}
+	byMonth := map[string]ResponsivenessMonth{}
+	for _, r := range res.Rows {
+		m := ResponsivenessMonth{Month: month(r[0]), Opened: store.AsInt(r[1]), Answered: store.AsInt(r[2])}
+		if m.Answered > 0 {
+			m.MedianHours = finite(store.AsFloat(r[3]))
+		}
+		m.MedianLines = finite(store.AsFloat(r[4]))
+		if m.Month == "1970-01" { // the ROLLUP row: the whole period
+			m.Month = ""
+			out.ResponsivenessMonth = m
+			continue
+		}
+		byMonth[m.Month] = m
+	}
+	for _, m := range f.Months() {
+		k := m.Format("2006-01")
+		rm, ok := byMonth[k]
+		if !ok {
+			rm = ResponsivenessMonth{Month: k}
+		}
+		out.Months = append(out.Months, rm)
+	}
+	return out, nil
+}
+
+// finite returns &v, or nil for NaN (a quantile of nothing).
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
 }
 
 // Team is one team found in the data.
