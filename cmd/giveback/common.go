@@ -109,13 +109,25 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 }
 
 // newClassifier builds the destination classifier and keeps its dependency list current from
-// the store until ctx ends.
+// the store until ctx ends. After the first load and after each change of the list, the stored
+// contributions are re-flagged against it (enrich, which calls this, owns the store's writes).
 func newClassifier(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) (*repoclass.Classifier, error) {
 	cls, err := repoclass.New(cfg.Company.GitHubOrgs, cfg.Dependencies.Foundations, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := cls.Watch(ctx, st.CurrentDependencies, 5*time.Minute, log); err != nil {
+	reclassify := func(ctx context.Context, deps map[string]int) error {
+		start := time.Now()
+		err := st.ReclassifyDependencies(ctx, deps)
+		switch {
+		case err == nil:
+			log.Info("stored contributions re-flagged against the dependency list", slog.Int("repositories", len(deps)), slog.Duration("took", time.Since(start)))
+		case ctx.Err() == nil:
+			log.Warn("stored contributions not re-flagged against the dependency list; retrying at the next poll", slog.Any("err", err), slog.Duration("took", time.Since(start)))
+		}
+		return err
+	}
+	if err := cls.WatchFunc(ctx, st.CurrentDependencies, 5*time.Minute, log, reclassify); err != nil {
 		log.Warn("dependency list not loaded; contributions are not flagged as dependencies until it is", slog.Any("err", err))
 	}
 	return cls, nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"regexp"
 	"sort"
 	"strings"
@@ -79,12 +80,26 @@ func New(companyOrgs []string, overrides map[string]string, dependencies map[str
 // SetDependencies replaces the dependency list (repository owner/name → criticality) used from
 // now on. Names are matched case-insensitively.
 func (c *Classifier) SetDependencies(m map[string]int) {
-	low := make(map[string]int, len(m))
-	for k, v := range m {
-		low[strings.ToLower(k)] = v
-	}
+	low := NormalizeDependencies(m)
 	c.deps.Store(&low)
 }
+
+// NormalizeDependencies returns a dependency list as Classify looks names up in it: keys lower
+// case; of names that differ only in case, the highest criticality is kept.
+func NormalizeDependencies(m map[string]int) map[string]int {
+	low := make(map[string]int, len(m))
+	for k, v := range m {
+		k = strings.ToLower(k)
+		if prev, ok := low[k]; !ok || v > prev {
+			low[k] = v
+		}
+	}
+	return low
+}
+
+// Key is the form of a repository name (owner/name) that Classify looks up in the dependency
+// list (see NormalizeDependencies) and the foundations: trimmed and lower case.
+func Key(repo string) string { return strings.ToLower(strings.TrimSpace(repo)) }
 
 // Dependencies returns how many repositories the current dependency list holds.
 func (c *Classifier) Dependencies() int { return len(*c.deps.Load()) }
@@ -93,7 +108,7 @@ func (c *Classifier) Dependencies() int { return len(*c.deps.Load()) }
 // (internal, or company_oss when r is public), then the contributor's own repositories
 // (personal), then forks, and everything else is upstream.
 func (c *Classifier) Classify(r Repo, actorLogin string) Class {
-	name := strings.ToLower(strings.TrimSpace(r.Name))
+	name := Key(r.Name)
 	owner, _, _ := strings.Cut(name, "/")
 	var cl Class
 	switch {
@@ -118,26 +133,52 @@ func (c *Classifier) Classify(r Repo, actorLogin string) Class {
 
 // Foundation returns the foundation hosting repo (owner/name), or "".
 func (c *Classifier) Foundation(repo string) string {
-	return c.foundations.lookup(strings.ToLower(strings.TrimSpace(repo)))
+	return c.foundations.lookup(Key(repo))
 }
 
 // Watch loads the dependency list now and then every interval until ctx ends, swapping each
 // one in; a failed load keeps the list in use and is logged. It returns the first load's error
 // and keeps watching in the background either way.
 func (c *Classifier) Watch(ctx context.Context, load func(context.Context) (map[string]int, error), every time.Duration, log *slog.Logger) error {
+	return c.WatchFunc(ctx, load, every, log, nil)
+}
+
+// WatchFunc is Watch that also hands the list to changed (when not nil): after the first load
+// that succeeds, whatever it holds (what was classified before the process started may have
+// used another list), and after every later load that changed the list. changed runs in the
+// background, one call at a time, once the list is swapped in, so contributions classified
+// from then on already use it; it gets the list as Classify looks it up (NormalizeDependencies)
+// and must not modify it. When changed returns an error it is called again after the next load
+// that succeeds, changed or not; it logs its own errors.
+func (c *Classifier) WatchFunc(ctx context.Context, load func(context.Context) (map[string]int, error), every time.Duration, log *slog.Logger,
+	changed func(context.Context, map[string]int) error) error {
+	pending := changed != nil // touched by the first load, then only by the watching goroutine
 	refresh := func() error {
 		m, err := load(ctx)
 		if err != nil {
 			return err
 		}
-		if len(m) != c.Dependencies() && log != nil {
-			log.Info("dependency list loaded", slog.Int("repositories", len(m)))
+		low := NormalizeDependencies(m)
+		if maps.Equal(low, *c.deps.Load()) {
+			return nil
 		}
-		c.SetDependencies(m)
+		if log != nil {
+			log.Info("dependency list loaded", slog.Int("repositories", len(low)))
+		}
+		c.deps.Store(&low)
+		pending = changed != nil
 		return nil
+	}
+	notify := func() {
+		if pending && ctx.Err() == nil && changed(ctx, *c.deps.Load()) == nil {
+			pending = false
+		}
 	}
 	first := refresh()
 	go func() {
+		if first == nil {
+			notify()
+		}
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -145,9 +186,13 @@ func (c *Classifier) Watch(ctx context.Context, load func(context.Context) (map[
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := refresh(); err != nil && ctx.Err() == nil && log != nil {
-					log.Warn("dependency list not refreshed", slog.Any("err", err))
+				if err := refresh(); err != nil {
+					if ctx.Err() == nil && log != nil {
+						log.Warn("dependency list not refreshed", slog.Any("err", err))
+					}
+					continue
 				}
+				notify()
 			}
 		}
 	}()
