@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,12 +78,21 @@ type fakeGitHub struct {
 	compares map[string]json.RawMessage // lower(owner/name)/before...head -> compare answer
 	mu       sync.Mutex
 	asked    []string
+	badAuth  []string // requests without the installation token
 }
 
 func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimPrefix(r.URL.Path, "/api/v3")
+	if p == "/app/installations/77/access_tokens" && r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"token":"ghs_e2e","expires_at":%q}`, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+		return
+	}
 	g.mu.Lock()
 	g.asked = append(g.asked, p)
+	if r.Header.Get("Authorization") != "token ghs_e2e" {
+		g.badAuth = append(g.badAuth, p)
+	}
 	g.mu.Unlock()
 	parts := strings.Split(strings.TrimPrefix(p, "/repos/"), "/")
 	var body json.RawMessage
@@ -231,12 +244,22 @@ func TestTrimmedHourHydrated(t *testing.T) {
 	srv := httptest.NewServer(gh)
 	defer srv.Close()
 	cfgPath := filepath.Join(dir, "giveback.yaml")
+	// Ingest authenticates as a GitHub App installation (no token).
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.WriteFile(filepath.Join(dir, "app.pem"), pemKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cfg := "company:\n  name: E2E Corp\nroster: roster.csv\ngharchive:\n  filter: roster\n" +
-		"github:\n  base_url: " + srv.URL + "/api/v3/\n  token_env: E2E_GITHUB_TOKEN\n  hydrate: true\n"
+		"github:\n  base_url: " + srv.URL + "/api/v3/\n  token_env: E2E_GITHUB_TOKEN\n  hydrate: true\n" +
+		"  app_id: 99\n  app_installation_id: 77\n  app_private_key_file: app.pem\n"
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("E2E_GITHUB_TOKEN", "0000000000000000000000000000000000000001")
+	t.Setenv("E2E_GITHUB_TOKEN", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s := startTestStack(t, ctx, cfgPath, t.TempDir())
@@ -300,8 +323,11 @@ func TestTrimmedHourHydrated(t *testing.T) {
 		t.Errorf("pull request rows %v for %v ids", rows[0][0], rows[0][1])
 	}
 	gh.mu.Lock()
-	asked := len(gh.asked)
+	asked, bad := len(gh.asked), gh.badAuth
 	gh.mu.Unlock()
+	if len(bad) > 0 {
+		t.Errorf("%d requests without the installation token, e.g. %s", len(bad), bad[0])
+	}
 	t.Logf("%d pull requests and %d commits hydrated with %d requests", len(wantPRs), len(wantCommits), asked)
 	cancel()
 	if err := s.wait(); err != nil {

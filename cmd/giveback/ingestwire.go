@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -64,14 +66,30 @@ func newIngest(ctx context.Context, cfg config.Config, js jetstream.JetStream, r
 	if err != nil {
 		return nil, err
 	}
-	if cfg.GitHub.Sync && token == "" {
-		return nil, fmt.Errorf("github.sync is on but no token: set $%s (github.token_env) or github.token_file", cfg.GitHub.TokenEnv)
+	app := cfg.GitHub.HasApp()
+	if cfg.GitHub.Sync && token == "" && !app {
+		return nil, fmt.Errorf("github.sync is on but no token: set $%s (github.token_env), github.token_file, or a GitHub App (github.app_id, app_installation_id, app_private_key_file)", cfg.GitHub.TokenEnv)
 	}
-	if token != "" && (cfg.GitHub.Sync || cfg.GitHub.Hydrate) {
-		// The variable may hold several tokens, comma-separated: each has its own rate limit.
-		clients, err := githubsync.NewClients(cfg.GitHub.BaseURL, strings.Split(token, ","), nil)
-		if err != nil {
-			return nil, err
+	if (token != "" || app) && (cfg.GitHub.Sync || cfg.GitHub.Hydrate) {
+		// Each token, and the app's installation, has a rate limit of its own; the variable may
+		// hold several tokens, comma-separated.
+		var clients []*github.Client
+		if token != "" {
+			if clients, err = githubsync.NewClients(cfg.GitHub.BaseURL, strings.Split(token, ","), nil); err != nil {
+				return nil, err
+			}
+		}
+		if app {
+			key, err := os.ReadFile(cfg.Path(cfg.GitHub.AppPrivateKeyFile))
+			if err != nil {
+				return nil, fmt.Errorf("github.app_private_key_file: %w", err)
+			}
+			c, err := githubsync.NewAppClient(cfg.GitHub.BaseURL, githubsync.App{ID: cfg.GitHub.AppID,
+				InstallationID: cfg.GitHub.AppInstallationID, PrivateKey: key}, nil)
+			if err != nil {
+				return nil, fmt.Errorf("github.app_private_key_file %s: %w", cfg.GitHub.AppPrivateKeyFile, err)
+			}
+			clients = append(clients, c)
 		}
 		since := time.Now().AddDate(-1, 0, 0)
 		if cfg.GitHub.SyncSince != "" {

@@ -76,7 +76,16 @@ type GitHub struct {
 	// Hydrate fills what trimmed GH Archive events (since 2025-10-07) lack — a pull request's
 	// author and merge state, a push's commits — from the REST API, whenever a token is set.
 	Hydrate bool `yaml:"hydrate"`
+	// App authenticates as a GitHub App installation, a rate limit of its own beside any tokens:
+	// app_id, app_installation_id and app_private_key_file (the PEM GitHub generated), all three
+	// or none.
+	AppID             int64  `yaml:"app_id"`
+	AppInstallationID int64  `yaml:"app_installation_id"`
+	AppPrivateKeyFile string `yaml:"app_private_key_file"`
 }
+
+// HasApp reports whether a GitHub App installation is configured.
+func (g GitHub) HasApp() bool { return g.AppID != 0 || g.AppInstallationID != 0 || g.AppPrivateKeyFile != "" }
 
 // GHArchive configures the GH Archive reader.
 type GHArchive struct {
@@ -259,6 +268,20 @@ func (c *Config) Validate() error {
 	if c.GitHub.SyncSince != "" {
 		if _, err := time.Parse(time.DateOnly, c.GitHub.SyncSince); err != nil {
 			bad("github.sync_since", "%q must be YYYY-MM-DD", c.GitHub.SyncSince)
+		}
+	}
+	if g := c.GitHub; g.HasApp() {
+		switch {
+		case g.AppID <= 0:
+			bad("github.app_id", "must be the GitHub App's id (a positive number) when app_installation_id or app_private_key_file is set")
+		case g.AppInstallationID <= 0:
+			bad("github.app_installation_id", "must be the installation's id (a positive number) when app_id is set")
+		case g.AppPrivateKeyFile == "":
+			bad("github.app_private_key_file", "must name the app's private key (PEM) when app_id is set")
+		default:
+			if _, err := os.Stat(c.Path(g.AppPrivateKeyFile)); err != nil {
+				bad("github.app_private_key_file", "%v", err)
+			}
 		}
 	}
 	if c.GHArchive.Parallel < 1 || c.GHArchive.Parallel > 64 {

@@ -49,6 +49,11 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"missing roster", "roster: nope.csv\n", "roster:"},
 		{"bad filter", "gharchive:\n  filter: some\n", "gharchive.filter"},
 		{"bad engine", "clickhouse:\n  database_engine: Memory\n", "clickhouse.database_engine"},
+		{"app without installation", "github:\n  app_id: 12\n", "github.app_installation_id"},
+		{"app without key", "github:\n  app_id: 12\n  app_installation_id: 34\n", "github.app_private_key_file"},
+		{"app key missing", "github:\n  app_id: 12\n  app_installation_id: 34\n  app_private_key_file: nope.pem\n", "github.app_private_key_file: stat"},
+		{"installation without app", "github:\n  app_installation_id: 34\n", "github.app_id"},
+		{"missing affiliations", "identities:\n  affiliations: nope.json\n", "identities.affiliations"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Load(write(t, tc.body))
