@@ -57,18 +57,40 @@ func (f *loginFilter) match(line []byte) bool {
 		case keyIs(m.key, "type"):
 			kind = m.value()
 		case keyIs(m.key, "payload"):
-			if kind != nil && authorPath(kind) == "" && sawActor && sawRepo {
-				// GH Archive writes id, type, actor, repo, then payload: for most events the
-				// answer is known here, and the payload, the bulk of the line, is never read.
-				return false
+			if kind != nil && sawActor && sawRepo {
+				// GH Archive writes id, type, actor, repo, then payload: the answer is known
+				// here. The payload, the bulk of the line, is read only as far as the author of
+				// the pull request or issue, never to its end.
+				return f.author(kind, m.open())
 			}
 			payload = m.value()
 		}
 	}
-	if path := authorPath(kind); path != "" && payload != nil {
-		return f.has(f.logins, memberText(memberValue(memberValue(payload, path), "user"), "login"))
+	return f.author(kind, payload)
+}
+
+// author reports whether the pull request or issue the event acts on is by one of the logins.
+// payload may run past its end (the rest of the line): only its first members are read.
+func (f *loginFilter) author(kind, payload []byte) bool {
+	path := authorPath(kind)
+	if path == "" || payload == nil {
+		return false
 	}
-	return false
+	return f.has(f.logins, memberText(memberOpen(memberOpen(payload, path), "user"), "login"))
+}
+
+// memberOpen returns the input from the value of the member name of the object at the start of
+// obj on (see members.open), or nil.
+func memberOpen(obj []byte, name string) []byte {
+	if len(obj) == 0 || obj[0] != '{' {
+		return nil
+	}
+	for m := newMembers(obj); m.next(); {
+		if keyIs(m.key, name) {
+			return m.open()
+		}
+	}
+	return nil
 }
 
 // has reports whether text, lower-cased, is in set.

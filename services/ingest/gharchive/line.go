@@ -117,6 +117,10 @@ func (m *members) next() bool {
 	return true
 }
 
+// open returns the input from the current member's value on, without finding where the value
+// ends: a look into the first members of a big object then costs only those members.
+func (m *members) open() []byte { return m.b[m.vs:] }
+
 // value returns the current member's raw value, or nil when it does not end.
 func (m *members) value() []byte {
 	if m.ve < 0 {

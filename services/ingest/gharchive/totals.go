@@ -28,14 +28,14 @@ func newTotals(watch map[string]struct{}) *totals {
 // count adds the line when its repository is watched. It walks only type, actor and repo, which
 // GH Archive writes before the payload, and stops at the payload.
 func (t *totals) count(line []byte) {
-	var kind, actor, repo []byte
+	var kind, actorObj, actor, repo []byte
 walk:
 	for m := newMembers(line); m.next(); {
 		switch {
 		case keyIs(m.key, "type"):
 			kind = stringText(m.value())
 		case keyIs(m.key, "actor"):
-			actor = memberText(m.value(), "login")
+			actorObj = m.value() // its login is read only when the repository is watched
 		case keyIs(m.key, "repo"):
 			repo = memberText(m.value(), "name")
 			if !inSet(t.watch, repo) {
@@ -46,10 +46,11 @@ walk:
 				break walk
 			}
 		}
-		if kind != nil && actor != nil && repo != nil {
+		if kind != nil && actorObj != nil && repo != nil {
 			break
 		}
 	}
+	actor = memberText(actorObj, "login")
 	if len(repo) == 0 || len(actor) == 0 || len(kind) == 0 || !inSet(t.watch, repo) {
 		return
 	}
