@@ -129,3 +129,66 @@ func TestLoginFilterTraps(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoginFilter checks the prefilter against its contract written with a full decode, on
+// events built from fuzzed names (escapes, case, any bytes) with their members in any order —
+// the payload before or after the actor and repository, the author before or after the rest of
+// the pull request or issue — and that it never panics on the raw bytes themselves.
+func FuzzLoginFilter(f *testing.F) {
+	f.Add("PullRequestEvent", "Alice", "acme/widget", "bob", uint8(0))
+	f.Add("IssueCommentEvent", "x", "o/r", "ALICE", uint8(3))
+	f.Add("PushEvent", "al\u00efce", "Acme/x", "", uint8(5))
+	f.Fuzz(func(t *testing.T, kind, actor, repo, author string, order uint8) {
+		obj := map[string]any{"login": author}
+		var path string
+		switch authorPath([]byte(`"` + kind + `"`)) {
+		case "pull_request":
+			path = "pull_request"
+		case "issue":
+			path = "issue"
+		default:
+			path = "pull_request"
+		}
+		inner := `{"number":1,"title":"t","user":` + mustJSON(t, obj) + `,"body":"x"}`
+		if order&1 == 1 {
+			inner = `{"user":` + mustJSON(t, obj) + `,"number":1,"title":"t"}`
+		}
+		members := []string{
+			`"type":` + mustJSON(t, kind),
+			`"actor":{"id":1,"login":` + mustJSON(t, actor) + `}`,
+			`"repo":{"id":2,"name":` + mustJSON(t, repo) + `}`,
+			`"payload":{"action":"opened","` + path + `":` + inner + `}`,
+		}
+		if order&2 == 2 { // the payload first
+			members = append(members[3:], members[:3]...)
+		}
+		if order&4 == 4 { // the type last
+			members = append(members[1:], members[0])
+		}
+		line := []byte(`{"id":"1",` + strings.Join(members, ",") + `,"public":true}`)
+		logins := []string{"alice", "BOB", "Al\u00cfce"}
+		orgs := []string{"acme"}
+		got := LoginFilter(logins, orgs)(line)
+		want := referenceMatch(t, line, lowerBools(logins), lowerBools(orgs))
+		if got != want {
+			t.Fatalf("%s: filter %v, full decode %v", line, got, want)
+		}
+		LoginFilter(logins, orgs)([]byte(kind + actor + repo + author)) // raw bytes: must not panic
+	})
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func lowerBools(names []string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[strings.ToLower(n)] = true
+	}
+	return m
+}
