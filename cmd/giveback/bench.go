@@ -339,6 +339,10 @@ func (b *bench) queries(ctx context.Context, sizes []int, runs int) error {
 			_, err := metrics.GetAcceptance(ctx, q, f)
 			return err
 		}},
+		{"PR responsiveness", func(ctx context.Context, f metrics.Filter) error {
+			_, err := metrics.GetResponsiveness(ctx, q, f)
+			return err
+		}},
 	}
 	have := 0
 	for _, size := range sizes {

@@ -101,7 +101,9 @@ func (s *Server) acceptance(w http.ResponseWriter, r *http.Request) {
 // the company's pull requests by month opened, with their median size:
 //
 //	{"filter": {…}, "opened": 40, "answered": 31, "median_hours": 6.5, "median_lines": 48,
-//	 "months": [{"month": "2025-01", "opened": 3, "answered": 2, "median_hours": 4.1, "median_lines": 12}, …]}
+//	 "merged": 25, "median_hours_to_merge": 70.2,
+//	 "months": [{"month": "2025-01", "opened": 3, "answered": 2, "median_hours": 4.1, "median_lines": 12,
+//	   "merged": 2, "median_hours_to_merge": 30}, …]}
 //
 // The medians are null where nothing was answered or no size is known.
 func (s *Server) responsiveness(w http.ResponseWriter, r *http.Request) {

@@ -105,6 +105,7 @@ func BenchmarkHeadlineQueries(b *testing.B) {
 		{"contributors", func() error { _, err := metrics.GetContributors(ctx, st, year); return err }},
 		{"repos", func() error { _, err := metrics.GetRepos(ctx, st, year, 10); return err }},
 		{"acceptance", func() error { _, err := metrics.GetAcceptance(ctx, st, year); return err }},
+		{"responsiveness", func() error { _, err := metrics.GetResponsiveness(ctx, st, year); return err }},
 		{"teams", func() error { _, err := metrics.GetTeams(ctx, st); return err }},
 		{"dashboard_page", func() error {
 			rec := httptest.NewRecorder()

@@ -70,6 +70,9 @@ func (s *Server) load(ctx context.Context, f metrics.Filter, d *web.Data) error 
 	if d.Acceptance, err = metrics.GetAcceptance(ctx, s.st, f); err != nil {
 		return err
 	}
+	if d.Response, err = metrics.GetResponsiveness(ctx, s.st, f); err != nil {
+		return err
+	}
 	rf := f
 	if rf.Upstream == metrics.UpstreamAll {
 		rf.Upstream = metrics.UpstreamOnly

@@ -323,11 +323,13 @@ func GetAcceptance(ctx context.Context, q Querier, f Filter) (Acceptance, error)
 
 // ResponsivenessMonth is how fast the company's pull requests opened in one month were answered.
 type ResponsivenessMonth struct {
-	Month       string   `json:"month,omitempty"` // YYYY-MM, of opening; empty for the period
-	Opened      int64    `json:"opened"`          // pull requests opened
-	Answered    int64    `json:"answered"`        // of which someone other than the author answered
-	MedianHours *float64 `json:"median_hours"`    // to the first answer; null when none was answered
-	MedianLines *float64 `json:"median_lines"`    // lines added and deleted; null when no size is known
+	Month       string   `json:"month,omitempty"`       // YYYY-MM, of opening; empty for the period
+	Opened      int64    `json:"opened"`                // pull requests opened
+	Answered    int64    `json:"answered"`              // of which someone other than the author answered
+	MedianHours *float64 `json:"median_hours"`          // to the first answer; null when none was answered
+	MedianLines *float64 `json:"median_lines"`          // lines added and deleted; null when no size is known
+	Merged      int64    `json:"merged"`                // of which merged (so far)
+	MedianMerge *float64 `json:"median_hours_to_merge"` // from opening to merge; null when none was merged
 }
 
 // Responsiveness is how fast upstream projects answer the company's pull requests (CHAOSS Time
@@ -352,6 +354,10 @@ func GetResponsiveness(ctx context.Context, q Querier, f Filter) (Responsiveness
 			m.MedianHours = finite(store.AsFloat(r[3]))
 		}
 		m.MedianLines = finite(store.AsFloat(r[4]))
+		m.Merged = store.AsInt(r[5])
+		if m.Merged > 0 {
+			m.MedianMerge = finite(store.AsFloat(r[6]))
+		}
 		if m.Month == "1970-01" { // the ROLLUP row: the whole period
 			m.Month = ""
 			out.ResponsivenessMonth = m

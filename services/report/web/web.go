@@ -44,6 +44,7 @@ type Data struct {
 	Contributions metrics.Contributions
 	Contributors  metrics.Contributors
 	Acceptance    metrics.Acceptance
+	Response      metrics.Responsiveness
 	Repos         metrics.Repos
 	ReposUpstream metrics.Upstream // the upstream selection the repos panel was computed with
 }
@@ -86,6 +87,18 @@ func Render(w io.Writer, d Data) error {
 	return nil
 }
 
+// hours shows a median duration in hours, in days from two days on; "—" when there is none.
+func hours(h *float64) string {
+	switch {
+	case h == nil:
+		return "—"
+	case *h >= 48:
+		return strconv.FormatFloat(*h/24, 'f', 1, 64) + " d"
+	default:
+		return strconv.FormatFloat(*h, 'f', 1, 64) + " h"
+	}
+}
+
 func build(v *view) {
 	s := v.Summary
 	ratio := "—"
@@ -98,9 +111,11 @@ func build(v *view) {
 		{"upstream_repos", "Upstream repositories", count(s.UpstreamRepos), count(s.UpstreamOrgs) + " organizations"},
 		{"acceptance_ratio", "PR acceptance", ratio, fmt.Sprintf("%s merged of %s closed", count(s.PRsMerged), count(s.PRsClosed))},
 		{"prs_opened", "Pull requests opened", count(s.PRsOpened), ""},
-		{"prs_merged", "Pull requests merged", count(s.PRsMerged), ""},
 		{"prs_declined", "Closed without merge", count(s.PRsDeclined), ""},
-		{"upstream_orgs", "Organizations reached", count(s.UpstreamOrgs), "owners of upstream repositories"},
+		{"first_response", "Time to first response", hours(v.Response.MedianHours),
+			fmt.Sprintf("median; %s of %s pull requests answered", count(v.Response.Answered), count(v.Response.Opened))},
+		{"time_to_merge", "Time to merge", hours(v.Response.MedianMerge),
+			fmt.Sprintf("median; %s pull requests merged", count(v.Response.Merged))},
 	}
 
 	c := v.Contributions
