@@ -525,8 +525,8 @@ func TestRestartLosesNothing(t *testing.T) {
 		wantGH.expect(ev.Type, ev.Actor.Login, ev.Repo.Name, p, f.onRoster)
 	}
 	// Messages the stopped process had pulled are handed back on the way out; one still in
-	// flight then is redelivered only after the consumer's AckWait (60s), hence the margin.
-	waitFor(t, 150*time.Second, "the backlog to drain after the restart", func() bool {
+	// flight then is redelivered only after the consumer's AckWait (30s), hence the margin.
+	waitFor(t, 90*time.Second, "the backlog to drain after the restart", func() bool {
 		got := countsBy(t, base, "kind")
 		for k, n := range wantGH.byKind() {
 			if got[k] != n {

@@ -117,10 +117,15 @@ type ConsumerOptions struct {
 	FilterSubject string
 	BatchSize     int           // messages per handler call (default 1000)
 	Linger        time.Duration // how long a partial batch waits for more (default 100ms)
-	AckWait       time.Duration // longer than a handler call can take (default 60s)
-	MaxDeliver    int           // default 20
-	DeliverNew    bool          // start at new messages only (a live feed) instead of all
-	Workers       int           // batches handled at once (default 2)
+	// AckWait is how long the server waits for a settlement before it redelivers (default 30s).
+	// While a handler runs, its batch is marked in progress every AckWait/3, so a handler may
+	// take longer; a message lost on the way to a consumer that stopped comes back after it.
+	AckWait time.Duration
+	// HandleTimeout bounds one handler call, also when stopping (default 10 × AckWait).
+	HandleTimeout time.Duration
+	MaxDeliver    int  // default 20
+	DeliverNew    bool // start at new messages only (a live feed) instead of all
+	Workers       int  // batches handled at once (default 2)
 }
 
 // Consume runs a durable pull consumer until ctx ends, handing batches to h. Explicit acks,
@@ -133,7 +138,10 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 		o.Linger = 100 * time.Millisecond
 	}
 	if o.AckWait <= 0 {
-		o.AckWait = 60 * time.Second
+		o.AckWait = 30 * time.Second
+	}
+	if o.HandleTimeout <= 0 {
+		o.HandleTimeout = 10 * o.AckWait
 	}
 	if o.MaxDeliver <= 0 {
 		o.MaxDeliver = 20
@@ -183,9 +191,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 		wg.Go(func() {
 			for batch := range batches {
 				// A batch in hand is finished even when ctx ends meanwhile: stopping drains,
-				// never abandons an insert half-way. It gets AckWait to do so.
-				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.AckWait)
-				settle(hctx, batch, h, log)
+				// never abandons an insert half-way. It gets HandleTimeout to do so.
+				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.HandleTimeout)
+				settle(hctx, batch, h, o.AckWait/3, log)
 				cancel()
 			}
 		})
@@ -239,8 +247,30 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 	}
 }
 
-func settle(ctx context.Context, batch []jetstream.Msg, h BatchHandler, log *slog.Logger) {
+// settle hands a batch to h, keeping its messages in progress every beat meanwhile, and acks,
+// terminates or naks each as h decided.
+func settle(ctx context.Context, batch []jetstream.Msg, h BatchHandler, beat time.Duration, log *slog.Logger) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(beat)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				for _, m := range batch {
+					if err := m.InProgress(); err != nil {
+						log.Debug("in progress", slog.Any("err", err))
+					}
+				}
+			}
+		}
+	})
 	decisions, err := h(ctx, batch)
+	close(stop)
+	wg.Wait()
 	if err == nil && len(decisions) != len(batch) {
 		err = fmt.Errorf("bus: handler returned %d decisions for %d messages", len(decisions), len(batch))
 	}

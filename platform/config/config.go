@@ -85,7 +85,9 @@ type GitHub struct {
 }
 
 // HasApp reports whether a GitHub App installation is configured.
-func (g GitHub) HasApp() bool { return g.AppID != 0 || g.AppInstallationID != 0 || g.AppPrivateKeyFile != "" }
+func (g GitHub) HasApp() bool {
+	return g.AppID != 0 || g.AppInstallationID != 0 || g.AppPrivateKeyFile != ""
+}
 
 // GHArchive configures the GH Archive reader.
 type GHArchive struct {

@@ -88,7 +88,7 @@ func (s *Service) runRoster(ctx context.Context) error {
 		return bus.Consume(ctx, s.js, bus.ConsumerOptions{
 			Stream: events.StreamControl, Durable: RosterDurable, FilterSubject: events.SubjectRoster,
 			BatchSize: 1, Workers: 1, MaxDeliver: 5,
-			AckWait: time.Hour, // a re-derivation reads and rewrites history: give it time
+			HandleTimeout: time.Hour, // a re-derivation reads and rewrites history: give it time
 		}, s.log, func(ctx context.Context, msgs []jetstream.Msg) ([]bus.Decision, error) {
 			return s.handleRosterChange(ctx, kv, msgs)
 		})

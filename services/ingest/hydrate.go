@@ -44,8 +44,8 @@ func (s *Service) runHydration(ctx context.Context, interval time.Duration) erro
 	return bus.Consume(ctx, s.o.JS, bus.ConsumerOptions{
 		Stream: events.StreamControl, Durable: HydrateDurable, FilterSubject: events.SubjectHydrate,
 		// A request may wait for a rate limit to reset (githubsync.Syncer.MaxWait, 1h): the
-		// batch is small and its ack deadline longer than that wait.
-		BatchSize: 20, Workers: 1, AckWait: 90 * time.Minute, MaxDeliver: hydrateMaxDeliver,
+		// batch is small, and may take longer than that wait (kept in progress meanwhile).
+		BatchSize: 20, Workers: 1, HandleTimeout: 90 * time.Minute, MaxDeliver: hydrateMaxDeliver,
 	}, s.log, func(hctx context.Context, msgs []jetstream.Msg) ([]bus.Decision, error) {
 		// Stopping the service stops a rate-limit wait: the batch is redelivered on the next start.
 		hctx, cancel := context.WithCancel(hctx)

@@ -131,7 +131,9 @@ func TestHydratePullRequest(t *testing.T) {
 	// Nobody else has answered.
 	review, comment := recordedReviewAndComment(t)
 	bot := strings.Replace(string(comment), `"login":"Codertocat"`, `"login":"ci-helper[bot]"`, 1)
-	lists := func(objs ...string) exchange { return exchange{Response: json.RawMessage("[" + strings.Join(objs, ",") + "]")} }
+	lists := func(objs ...string) exchange {
+		return exchange{Response: json.RawMessage("[" + strings.Join(objs, ",") + "]")}
+	}
 	r.add("GET", "/repos/"+repo+"/issues/"+itoa(n)+"/comments", lists(string(comment), bot))
 	r.add("GET", "/repos/"+repo+"/pulls/"+itoa(n)+"/reviews", lists(string(review)))
 	r.add("GET", "/repos/gone/away/pulls/1", exchange{Status: 404, Response: json.RawMessage(`{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`)})
