@@ -35,6 +35,7 @@ func (s *Service) runHydration(ctx context.Context, interval time.Duration) erro
 			if ctx.Err() != nil {
 				return
 			}
+			s.watched.Set(float64(n))
 			if err != nil {
 				s.log.Warn("re-checking open pull requests", slog.Any("err", err))
 			}
@@ -63,10 +64,12 @@ func (s *Service) hydrateBatch(ctx context.Context, msgs []jetstream.Msg) ([]bus
 		if err := json.Unmarshal(m.Data(), &h); err != nil || h.Schema != events.SchemaHydrate {
 			s.log.Warn("hydration request dropped: not a "+events.SchemaHydrate+" message", slog.Any("err", err), slog.String("data", clip(m.Data())))
 			out[i] = bus.Term
+			s.hydrations.WithLabelValues("malformed").Inc()
 			continue
 		}
 		err := s.o.Hydrator.Hydrate(ctx, h)
 		if err == nil {
+			s.hydrations.WithLabelValues("done").Inc()
 			continue
 		}
 		if ctx.Err() != nil {
@@ -76,8 +79,10 @@ func (s *Service) hydrateBatch(ctx context.Context, msgs []jetstream.Msg) ([]bus
 		if md, merr := m.Metadata(); merr == nil && md.NumDelivered >= hydrateMaxDeliver {
 			s.log.Error("hydration request given up", slog.String("request", h.MsgID()), slog.Uint64("tries", md.NumDelivered), slog.Any("err", err))
 			out[i] = bus.Term
+			s.hydrations.WithLabelValues("given_up").Inc()
 			continue
 		}
+		s.hydrations.WithLabelValues("retry").Inc()
 		s.log.Warn("hydration request failed; retrying", slog.String("request", h.MsgID()), slog.Any("err", err))
 	}
 	return out, nil

@@ -61,6 +61,10 @@ type Service struct {
 	o       Options
 	log     *slog.Logger
 	webhook *webhook.Handler
+	// hydrations counts hydration requests by outcome; watched is the number of open pull
+	// requests hydration re-checks (hydrate.go).
+	hydrations *prometheus.CounterVec
+	watched    prometheus.Gauge
 }
 
 // New returns a service.
@@ -74,12 +78,26 @@ func New(o Options) (*Service, error) {
 	}
 	s := &Service{o: o, log: log.With(slog.String("component", "ingest"))}
 	s.webhook = &webhook.Handler{Secret: o.WebhookSecret, MaxBytes: o.WebhookMaxBytes, Publish: o.Publisher.PublishSync, Log: log}
+	s.hydrations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "giveback", Subsystem: "ingest", Name: "hydration_requests_total",
+		Help: "Requests to fill trimmed GH Archive events from the REST API, by outcome (done, retry, given_up, malformed).",
+	}, []string{"outcome"})
+	s.watched = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: "giveback", Subsystem: "ingest", Name: "hydration_watched_pull_requests",
+		Help: "Open pull requests hydration re-checks until they close.",
+	})
 	if o.Registry != nil {
 		m, err := webhook.NewMetrics(o.Registry)
 		if err != nil {
 			return nil, fmt.Errorf("ingest: %w", err)
 		}
 		s.webhook.Metrics = m
+		if err := o.Registry.Register(s.hydrations); err != nil {
+			return nil, fmt.Errorf("ingest: register metrics: %w", err)
+		}
+		if err := o.Registry.Register(s.watched); err != nil {
+			return nil, fmt.Errorf("ingest: register metrics: %w", err)
+		}
 	}
 	for _, sy := range []*githubsync.Syncer{o.Syncer, o.Hydrator} {
 		if sy == nil {

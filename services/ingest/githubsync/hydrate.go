@@ -68,6 +68,28 @@ func (s *Syncer) HydrationStatus() HydrationStatus {
 	return s.hydration
 }
 
+// resumeHydrationStatus starts the counters from the status a previous run kept in the KV
+// bucket, once, so they count since hydration was first set up, not since the last start.
+func (s *Syncer) resumeHydrationStatus(ctx context.Context) {
+	s.hydrationOnce.Do(func() {
+		e, err := s.KV.Get(ctx, HydrationStatusKey)
+		if err != nil {
+			if !errors.Is(err, jetstream.ErrKeyNotFound) {
+				s.log().Warn("hydration: previous status unreadable; counting from zero", slog.Any("err", err))
+			}
+			return
+		}
+		var prev HydrationStatus
+		if err := json.Unmarshal(e.Value(), &prev); err != nil {
+			s.log().Warn("hydration: previous status malformed; counting from zero", slog.Any("err", err))
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.hydration = prev
+	})
+}
+
 func (s *Syncer) noteHydration(st Stats, f func(*HydrationStatus)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -87,6 +109,7 @@ const maxCompareCommits = 250
 // Hydrate fetches what a trimmed event lacks and publishes it; it returns once the records are
 // stored on the bus. An object GitHub no longer shows is counted and is not an error.
 func (s *Syncer) Hydrate(ctx context.Context, h events.Hydrate) error {
+	s.resumeHydrationStatus(ctx)
 	var st Stats
 	lr := &loginRun{st: &st, published: map[string]bool{}}
 	var err error
@@ -234,6 +257,7 @@ func (s *Syncer) unwatch(ctx context.Context, repo string, number int) error {
 // watched. Each fetch is conditional: an unchanged pull request costs no rate limit. A failing
 // one is reported and the others still run.
 func (s *Syncer) RecheckOpen(ctx context.Context) (int, error) {
+	s.resumeHydrationStatus(ctx)
 	keys, err := s.watchedKeys(ctx)
 	if err != nil {
 		return 0, err

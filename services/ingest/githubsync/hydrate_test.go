@@ -203,12 +203,21 @@ func TestHydratePullRequest(t *testing.T) {
 		t.Fatalf("a 404 is an error: %v", err)
 	}
 	st := s.HydrationStatus()
-	if st.Gone != 1 || st.Requests != 1 || st.Watched != 0 {
+	// Counted since hydration began, across the restart above: two requests before, this one.
+	if st.Gone != 1 || st.Requests != 3 || st.PullRequests != 2 || st.Watched != 0 {
 		t.Fatalf("status %+v", st)
 	}
 	var stored HydrationStatus
 	if err := json.Unmarshal([]byte(kvValue(t, kv, HydrationStatusKey)), &stored); err != nil || stored.Gone != 1 {
 		t.Fatalf("stored status %+v, %v", stored, err)
+	}
+	// A restart counts on from the stored status.
+	s = newSyncer(t, r, js)
+	if err := s.Hydrate(ctx, events.Hydrate{Schema: events.SchemaHydrate, Kind: events.HydratePullRequest, Repo: "gone/away", Number: 1, Actor: "x", RawID: "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.HydrationStatus(); st.Gone != 2 || st.Requests != stored.Requests+1 {
+		t.Fatalf("status after a restart %+v, stored before %+v", st, stored)
 	}
 }
 

@@ -100,11 +100,12 @@ type Syncer struct {
 	poolOnce sync.Once
 	pool     *pool
 
-	mu        sync.Mutex
-	status    map[string]*LoginStatus
-	etags     map[string]etag // by request URL; an empty ETag records a miss
-	interval  time.Duration   // of Run, for LoginStatus.NextSync
-	hydration HydrationStatus
+	mu            sync.Mutex
+	status        map[string]*LoginStatus
+	etags         map[string]etag // by request URL; an empty ETag records a miss
+	interval      time.Duration   // of Run, for LoginStatus.NextSync
+	hydration     HydrationStatus
+	hydrationOnce sync.Once
 
 	sleep func(ctx context.Context, d time.Duration) error // tests watch the waits
 	now   func() time.Time                                 // tests fix the clock of date splits
