@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"giveback.dev/platform/deps"
+	"giveback.dev/platform/store"
 )
 
 const depsUsage = `Usage:
@@ -66,17 +67,13 @@ func cmdDepsImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(ms) == 0 {
 		return fmt.Errorf("deps import: no file could be read (%d errors); the current dependency list is unchanged", len(errs))
 	}
-	ds, unmapped := deps.Aggregate(ms)
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	id, err := newImportID(time.Now())
+	id, ds, unmapped, err := replaceDependencies(ctx, st, ms)
 	if err != nil {
-		return err
-	}
-	if err := st.ReplaceDependencies(ctx, id, len(ms), ds, unmapped); err != nil {
 		return err
 	}
 	services, packages := map[string]bool{}, 0
@@ -93,6 +90,20 @@ func cmdDepsImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("deps import: %d of %d files or paths failed (listed above); the others were imported", len(errs), len(errs)+len(ms))
 	}
 	return nil
+}
+
+// replaceDependencies makes the repositories the manifests use the current dependency list, and
+// returns the import's id, the repositories and the packages no repository was found for.
+func replaceDependencies(ctx context.Context, st *store.Store, ms []deps.Manifest) (string, []deps.Dependency, []deps.Unmapped, error) {
+	ds, unmapped := deps.Aggregate(ms)
+	id, err := newImportID(time.Now())
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if err := st.ReplaceDependencies(ctx, id, len(ms), ds, unmapped); err != nil {
+		return "", nil, nil, err
+	}
+	return id, ds, unmapped, nil
 }
 
 // newImportID returns an id that sorts by time: 20250106T101244.123Z-1a2b3c4d.

@@ -18,6 +18,7 @@ import (
 
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
+	"giveback.dev/platform/deps"
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/ops"
 	"giveback.dev/platform/store"
@@ -137,6 +138,11 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 			log.Warn("close store", slog.Any("err", err))
 		}
 	})
+	if o.demo {
+		if err := importDemoDependencies(parent, st, filepath.Join(o.dataDir, "demo", "manifests"), log); err != nil {
+			return nil, err
+		}
+	}
 
 	reg := ops.NewRegistry()
 	_, jsIngest, err := connect("ingest")
@@ -237,6 +243,25 @@ func newReport(cfg config.Config, st *store.Store, sources jetstream.KeyValue, l
 	return report.New(st, opts, log), nil
 }
 
+// importDemoDependencies makes the demo company's manifests its dependency list, unless a list
+// was imported already (by an earlier start, or by hand with giveback deps import).
+func importDemoDependencies(ctx context.Context, st *store.Store, dir string, log *slog.Logger) error {
+	if _, _, ok, err := st.ListDependencies(ctx); err != nil || ok {
+		return err
+	}
+	ms, errs := deps.Load([]string{dir})
+	if len(errs) > 0 {
+		return fmt.Errorf("demo: dependencies: %w", errors.Join(errs...))
+	}
+	id, ds, unmapped, err := replaceDependencies(ctx, st, ms)
+	if err != nil {
+		return fmt.Errorf("demo: dependencies: %w", err)
+	}
+	log.Info("demo dependency list imported", slog.String("import", id), slog.Int("services", len(ms)),
+		slog.Int("repositories", len(ds)), slog.Int("unmapped", len(unmapped)))
+	return nil
+}
+
 // prepareDemo writes the demo company's roster and GH Archive hours once, and points the
 // configuration at them.
 func prepareDemo(cfg *config.Config, dir string, log *slog.Logger) error {
@@ -245,6 +270,13 @@ func prepareDemo(cfg *config.Config, dir string, log *slog.Logger) error {
 	cfg.Company = config.Company{Name: co.Name, GitHubOrgs: co.Orgs, EmailDomains: co.EmailDomains}
 	rosterPath := filepath.Join(dir, "roster.csv")
 	cfg.Roster = rosterPath
+	// The go.mod files of the demo company's services: its dependency list (written apart from
+	// the hours, so a data directory from before they existed gets them too).
+	if _, err := os.Stat(filepath.Join(dir, "manifests")); err != nil {
+		if _, err := g.WriteManifests(filepath.Join(dir, "manifests")); err != nil {
+			return err
+		}
+	}
 	done := filepath.Join(dir, ".generated")
 	if _, err := os.Stat(done); err == nil {
 		return nil

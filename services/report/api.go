@@ -84,6 +84,25 @@ func (s *Server) repos(w http.ResponseWriter, r *http.Request) {
 	}, "limit")
 }
 
+// cycle serves GET /api/v1/metrics/cycle?limit=N (default 20): the company's dependencies against
+// its contributions to them, with give-back coverage:
+//
+//	{"filter": {…}, "dependencies": 120, "contributed": 14, "covered": 9, "coverage": 0.075,
+//	 "weighted_coverage": 0.21, "repos": [{"repo": "nats-io/nats.go", "criticality": 6,
+//	 "contributions": 12, "merged_prs": 3, "contributors": 2, "merged_last_year": 5}, …]}
+//
+// The coverages are null when no dependency list was imported (giveback deps import).
+func (s *Server) cycle(w http.ResponseWriter, r *http.Request) {
+	limit, err := parseLimit(r.URL.Query(), "limit", 20, maxTopRepos)
+	if err != nil {
+		s.fail(w, r, http.StatusBadRequest, "", err)
+		return
+	}
+	s.metric(w, r, metrics.UpstreamAll, func(ctx context.Context, f metrics.Filter) (any, error) {
+		return metrics.GetCycle(ctx, s.st, f, limit)
+	}, "limit")
+}
+
 // acceptance serves GET /api/v1/metrics/acceptance, the CHAOSS Change Request Acceptance Ratio
 // by month of decision:
 //

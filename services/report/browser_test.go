@@ -61,6 +61,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	dom := string(headless(t, bin, dir, url, "--dump-dom"))
 	for _, want := range []string{
 		`data-chart="contributions"`, `data-chart="contributors"`, `data-chart="acceptance"`, `data-chart="repos"`,
+		`data-chart="cycle"`, "No dependency list imported",
 		`data-label="Jan 25" data-series="Pull requests opened" data-value="2"`,
 		`data-label="Mar 25" data-series="Comments" data-value="1"`,
 		`data-label="Mar 25" data-series="active contributors" data-value="3"`,

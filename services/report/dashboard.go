@@ -73,6 +73,9 @@ func (s *Server) load(ctx context.Context, f metrics.Filter, d *web.Data) error 
 	if d.Response, err = metrics.GetResponsiveness(ctx, s.st, f); err != nil {
 		return err
 	}
+	if d.Cycle, err = metrics.GetCycle(ctx, s.st, f, s.opts.TopRepos); err != nil {
+		return err
+	}
 	rf := f
 	if rf.Upstream == metrics.UpstreamAll {
 		rf.Upstream = metrics.UpstreamOnly

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	depimport "giveback.dev/platform/deps"
 	"giveback.dev/platform/roster"
 	"giveback.dev/services/ingest/gharchive"
 )
@@ -561,5 +562,48 @@ func TestIDBase(t *testing.T) {
 	}
 	if len(ids) < 2 || ids[0] != "20000000001" || ids[len(ids)-1] != strconv.Itoa(20_000_000_000+len(ids)) {
 		t.Fatalf("ids %s … %s for %d events", ids[0], ids[len(ids)-1], len(ids))
+	}
+}
+
+// The demo's manifests are go.mod files the dependency importer reads: every module maps to a
+// repository but helm's (no known source for its vanity path), some the demo company contributes
+// to, some not.
+func TestWriteManifests(t *testing.T) {
+	dir := t.TempDir()
+	n, err := NewGenerator(Options{Seed: 1}).WriteManifests(dir)
+	if err != nil || n != len(demoServices) {
+		t.Fatalf("WriteManifests = %d, %v", n, err)
+	}
+	ms, errs := depimport.Load([]string{dir})
+	if len(errs) > 0 || len(ms) != n {
+		t.Fatalf("Load: %d manifests, errors %v", len(ms), errs)
+	}
+	ds, unmapped := depimport.Aggregate(ms)
+	byRepo := map[string]int{}
+	for _, d := range ds {
+		byRepo[d.Repo] = d.Criticality
+	}
+	if byRepo["prometheus/client_golang"] != 5 || byRepo["open-telemetry/opentelemetry-go"] != 4 || byRepo["nats-io/nats.go"] != 2 || byRepo["spf13/cobra"] != 2 {
+		t.Fatalf("dependencies %v", byRepo)
+	}
+	if len(unmapped) != 1 || unmapped[0].Name != "helm.sh/helm/v3" {
+		t.Fatalf("unmapped %+v", unmapped)
+	}
+	contributed := map[string]bool{}
+	for _, td := range teamDefs {
+		for _, r := range td.upstream {
+			contributed[strings.ToLower(r)] = true
+		}
+	}
+	var some, none int
+	for r := range byRepo {
+		if contributed[r] {
+			some++
+		} else {
+			none++
+		}
+	}
+	if some < 4 || none < 4 {
+		t.Fatalf("%d dependencies the demo contributes to and %d it does not; want several of each", some, none)
 	}
 }

@@ -384,6 +384,59 @@ func finite(v float64) *float64 {
 	return &v
 }
 
+// CycleRepo is one dependency of the company and what the company gave it.
+type CycleRepo struct {
+	Repo           string `json:"repo"`             // owner/name
+	Criticality    int64  `json:"criticality"`      // how many of the company's services use it
+	Contributions  int64  `json:"contributions"`    // in the period
+	MergedPRs      int64  `json:"merged_prs"`       // pull requests opened in the period and merged
+	Contributors   int64  `json:"contributors"`     // employees who contributed in the period
+	MergedLastYear int64  `json:"merged_last_year"` // pull requests merged in the 12 months before the period's end
+}
+
+// Cycle sets the company's dependencies against its contributions to them: give-back coverage
+// is the share of dependencies that received an accepted (merged) pull request in the twelve
+// months before the period's end, and the same weighted by criticality.
+type Cycle struct {
+	Filter           Period      `json:"filter"`
+	Dependencies     int64       `json:"dependencies"`      // in the latest import; 0 when none was imported
+	Contributed      int64       `json:"contributed"`       // of which received contributions in the period
+	Covered          int64       `json:"covered"`           // of which had a pull request merged in the last 12 months
+	Coverage         *float64    `json:"coverage"`          // covered / dependencies; null without dependencies
+	WeightedCoverage *float64    `json:"weighted_coverage"` // the same, each dependency weighted by its criticality
+	Repos            []CycleRepo `json:"repos"`             // the most critical first, at most the limit
+}
+
+// GetCycle computes the give-back cycle; limit bounds the dependencies listed (the totals count
+// every one).
+func GetCycle(ctx context.Context, q Querier, f Filter, limit int) (Cycle, error) {
+	res, err := run(ctx, q, "cycle", f, 0)
+	if err != nil {
+		return Cycle{}, err
+	}
+	out := Cycle{Filter: period(f), Repos: []CycleRepo{}}
+	var weight, coveredWeight int64
+	for _, r := range res.Rows {
+		c := CycleRepo{Repo: store.AsString(r[0]), Criticality: store.AsInt(r[1]), Contributions: store.AsInt(r[2]),
+			MergedPRs: store.AsInt(r[3]), Contributors: store.AsInt(r[4]), MergedLastYear: store.AsInt(r[5])}
+		out.Dependencies++
+		weight += c.Criticality
+		if c.Contributions > 0 {
+			out.Contributed++
+		}
+		if c.MergedLastYear > 0 {
+			out.Covered++
+			coveredWeight += c.Criticality
+		}
+		if len(out.Repos) < limit {
+			out.Repos = append(out.Repos, c)
+		}
+	}
+	out.Coverage = ratio(out.Covered, out.Dependencies)
+	out.WeightedCoverage = ratio(coveredWeight, weight)
+	return out, nil
+}
+
 // Team is one team found in the data.
 type Team struct {
 	Team          string `json:"team"`

@@ -45,6 +45,7 @@ type Data struct {
 	Contributors  metrics.Contributors
 	Acceptance    metrics.Acceptance
 	Response      metrics.Responsiveness
+	Cycle         metrics.Cycle
 	Repos         metrics.Repos
 	ReposUpstream metrics.Upstream // the upstream selection the repos panel was computed with
 }
@@ -63,7 +64,8 @@ type view struct {
 	Legend       []legend
 	ReposTitle   string
 	ReposHelp    string
-	Charts       struct{ Contributions, Contributors, Acceptance, Repos template.HTML }
+	CycleHelp    string
+	Charts       struct{ Contributions, Contributors, Acceptance, Repos, Cycle template.HTML }
 }
 
 // Render writes the dashboard page.
@@ -111,7 +113,8 @@ func build(v *view) {
 		{"upstream_repos", "Upstream repositories", count(s.UpstreamRepos), count(s.UpstreamOrgs) + " organizations"},
 		{"acceptance_ratio", "PR acceptance", ratio, fmt.Sprintf("%s merged of %s closed", count(s.PRsMerged), count(s.PRsClosed))},
 		{"prs_opened", "Pull requests opened", count(s.PRsOpened), ""},
-		{"prs_declined", "Closed without merge", count(s.PRsDeclined), ""},
+		{"coverage", "Give-back coverage", percent(v.Cycle.Coverage),
+			fmt.Sprintf("%s of %s dependencies got a merged PR in 12 months", count(v.Cycle.Covered), count(v.Cycle.Dependencies))},
 		{"first_response", "Time to first response", hours(v.Response.MedianHours),
 			fmt.Sprintf("median; %s of %s pull requests answered", count(v.Response.Answered), count(v.Response.Opened))},
 		{"time_to_merge", "Time to merge", hours(v.Response.MedianMerge),
@@ -176,6 +179,32 @@ func build(v *view) {
 		rows[i] = HBar{Label: t.Repo, Value: float64(t.Contributions), Note: note}
 	}
 	v.Charts.Repos = HBars(Wide, "repos", v.ReposTitle, rows, "#4e79a7", "No repositories reached in this period")
+
+	cy := v.Cycle
+	if cy.Dependencies == 0 {
+		v.CycleHelp = "No dependency list imported: giveback deps import reads the SBOMs (CycloneDX, SPDX) or manifests (go.mod, package-lock.json) of the company's services."
+	} else {
+		v.CycleHelp = fmt.Sprintf("%s dependencies of the company's services; %s of them (%s weighted by how many services use them) got a merged pull request in the 12 months to %s. The most used are shown, with the contributions they received in the period.",
+			count(cy.Dependencies), percent(cy.Coverage), percent(cy.WeightedCoverage), v.Filter.To)
+	}
+	rows = make([]HBar, len(cy.Repos))
+	for i, d := range cy.Repos {
+		note := fmt.Sprintf("· used by %d service", d.Criticality)
+		if d.Criticality != 1 {
+			note += "s"
+		}
+		note += fmt.Sprintf(" · %d merged in 12 months", d.MergedLastYear)
+		rows[i] = HBar{Label: d.Repo, Value: float64(d.Contributions), Note: note}
+	}
+	v.Charts.Cycle = HBars(Wide, "cycle", "Giving back to what we use", rows, "#59a14f", "No dependencies imported")
+}
+
+// percent shows a share as a whole percentage; "—" when there is none.
+func percent(r *float64) string {
+	if r == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*r*100, 'f', 0, 64) + "%"
 }
 
 func periodText(p metrics.Period) string {
