@@ -257,7 +257,12 @@ func HBars(width float64, kind, label string, rows []HBar, color, empty string) 
 	if max == 0 {
 		max = 1
 	}
-	barMax := width - labelW - 180
+	// Room after the longest bar for its value and note, at about 6.5 px a character.
+	tail := 180.0
+	for _, r := range rows {
+		tail = math.Max(tail, float64(len([]rune(num(r.Value)+" "+r.Note)))*6.5+16)
+	}
+	barMax := math.Max(width-labelW-tail, 40)
 	for i, r := range rows {
 		y := 4 + float64(i)*rowH
 		w := math.Max(barMax*r.Value/max, 1)
