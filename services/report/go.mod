@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/nats-io/nats.go v1.55.0
 	giveback.dev/platform v0.0.0
+	golang.org/x/sync v0.22.0
 )
 
 require (
