@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"giveback.dev/platform/events"
 )
@@ -85,4 +87,34 @@ func (s *Store) InsertRaw(ctx context.Context, rs []events.Raw) error {
 		return fmt.Errorf("store: insert %d raw events: %w", len(rs), err)
 	}
 	return nil
+}
+
+// storedLookupChunk is how many ids one StoredOccurredAt query names, well under chDB's
+// max_query_size.
+const storedLookupChunk = 1000
+
+// StoredOccurredAt returns, for those of ids (of one kind) already stored, the time they are
+// stored under — the earliest, were there several. It reads the table's sort key (kind, id).
+func (s *Store) StoredOccurredAt(ctx context.Context, kind string, ids []string) (map[string]time.Time, error) {
+	out := make(map[string]time.Time)
+	for start := 0; start < len(ids); start += storedLookupChunk {
+		chunk := ids[start:min(start+storedLookupChunk, len(ids))]
+		q := make([]string, len(chunk))
+		for i, id := range chunk {
+			q[i] = Quote(id)
+		}
+		res, err := s.conn.Query(ctx, "SELECT id, toString(min(occurred_at)) FROM contributions WHERE kind = "+Quote(kind)+
+			" AND id IN ("+strings.Join(q, ",")+") GROUP BY id", nil)
+		if err != nil {
+			return nil, fmt.Errorf("store: stored times of %d %s ids: %w", len(chunk), kind, err)
+		}
+		for _, r := range res.Rows {
+			t, err := time.Parse(timeLayout, AsString(r[1]))
+			if err != nil {
+				return nil, fmt.Errorf("store: stored time of %s: %w", AsString(r[0]), err)
+			}
+			out[AsString(r[0])] = t.UTC()
+		}
+	}
+	return out, nil
 }

@@ -30,6 +30,7 @@ import (
 type Store interface {
 	InsertRaw(ctx context.Context, rs []events.Raw) error
 	InsertContributions(ctx context.Context, cs []events.Contribution) error
+	StoredOccurredAt(ctx context.Context, kind string, ids []string) (map[string]time.Time, error)
 	InsertUnmatched(ctx context.Context, us []events.Unmatched) error
 	InsertProjectActivity(ctx context.Context, hs []events.HourTotals) error
 	Compact(ctx context.Context) (int, error)
@@ -217,6 +218,9 @@ func (s *Service) Handle(ctx context.Context, msgs []jetstream.Msg) ([]bus.Decis
 func (s *Service) Store(ctx context.Context, res Result) error {
 	if err := s.store.InsertRaw(ctx, res.Raw); err != nil {
 		return fmt.Errorf("enrich: %w", err)
+	}
+	if err := s.samePartition(ctx, res.Contributions); err != nil {
+		return err
 	}
 	if err := s.store.InsertContributions(ctx, res.Contributions); err != nil {
 		return fmt.Errorf("enrich: %w", err)

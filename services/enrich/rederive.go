@@ -210,6 +210,9 @@ func (s *Service) Rederive(ctx context.Context, identities []string) (int, error
 			}
 		}
 		res := s.Process(datas)
+		if err := s.samePartition(ctx, res.Contributions); err != nil {
+			return read, fmt.Errorf("enrich: re-derive: %w", err)
+		}
 		if err := s.store.InsertContributions(ctx, res.Contributions); err != nil {
 			return read, fmt.Errorf("enrich: re-derive: %w", err)
 		}

@@ -1,0 +1,65 @@
+package enrich_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"giveback.dev/platform/config"
+	"giveback.dev/platform/events"
+	"giveback.dev/platform/roster"
+	"giveback.dev/platform/store"
+	"giveback.dev/platform/testkit"
+	"giveback.dev/services/enrich"
+)
+
+// A commit dated differently by two sources — GH Archive by its push just after midnight on the
+// 1st, the REST API by its author date the evening before — and a commit seen twice in one
+// batch across a month's end stay one row each, in the month of their first version, also for
+// readers that deduplicate partition by partition (the metrics' setting).
+func TestCommitsStayInOnePartition(t *testing.T) {
+	st := testkit.Store(t)
+	_, _, js := testkit.NATS(t)
+	ro, err := roster.Parse(strings.NewReader(rosterCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := enrich.New(st, js, config.Company{Name: "Acme"}, ro, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	const x, y = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	push := func(id, sha, at string) events.Raw {
+		return raw(t, "PushEvent", id, `{"id":"`+id+`","type":"PushEvent","actor":{"login":"ann"},"repo":{"name":"golang/go"},`+
+			`"payload":{"commits":[{"sha":"`+sha+`","message":"m","distinct":true,"author":{"email":"ann@example.com"}}]},"created_at":"`+at+`"}`)
+	}
+	rest := func(sha, authored string) events.Raw {
+		return events.Raw{Schema: events.SchemaRaw, Source: events.SourceREST, Kind: "commit", ID: "commit:golang/go@" + sha,
+			FetchedAt: time.Now().UTC(), Meta: map[string]string{"repo": "golang/go", "login": "ann"},
+			Payload: json.RawMessage(`{"sha":"` + sha + `","commit":{"message":"m","author":{"email":"ann@example.com","date":"` + authored + `"}},"author":{"login":"ann"}}`)}
+	}
+	for _, batch := range [][]events.Raw{
+		{push("1", x, "2025-02-01T00:30:00Z")},
+		{rest(x, "2025-01-31T22:00:00Z")},
+		{rest(y, "2025-03-31T23:00:00Z"), push("2", y, "2025-04-01T00:10:00Z")},
+	} {
+		if err := svc.Store(ctx, svc.Process(encode(t, batch))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := st.Query(ctx, "SELECT id, toString(occurred_at) FROM contributions FINAL WHERE kind = 'commit' ORDER BY id",
+		store.Settings{"do_not_merge_across_partitions_select_final": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, store.AsString(r[0])+" "+store.AsString(r[1]))
+	}
+	want := []string{"commit:golang/go@" + x + " 2025-02-01 00:30:00.000", "commit:golang/go@" + y + " 2025-03-31 23:00:00.000"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("commits:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
