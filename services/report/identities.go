@@ -1,8 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
+	"html/template"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -85,4 +89,62 @@ ORDER BY contributions DESC, identity, reason`, nil)
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+//go:embed web/assets/identities.html
+var identitiesHTML string
+
+var identitiesTmpl = template.Must(template.New("identities").Funcs(template.FuncMap{
+	"why": func(reason string) string {
+		switch reason {
+		case "company_org":
+			return "active in a company org"
+		case "company_email":
+			return "company e-mail domain"
+		}
+		return reason
+	},
+	"repos": func(rs []string) string {
+		if len(rs) > 3 {
+			return strings.Join(rs[:3], ", ") + fmt.Sprintf(" and %d more", len(rs)-3)
+		}
+		return strings.Join(rs, ", ")
+	},
+	"day": func(ts string) string {
+		if t, err := time.Parse(time.RFC3339, ts); err == nil {
+			return t.UTC().Format("2006-01-02 15:04")
+		}
+		return ts
+	},
+}).Parse(identitiesHTML))
+
+type identitiesView struct {
+	Company       string
+	CSS           template.CSS
+	Error         string
+	Identities    []Unmatched
+	Contributions int64
+}
+
+// identitiesPage serves GET /identities: the unmatched identities as a page, with how to resolve
+// them, in the dashboard's style.
+func (s *Server) identitiesPage(w http.ResponseWriter, r *http.Request) {
+	v := identitiesView{Company: s.opts.Company, CSS: template.CSS(sourcesCSS)} // #nosec G203 -- our own stylesheet
+	status := http.StatusOK
+	ids, err := getUnmatched(r.Context(), s.st, nil)
+	if err != nil {
+		s.log.Error("identities page", slog.Any("err", err))
+		v.Error, status = "the database did not answer; the server log has the detail", http.StatusInternalServerError
+	}
+	v.Identities = ids
+	for _, u := range ids {
+		v.Contributions += u.Contributions
+	}
+	var buf bytes.Buffer
+	if err := identitiesTmpl.Execute(&buf, v); err != nil {
+		s.log.Error("identities page", slog.Any("err", err))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	s.writePage(w, status, &buf, "identities page")
 }

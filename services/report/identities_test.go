@@ -2,9 +2,11 @@ package report_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,6 +46,22 @@ func TestUnmatchedIdentities(t *testing.T) {
 	}
 	if get(t, ts, "/api/v1/identities/unmatched", url.Values{"to": {"2025-01-10"}}, &got); len(got.Identities) != 1 || got.Identities[0].Identity != "zed" {
 		t.Fatalf("to=2025-01-10: %+v", got.Identities)
+	}
+	// The page lists them with how to resolve them.
+	resp, err := http.Get(ts.URL + "/identities")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("page: status %d, %v", resp.StatusCode, err)
+	}
+	for _, want := range []string{`data-identity="zed"`, `data-identity="new@acme.com"`, "active in a company org", "company e-mail domain",
+		"acme/tool, acme/web", "2025-01-10 10:00", ">4</div>", "identities.aliases", `href="./"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("page lacks %q", want)
+		}
 	}
 	var bad struct{ Error, Param string }
 	if status := get(t, ts, "/api/v1/identities/unmatched", url.Values{"from": {"2025-13-01"}}, &bad); status != http.StatusBadRequest || bad.Param != "from" {

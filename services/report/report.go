@@ -16,6 +16,7 @@
 //	                                         Elephant Factor (?repo=owner/name)
 //	GET       /api/v1/teams                  teams found in the data
 //	GET       /api/v1/identities/unmatched   company-looking identities not on the roster
+//	GET       /identities                    the same as a page, with how to resolve them
 //	GET, POST /api/v1/query                  ad hoc read-only SQL (json or csv)
 //	GET       /api/v1/sources                state of the collection (Options.Sources)
 //	GET       /sources                       the same as a page
@@ -93,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/metrics/influence", s.influence)
 	mux.HandleFunc("GET /api/v1/teams", s.teams)
 	mux.HandleFunc("GET /api/v1/identities/unmatched", s.unmatched)
+	mux.HandleFunc("GET /identities", s.identitiesPage)
 	mux.HandleFunc("GET /api/v1/query", s.query)
 	mux.HandleFunc("POST /api/v1/query", s.query)
 	mux.HandleFunc("GET /api/v1/sources", s.sourcesAPI)
