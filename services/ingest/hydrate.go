@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -62,7 +63,7 @@ func (s *Service) hydrateBatch(ctx context.Context, msgs []jetstream.Msg) ([]bus
 	for i, m := range msgs {
 		var h events.Hydrate
 		if err := json.Unmarshal(m.Data(), &h); err != nil || h.Schema != events.SchemaHydrate {
-			s.log.Warn("hydration request dropped: not a "+events.SchemaHydrate+" message", slog.Any("err", err), slog.String("data", clip(m.Data())))
+			s.log.Warn("hydration request dropped: not a "+events.SchemaHydrate+" message", slog.Any("err", err), slog.String("data", fmt.Sprintf("%.200s", m.Data())))
 			out[i] = bus.Term
 			s.hydrations.WithLabelValues("malformed").Inc()
 			continue
@@ -86,13 +87,6 @@ func (s *Service) hydrateBatch(ctx context.Context, msgs []jetstream.Msg) ([]bus
 		s.log.Warn("hydration request failed; retrying", slog.String("request", h.MsgID()), slog.Any("err", err))
 	}
 	return out, nil
-}
-
-func clip(b []byte) string {
-	if len(b) > 200 {
-		b = b[:200]
-	}
-	return string(b)
 }
 
 // HydrationStatus returns what hydration did, false when it is disabled.

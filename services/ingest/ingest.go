@@ -195,7 +195,7 @@ func (s *Service) Run(ctx context.Context) error {
 		})
 	}
 	if s.o.Hydrator == nil {
-		s.log.Info("hydration of trimmed GH Archive events disabled (no GitHub token, or github.hydrate: false)")
+		s.log.Info("hydration of trimmed GH Archive events disabled (no GitHub token or app, or github.hydrate: false)")
 	} else {
 		g.Go(func() error { return s.runHydration(ctx, interval) })
 	}

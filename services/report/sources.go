@@ -104,33 +104,19 @@ func (s *Server) sources(ctx context.Context) (Sources, error) {
 				last = h
 			}
 		case strings.HasPrefix(key, keyRESTStatus):
-			e, err := s.opts.Sources.Get(ctx, key)
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				continue // deleted meanwhile
-			}
-			if err != nil {
-				return out, fmt.Errorf("report: sources: read %s: %w", key, err)
-			}
 			var st RESTStatus
-			if err := json.Unmarshal(e.Value(), &st); err != nil {
-				s.log.Warn("sources: skipping a malformed status", slog.String("key", key), slog.Any("err", err))
-				continue
+			if ok, err := s.readStatus(ctx, key, &st); err != nil {
+				return out, err
+			} else if ok {
+				out.REST = append(out.REST, st)
 			}
-			out.REST = append(out.REST, st)
 		case key == keyHydration:
-			e, err := s.opts.Sources.Get(ctx, key)
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				continue
-			}
-			if err != nil {
-				return out, fmt.Errorf("report: sources: read %s: %w", key, err)
-			}
 			var h HydrationStatus
-			if err := json.Unmarshal(e.Value(), &h); err != nil {
-				s.log.Warn("sources: skipping a malformed hydration status", slog.Any("err", err))
-				continue
+			if ok, err := s.readStatus(ctx, key, &h); err != nil {
+				return out, err
+			} else if ok {
+				out.Hydration = &h
 			}
-			out.Hydration = &h
 		}
 	}
 	if !last.IsZero() {
@@ -138,6 +124,23 @@ func (s *Server) sources(ctx context.Context) (Sources, error) {
 	}
 	sort.Slice(out.REST, func(i, j int) bool { return out.REST[i].Login < out.REST[j].Login })
 	return out, nil
+}
+
+// readStatus decodes the JSON status under key into v. It reports false, and logs, when the key
+// was deleted meanwhile or its value is malformed; an error means the bucket did not answer.
+func (s *Server) readStatus(ctx context.Context, key string, v any) (bool, error) {
+	e, err := s.opts.Sources.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false, nil // deleted meanwhile
+	}
+	if err != nil {
+		return false, fmt.Errorf("report: sources: read %s: %w", key, err)
+	}
+	if err := json.Unmarshal(e.Value(), v); err != nil {
+		s.log.Warn("sources: skipping a malformed status", slog.String("key", key), slog.Any("err", err))
+		return false, nil
+	}
+	return true, nil
 }
 
 // parseArchiveHour reads GH Archive's hour name, 2025-01-01-5.

@@ -45,7 +45,8 @@ type openPull struct {
 	Since  time.Time `json:"since"` // when hydration first found it open
 }
 
-// HydrationStatus is what hydration did since the process started.
+// HydrationStatus is what hydration did since it was first set up (resumed from the KV bucket at
+// start).
 type HydrationStatus struct {
 	Requests     int       `json:"requests"`      // hydration requests handled
 	PullRequests int       `json:"pull_requests"` // pull request details published
@@ -102,9 +103,6 @@ func (s *Syncer) noteHydration(st Stats, f func(*HydrationStatus)) {
 		f(&s.hydration)
 	}
 }
-
-// maxCompareCommits is the most commits GitHub's compare answer lists.
-const maxCompareCommits = 250
 
 // Hydrate fetches what a trimmed event lacks and publishes it; it returns once the records are
 // stored on the bus. An object GitHub no longer shows is counted and is not an error.

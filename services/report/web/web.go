@@ -103,15 +103,11 @@ func hours(h *float64) string {
 
 func build(v *view) {
 	s := v.Summary
-	ratio := "—"
-	if s.AcceptanceRatio != nil {
-		ratio = strconv.FormatFloat(*s.AcceptanceRatio*100, 'f', 0, 64) + "%"
-	}
 	v.KPIs = []kpi{
 		{"contributions", "Contributions", count(s.Contributions), count(s.UpstreamContributions) + " upstream"},
 		{"active_contributors", "Active contributors", count(s.ActiveContributors), "employees with ≥1 contribution"},
 		{"upstream_repos", "Upstream repositories", count(s.UpstreamRepos), count(s.UpstreamOrgs) + " organizations"},
-		{"acceptance_ratio", "PR acceptance", ratio, fmt.Sprintf("%s merged of %s closed", count(s.PRsMerged), count(s.PRsClosed))},
+		{"acceptance_ratio", "PR acceptance", percent(s.AcceptanceRatio), fmt.Sprintf("%s merged of %s closed", count(s.PRsMerged), count(s.PRsClosed))},
 		{"prs_opened", "Pull requests opened", count(s.PRsOpened), ""},
 		{"coverage", "Give-back coverage", percent(v.Cycle.Coverage),
 			fmt.Sprintf("%s of %s dependencies got a merged PR in 12 months", count(v.Cycle.Covered), count(v.Cycle.Dependencies))},
