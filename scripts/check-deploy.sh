@@ -18,6 +18,11 @@ fail() { echo "check-deploy: FAIL: $*" >&2; failed=1; }
 
 # The compose file requires the ClickHouse password; a placeholder is enough to validate it.
 export GIVEBACK_CLICKHOUSE_PASSWORD="${GIVEBACK_CLICKHOUSE_PASSWORD:-placeholder-for-validation}"
+export GIVEBACK_CLICKHOUSE_READER_PASSWORD="${GIVEBACK_CLICKHOUSE_READER_PASSWORD:-placeholder-for-validation}"
+for user in INGEST ENRICH REPORT ADMIN; do
+  var="GIVEBACK_NATS_${user}_PASSWORD"
+  export "$var=${!var:-placeholder-for-validation}"
+done
 if command -v docker-compose >/dev/null 2>&1; then
   if docker-compose -f docker-compose.yml config -q; then ok "docker-compose config -q"; else fail "docker-compose config -q"; fi
 elif command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then

@@ -77,7 +77,6 @@ type bench struct {
 
 	cpuProfile string
 
-	nats  *bus.Embedded
 	store *store.Store
 	close func()
 }
@@ -119,7 +118,7 @@ func (b *bench) run(ctx context.Context, nEvents int, sizes []int, runs int) err
 	if err != nil {
 		return err
 	}
-	nc, js, err := bus.Connect(srv.URL(), "bench")
+	nc, js, err := bus.Connect(srv.URL(), "bench", bus.Credentials{})
 	if err != nil {
 		srv.Shutdown()
 		return err

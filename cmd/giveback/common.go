@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"giveback.dev/platform/config"
@@ -22,6 +23,7 @@ type common struct {
 	logFormat  string
 	natsURL    string
 	clickhouse string
+	natsData   string // data directory of a running `giveback up`, for its NATS credentials
 }
 
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
@@ -40,6 +42,7 @@ func (c *common) register(fs *flag.FlagSet, withNATS, withClickHouse bool) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	if withNATS {
 		fs.StringVar(&c.natsURL, "nats", "", "NATS URL, overriding nats.url of the config")
+		fs.StringVar(&c.natsData, "data", "./data", "data directory of a running giveback up: its NATS credentials are used when the config names none")
 	}
 	if withClickHouse {
 		fs.StringVar(&c.clickhouse, "clickhouse", "", "ClickHouse DSN, overriding clickhouse.dsn of the config")
@@ -66,6 +69,9 @@ func (c *common) load() (config.Config, *slog.Logger, error) {
 	if c.clickhouse != "" {
 		cfg.ClickHouse.DSN = c.clickhouse
 	}
+	if err := localCredentials(&cfg, c.natsData); err != nil {
+		return cfg, nil, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, err
 	}
@@ -85,18 +91,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	if err != nil {
 		return nil, err
 	}
-	var conn store.Conn
-	for attempt := 1; ; attempt++ {
-		conn, err = store.Open(ctx, store.Options{DSN: cfg.ClickHouse.DSN, Database: cfg.ClickHouse.Database, DatabaseEngine: cfg.ClickHouse.DatabaseEngine, Password: password})
-		if err == nil || attempt == 10 || ctx.Err() != nil {
-			break
-		}
-		log.Warn("clickhouse not reachable yet, retrying", slog.Int("attempt", attempt), slog.Any("err", err))
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Duration(attempt) * time.Second):
-		}
-	}
+	conn, err := dialStore(ctx, store.Options{DSN: cfg.ClickHouse.DSN, Database: cfg.ClickHouse.Database, DatabaseEngine: cfg.ClickHouse.DatabaseEngine, Password: password}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +100,46 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		st.Close()
 		return nil, err
 	}
+	if err := st.SetRawRetention(ctx, cfg.Retention.RawEvents.D(), log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return st, nil
+}
+
+// dialStore opens a connection, retrying for about a minute while a server starting beside
+// this process does not answer yet.
+func dialStore(ctx context.Context, o store.Options, log *slog.Logger) (store.Conn, error) {
+	for attempt := 1; ; attempt++ {
+		conn, err := store.Open(ctx, o)
+		if err == nil || attempt == 10 || ctx.Err() != nil {
+			return conn, err
+		}
+		log.Warn("clickhouse not reachable yet, retrying", slog.Int("attempt", attempt), slog.Any("err", err))
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * time.Second):
+		}
+	}
+}
+
+// openReader connects `giveback report` to ClickHouse. On a server with clickhouse.reader_user
+// set it connects as that read-only user, with the reader's password only, and neither creates
+// the database nor migrates it (the migrate job does, as the writer). Otherwise it is openStore.
+func openReader(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	if cfg.ClickHouse.ReaderUser == "" || strings.HasPrefix(cfg.ClickHouse.DSN, "chdb:") {
+		return openStore(ctx, cfg, log)
+	}
+	password, err := config.Secret(cfg.ClickHouse.ReaderPasswordEnv, cfg.ClickHouse.ReaderPasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := dialStore(ctx, store.Options{DSN: cfg.ClickHouse.DSN, Database: cfg.ClickHouse.Database,
+		User: cfg.ClickHouse.ReaderUser, Password: password, Reader: true}, log)
+	if err != nil {
+		return nil, fmt.Errorf("connect as clickhouse.reader_user %s: %w", cfg.ClickHouse.ReaderUser, err)
+	}
+	return store.New(conn), nil
 }
 
 // newClassifier builds the destination classifier and keeps its dependency list current from

@@ -17,9 +17,9 @@ import (
 
 const depsUsage = `Usage:
   giveback deps import [--config FILE] [--clickhouse DSN] [PATH...]
-      read SBOMs (CycloneDX or SPDX JSON) and manifests (go.mod, package-lock.json) from the
-      PATHs (files or directories; default: dependencies.paths of the config) and make them the
-      current dependency list, replacing the previous one
+      read SBOMs (CycloneDX JSON or XML, SPDX JSON or tag-value) and manifests (go.mod,
+      package-lock.json) from the PATHs (files or directories; default: dependencies.paths of
+      the config) and make them the current dependency list, replacing the previous one
   giveback deps list [--config FILE] [--clickhouse DSN] [--limit N]
       print the current dependency list, most used first
 `

@@ -266,7 +266,7 @@ func TestTrimmedHourHydrated(t *testing.T) {
 	base := "http://" + s.httpAddr.String()
 	var out, errb bytes.Buffer
 	if err := run(ctx, []string{"backfill", "gharchive", "--config", cfgPath, "--source", hours,
-		"--from", "2025-01-01T15", "--nats", s.natsURL}, &out, &errb); err != nil {
+		"--from", "2025-01-01T15", "--nats", s.natsURL, "--data", s.dataDir}, &out, &errb); err != nil {
 		t.Fatalf("backfill: %v\n%s", err, errb.String())
 	}
 

@@ -23,6 +23,7 @@ import (
 	"giveback.dev/services/ingest"
 	"giveback.dev/services/ingest/gharchive"
 	"giveback.dev/services/ingest/githubsync"
+	"giveback.dev/services/ingest/webhook"
 )
 
 // collectedLogins returns the roster's logins minus those of people who opted out: their
@@ -48,9 +49,13 @@ func newIngest(ctx context.Context, cfg config.Config, js jetstream.JetStream, r
 	if err != nil {
 		return nil, err
 	}
+	replays, err := webhook.OpenReplays(ctx, js, cfg.NATS.Replicas)
+	if err != nil {
+		return nil, err
+	}
 	o := ingest.Options{
 		Publisher: bus.NewPublisher(js), KV: kv, Log: log, Registry: reg, JS: js,
-		WebhookSecret: []byte(secret), WebhookMaxBytes: cfg.HTTP.WebhookMaxBytes,
+		WebhookSecret: []byte(secret), WebhookMaxBytes: cfg.HTTP.WebhookMaxBytes, WebhookReplays: replays,
 		Parallel: cfg.GHArchive.Parallel, SyncInterval: cfg.GitHub.SyncInterval.D(),
 	}
 	var filter atomic.Pointer[func([]byte) bool]

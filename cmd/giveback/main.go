@@ -35,6 +35,10 @@ Commands:
   deps        the company's dependencies: giveback deps import [PATH...] | giveback deps list
   roster      giveback roster load: hand the roster to enrich and re-attribute the history of
               the people whose rows changed
+  forget      remove one person everywhere (ClickHouse, NATS streams and KV) and record it:
+                giveback forget LOGIN|EMAIL|EMPLOYEE_ID
+  tokens      API tokens of auth.mode tokens: giveback tokens create --role viewer|analyst|admin
+              --name NAME | giveback tokens list | giveback tokens revoke ID|NAME
   healthcheck exit 0 when --url answers 2xx (for container health checks)
   version     print the version
 
@@ -88,6 +92,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDeps(ctx, rest, stdout, stderr)
 	case "roster":
 		return cmdRoster(ctx, rest, stdout, stderr)
+	case "forget":
+		return cmdForget(ctx, rest, stdout, stderr)
+	case "tokens":
+		return cmdTokens(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stderr)
 	case "version", "--version":

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"strings"
 
 	"giveback.dev/services/report/client"
@@ -12,7 +14,7 @@ import (
 func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("query", `query "SQL" [--format table|csv|json] [--server URL]`, stderr)
 	format := fs.String("format", "table", "output: table, csv or json")
-	server := fs.String("server", "http://127.0.0.1:8080", "report service (or giveback up) base URL")
+	server := fs.String("server", "http://127.0.0.1:8080", "report service (or giveback up) base URL; an API token, when one is needed, is read from $GIVEBACK_TOKEN")
 	// The SQL may come before or after the flags.
 	var sql []string
 	rest := args
@@ -35,5 +37,21 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		return fmt.Errorf("query: --format %q: want table, csv or json", *format)
 	}
-	return client.Query(ctx, *server, strings.Join(sql, " "), *format, stdout)
+	hc := http.DefaultClient
+	if tok := os.Getenv("GIVEBACK_TOKEN"); tok != "" {
+		hc = &http.Client{Transport: bearer{token: tok, next: http.DefaultTransport}}
+	}
+	return client.QueryWith(ctx, hc, *server, strings.Join(sql, " "), *format, stdout)
+}
+
+// bearer sends an API token (auth.mode tokens, oidc or proxy) with every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }

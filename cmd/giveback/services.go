@@ -18,32 +18,49 @@ import (
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/ops"
 	"giveback.dev/services/enrich"
+	"giveback.dev/services/ingest/webhook"
 )
 
-// connectBus connects a standalone service to the configured NATS and declares the streams.
+// connectBus connects a command to the configured NATS as its user (see busCredentials) and,
+// unless it is the report service, declares the streams. Every command that reaches NATS uses it.
 func connectBus(ctx context.Context, cfg config.Config, name string) (*nats.Conn, jetstream.JetStream, error) {
 	if cfg.NATS.URL == "" {
 		return nil, nil, errors.New("nats.url is not set: give nats://host:4222 in the config or --nats")
 	}
-	nc, js, err := bus.Connect(cfg.NATS.URL, name)
+	cr, err := busCredentials(cfg, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Replicas: cfg.NATS.Replicas}); err != nil {
+	nc, js, err := bus.Connect(cfg.NATS.URL, name, cr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if busUser(name) == bus.UserReport {
+		// The report service only reads; the others declare the streams.
+		return nc, js, nil
+	}
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{Replicas: cfg.NATS.Replicas, RawMaxAge: cfg.Retention.RawStream.D()}); err != nil {
 		nc.Close()
 		return nil, nil, err
 	}
 	return nc, js, nil
 }
 
-// serve runs the HTTP server and the service's actors until ctx ends or one fails.
-func serve(ctx context.Context, addr string, mux *http.ServeMux, log *slog.Logger, actors ...func(context.Context) error) error {
+// serve runs the HTTP server, behind the authentication of cfg (js reaches the token bucket;
+// nil for a service that reads no token), and the service's actors until ctx ends or one fails.
+func serve(ctx context.Context, cfg config.Config, js jetstream.JetStream, addr string, mux *http.ServeMux, log *slog.Logger, actors ...func(context.Context) error) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ops.Serve(gctx, addr, mux, log, nil) })
+	guard, err := newGuard(gctx, cfg, addr, js, log)
+	if err != nil {
+		return err
+	}
+	g.Go(func() error {
+		return ops.ServeWith(gctx, addr, guard.Wrap(mux), ops.LimitsFor(cfg.Query.MaxTime.D()), log, nil)
+	})
 	for _, a := range actors {
 		g.Go(func() error { return a(gctx) })
 	}
-	err := g.Wait()
+	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -52,12 +69,16 @@ func serve(ctx context.Context, addr string, mux *http.ServeMux, log *slog.Logge
 
 func cmdIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	var c common
-	fs := newFlags("ingest", "ingest --config FILE [--nats URL] [--addr HOST:PORT]", stderr)
+	fs := newFlags("ingest", "ingest --config FILE [--nats URL] [--addr HOST:PORT] [--webhook-addr HOST:PORT]", stderr)
 	c.register(fs, true, false)
-	addr := fs.String("addr", ":8081", "HTTP address of the webhook receiver, health and metrics")
+	addr := fs.String("addr", ":8081", "HTTP address of health and metrics, and of the webhook receiver unless --webhook-addr is given")
+	webhookAddr := fs.String("webhook-addr", "", "HTTP address serving the webhook receiver alone, the only one GitHub must reach (default http.webhook_addr of the config)")
 	cfg, log, err := c.parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *webhookAddr != "" {
+		cfg.HTTP.WebhookAddr = *webhookAddr
 	}
 	ro, err := loadRoster(cfg, log)
 	if err != nil {
@@ -74,9 +95,24 @@ func cmdIngest(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/webhooks/github", svc.WebhookHandler())
 	ops.Handle(mux, reg, ops.Check{Name: "nats", Fn: func(context.Context) error { return connected(nc) }})
-	return serve(ctx, *addr, mux, log, svc.Run)
+	actors := []func(context.Context) error{svc.Run}
+	if cfg.HTTP.WebhookAddr == "" {
+		mux.Handle(webhook.Path, svc.WebhookHandler())
+	} else {
+		// The webhook receiver on a listener of its own, which is all a firewall or a
+		// published port need expose; health and metrics stay on --addr.
+		wh := webhookOnly(svc.WebhookHandler())
+		actors = append(actors, func(ctx context.Context) error { return ops.Serve(ctx, cfg.HTTP.WebhookAddr, wh, log, nil) })
+	}
+	return serve(ctx, cfg, nil, *addr, mux, log, actors...)
+}
+
+// webhookOnly serves h at webhook.Path and answers 404 to every other path.
+func webhookOnly(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(webhook.Path, h)
+	return mux
 }
 
 func cmdEnrich(ctx context.Context, args []string, stderr io.Writer) error {
@@ -123,7 +159,7 @@ func cmdEnrich(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}},
 	)
-	return serve(ctx, *addr, mux, log, svc.Run)
+	return serve(ctx, cfg, nil, *addr, mux, log, svc.Run)
 }
 
 func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
@@ -138,15 +174,21 @@ func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
 	if *addr != "" {
 		cfg.HTTP.Addr = *addr
 	}
-	st, err := openStore(ctx, cfg, log)
+	st, err := openReader(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	// The sources page reads ingest's cursors from NATS when a NATS server is configured.
 	var sources jetstream.KeyValue
+	var js jetstream.JetStream
+	if cfg.NATS.URL == "" && cfg.Auth.Mode == "tokens" {
+		return errors.New("auth.mode: tokens needs nats.url: the tokens are kept in NATS")
+	}
 	if cfg.NATS.URL != "" {
-		nc, js, err := connectBus(ctx, cfg, "report")
+		var nc *nats.Conn
+		var err error
+		nc, js, err = connectBus(ctx, cfg, "report")
 		if err != nil {
 			return err
 		}
@@ -163,7 +205,7 @@ func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	mux.Handle("/", rep.Handler())
 	ops.Handle(mux, reg, ops.Check{Name: "clickhouse", Fn: rep.Ready})
-	return serve(ctx, cfg.HTTP.Addr, mux, log)
+	return serve(ctx, cfg, js, cfg.HTTP.Addr, mux, log)
 }
 
 func cmdMigrate(ctx context.Context, args []string, stderr io.Writer) error {

@@ -66,6 +66,7 @@ type stackOptions struct {
 type stack struct {
 	httpAddr net.Addr
 	natsURL  string
+	dataDir  string // where the NATS credentials of the embedded server are
 	store    *store.Store
 	ingest   *ingest.Service
 	enrich   *enrich.Service
@@ -98,23 +99,42 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 	}
 
 	// NATS, embedded unless the config names a server.
+	// The embedded server requires a user per service, with passwords generated at the first
+	// start into DATA/nats/credentials.json (mode 0600), where the administration commands
+	// find them (--data).
 	natsURL := cfg.NATS.URL
 	if natsURL == "" {
-		srv, err := bus.StartEmbedded(filepath.Join(o.dataDir, "nats"), cfg.NATS.ListenAddr)
+		dir := filepath.Join(o.dataDir, "nats")
+		pw, err := bus.LoadOrCreatePasswords(filepath.Join(dir, bus.CredentialsFileName))
+		if err != nil {
+			return nil, err
+		}
+		srv, err := bus.StartServer(bus.ServerOptions{Dir: dir, Addr: cfg.NATS.ListenAddr, Passwords: pw,
+			CertFile: cfg.Path(cfg.NATS.TLS.ServerCertFile), KeyFile: cfg.Path(cfg.NATS.TLS.ServerKeyFile)})
 		if err != nil {
 			return nil, err
 		}
 		s.cleanups = append(s.cleanups, srv.Shutdown)
 		natsURL = srv.URL()
+		cfg.NATS.CredentialsFile = filepath.Join(dir, bus.CredentialsFileName)
+		cfg.NATS.User = ""
 	}
 	s.natsURL = natsURL
+	s.dataDir = o.dataDir
 	connect := func(name string) (*nats.Conn, jetstream.JetStream, error) {
-		nc, js, err := bus.Connect(natsURL, name)
+		cr, err := busCredentials(cfg, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		nc, js, err := bus.Connect(natsURL, name, cr)
 		if err != nil {
 			return nil, nil, err
 		}
 		s.cleanups = append(s.cleanups, func() { bus.Drain(nc, 10*time.Second) })
-		if err := bus.EnsureStreams(parent, js, bus.StreamOptions{Replicas: cfg.NATS.Replicas}); err != nil {
+		if busUser(name) == bus.UserReport {
+			return nc, js, nil
+		}
+		if err := bus.EnsureStreams(parent, js, bus.StreamOptions{Replicas: cfg.NATS.Replicas, RawMaxAge: cfg.Retention.RawStream.D()}); err != nil {
 			return nil, nil, err
 		}
 		return nc, js, nil
@@ -163,7 +183,11 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 		return nil, err
 	}
 	s.enrich.SetRosterGeneration(enrichRoster, gen)
-	cursors, err := jsEnrich.KeyValue(parent, events.BucketCursors)
+	_, jsReport, err := connect("report")
+	if err != nil {
+		return nil, err
+	}
+	cursors, err := jsReport.KeyValue(parent, events.BucketCursors)
 	if err != nil {
 		return nil, fmt.Errorf("cursor bucket: %w", err)
 	}
@@ -182,13 +206,19 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 
 	g, ctx := errgroup.WithContext(parent)
 	s.group = g
+	guard, err := newGuard(ctx, cfg, cfg.HTTP.Addr, jsReport, log)
+	if err != nil {
+		return nil, err
+	}
 	cls, err := newClassifier(ctx, cfg, st, log)
 	if err != nil {
 		return nil, err
 	}
 	s.enrich.SetClassifier(cls)
 	listening := make(chan net.Addr, 1)
-	g.Go(func() error { return ops.Serve(ctx, cfg.HTTP.Addr, mux, log, func(a net.Addr) { listening <- a }) })
+	g.Go(func() error {
+		return ops.ServeWith(ctx, cfg.HTTP.Addr, guard.Wrap(mux), ops.LimitsFor(cfg.Query.MaxTime.D()), log, func(a net.Addr) { listening <- a })
+	})
 	g.Go(func() error { return s.enrich.Run(ctx) })
 	g.Go(func() error { return s.ingest.Run(ctx) })
 	if o.demo {

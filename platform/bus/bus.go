@@ -17,11 +17,29 @@ import (
 	"giveback.dev/platform/events"
 )
 
-// Connect opens a NATS connection named after the service and its JetStream context. It keeps
-// reconnecting forever, so a NATS restart does not end the service.
-func Connect(url, name string) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := nats.Connect(url, nats.Name("giveback-"+name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+// Connect opens a NATS connection named after the service, authenticated with cr, and its
+// JetStream context. It keeps reconnecting forever, so a NATS restart does not end the service.
+func Connect(url, name string, cr Credentials) (*nats.Conn, jetstream.JetStream, error) {
+	opts := []nats.Option{nats.Name("giveback-" + name), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond)}
+	if cr.User != "" || cr.Password != "" {
+		opts = append(opts, nats.UserInfo(cr.User, cr.Password))
+	}
+	if cr.CAFile != "" {
+		opts = append(opts, nats.RootCAs(cr.CAFile))
+	}
+	if cr.CertFile != "" || cr.KeyFile != "" {
+		opts = append(opts, nats.ClientCert(cr.CertFile, cr.KeyFile))
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) {
+			who := "anonymously"
+			if cr.User != "" {
+				who = "as user " + cr.User
+			}
+			return nil, nil, fmt.Errorf("bus: connect %s: the server refused %s: give the user's password "+
+				"(nats.password_env, nats.password_file or nats.credentials_file; for a local giveback up, --data of its data directory): %w", url, who, err)
+		}
 		return nil, nil, fmt.Errorf("bus: connect %s: %w", url, err)
 	}
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192))

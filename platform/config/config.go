@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,12 @@ type Config struct {
 	Dependencies Dependencies `yaml:"dependencies"`
 	// Identities says which accounts are bots and which extra logins and e-mails are whose.
 	Identities Identities `yaml:"identities"`
+	// Auth says who may reach the HTTP routes and with which role.
+	Auth Auth `yaml:"auth"`
+	// Privacy says which routes may show individuals.
+	Privacy Privacy `yaml:"privacy"`
+	// Retention says how long raw records are kept.
+	Retention Retention `yaml:"retention"`
 
 	dir string // directory of the file, for relative paths
 }
@@ -49,6 +56,26 @@ type NATS struct {
 	URL        string `yaml:"url"`
 	ListenAddr string `yaml:"listen"` // embedded server's client address
 	Replicas   int    `yaml:"replicas"`
+	// User is the NATS user to connect as; empty, each command connects as its own service's
+	// user (ingest, enrich, report; admin for the administration commands).
+	User string `yaml:"user"`
+	// PasswordEnv (default GIVEBACK_NATS_PASSWORD) or PasswordFile holds that user's password.
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	// CredentialsFile is a JSON object of user to password (the shape `giveback up` writes to
+	// DATA/nats/credentials.json); when set, it is used instead of the password.
+	CredentialsFile string  `yaml:"credentials_file"`
+	TLS             NATSTLS `yaml:"tls"`
+}
+
+// NATSTLS configures TLS to NATS: the CA that signed the server's certificate and a client
+// certificate, and for the server `giveback up` embeds its certificate and key.
+type NATSTLS struct {
+	CAFile         string `yaml:"ca_file"`
+	CertFile       string `yaml:"cert_file"`
+	KeyFile        string `yaml:"key_file"`
+	ServerCertFile string `yaml:"server_cert_file"`
+	ServerKeyFile  string `yaml:"server_key_file"`
 }
 
 // ClickHouse says where the store is.
@@ -61,6 +88,13 @@ type ClickHouse struct {
 	DatabaseEngine string `yaml:"database_engine"`
 	PasswordEnv    string `yaml:"password_env"`
 	PasswordFile   string `yaml:"password_file"`
+	// ReaderUser, on a server, is the read-only user `giveback report` connects as (its profile
+	// fixes readonly and bounds the limits; it has grants on the database only). Its password
+	// comes from ReaderPasswordEnv or ReaderPasswordFile; the writer's password is then not read.
+	// Empty: the report connects as the writer, as on chDB.
+	ReaderUser         string `yaml:"reader_user"`
+	ReaderPasswordEnv  string `yaml:"reader_password_env"`
+	ReaderPasswordFile string `yaml:"reader_password_file"`
 }
 
 // GitHub configures the REST sync and the webhook receiver.
@@ -100,6 +134,10 @@ type GHArchive struct {
 type HTTP struct {
 	Addr            string `yaml:"addr"`
 	WebhookMaxBytes int64  `yaml:"webhook_max_bytes"`
+	// WebhookAddr, when set, is where `giveback ingest` serves the webhook receiver alone,
+	// apart from its health and metrics on --addr: only this address need be reachable from
+	// GitHub.
+	WebhookAddr string `yaml:"webhook_addr"`
 }
 
 // Query limits the ad hoc SQL endpoint.
@@ -108,6 +146,12 @@ type Query struct {
 	MaxBytes   int64    `yaml:"max_bytes"`
 	MaxTime    Duration `yaml:"max_time"`
 	MaxRowsOut int      `yaml:"max_rows_out"`
+	// MaxMemory is the memory one ad hoc query may use (max_memory_usage), in bytes.
+	MaxMemory int64 `yaml:"max_memory"`
+	// MaxThreads is the threads one ad hoc query may use (max_threads).
+	MaxThreads int `yaml:"max_threads"`
+	// MaxConcurrent is how many ad hoc queries run at once; more are answered 429.
+	MaxConcurrent int `yaml:"max_concurrent"`
 }
 
 // Dependencies configures `giveback deps import` and the classification of repositories.
@@ -133,6 +177,111 @@ type Identities struct {
 	Affiliations string `yaml:"affiliations"`
 }
 
+// Auth configures authentication. Mode is none (only when http.addr is a loopback address; the
+// caller is then an admin), tokens (API tokens from `giveback tokens create`, sent as
+// Authorization: Bearer), oidc (login with an OpenID Connect provider) or proxy (a trusted
+// reverse proxy names the user in a header).
+type Auth struct {
+	Mode string `yaml:"mode"`
+	// SessionKeyEnv and SessionKeyFile hold the key that signs session cookies (oidc, and the
+	// token login form); without one a random key is drawn at start, so sessions end with the
+	// process and are not shared between replicas.
+	SessionKeyEnv  string   `yaml:"session_key_env"`
+	SessionKeyFile string   `yaml:"session_key_file"`
+	SessionTTL     Duration `yaml:"session_ttl"`
+	// MetricsAnonymous lets anyone read /metrics (a Prometheus scraper on a private network);
+	// otherwise /metrics needs the viewer role.
+	MetricsAnonymous bool `yaml:"metrics_anonymous"`
+	// AllowedHosts are Host header names accepted besides localhost, 127.0.0.1 and [::1] when
+	// http.addr is a loopback address (a tunnel's name, say); others get 421.
+	AllowedHosts []string  `yaml:"allowed_hosts"`
+	OIDC         OIDC      `yaml:"oidc"`
+	Proxy        AuthProxy `yaml:"proxy"`
+}
+
+// OIDC configures login with an OpenID Connect provider (authorization code flow).
+type OIDC struct {
+	Issuer           string `yaml:"issuer"`
+	ClientID         string `yaml:"client_id"`
+	ClientSecretEnv  string `yaml:"client_secret_env"`
+	ClientSecretFile string `yaml:"client_secret_file"`
+	// RedirectURL is this service's callback as the provider knows it: https://host/auth/callback.
+	RedirectURL string   `yaml:"redirect_url"`
+	Scopes      []string `yaml:"scopes"`
+	// RolesClaim is the ID token claim (a string or a list of strings) mapped through Roles.
+	RolesClaim string `yaml:"roles_claim"`
+	// Roles maps a value of RolesClaim to viewer, analyst or admin; the highest wins.
+	Roles map[string]string `yaml:"roles"`
+	// DefaultRole is the role of a user none of whose values maps; empty refuses them.
+	DefaultRole string `yaml:"default_role"`
+}
+
+// AuthProxy configures a trusted reverse proxy (oauth2-proxy style) that authenticates users
+// and names them in headers.
+type AuthProxy struct {
+	// TrustedCIDRs are the proxy's addresses; the headers of any other peer are ignored.
+	TrustedCIDRs []string `yaml:"trusted_cidrs"`
+	UserHeader   string   `yaml:"user_header"`
+	GroupsHeader string   `yaml:"groups_header"`
+	// Roles maps a group to viewer, analyst or admin; the highest wins.
+	Roles       map[string]string `yaml:"roles"`
+	DefaultRole string            `yaml:"default_role"`
+}
+
+// Privacy says what the report service may show of individuals (logins, e-mails, per-person
+// status). People lets analysts see them (admins always can); AggregateOnly shows individuals
+// to no one, and turns the ad hoc SQL endpoint off.
+type Privacy struct {
+	People        bool `yaml:"people"`
+	AggregateOnly bool `yaml:"aggregate_only"`
+}
+
+// Retention says how long raw records are kept; zero keeps them. Contributions and the other
+// aggregates keep their whole history.
+type Retention struct {
+	// RawEvents is the TTL of raw_events, by the time a record was fetched; 0 keeps every record.
+	RawEvents Age `yaml:"raw_events"`
+	// RawStream is how long raw records stay in the NATS stream GIVEBACK_RAW (default 7d).
+	RawStream Age `yaml:"raw_stream"`
+}
+
+// Age is a time.Duration written in YAML as whole days ("400d") or as a Go duration ("36h");
+// "0" is zero.
+type Age time.Duration
+
+// ParseAge reads "400d", a Go duration such as "36h", or "0".
+func ParseAge(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseUint(days, 10, 16)
+		if err != nil || days == "" || days[0] == '+' {
+			return 0, fmt.Errorf("%q is not a number of days such as 400d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not an age such as 400d, 36h or 0", s)
+	}
+	return d, nil
+}
+
+// UnmarshalYAML parses an age: whole days, a Go duration, or 0.
+func (a *Age) UnmarshalYAML(n *yaml.Node) error {
+	d, err := ParseAge(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: retention: %w", n.Line, err)
+	}
+	*a = Age(d)
+	return nil
+}
+
+// D returns the time.Duration.
+func (a Age) D() time.Duration { return time.Duration(a) }
+
 // Duration is a time.Duration written as "15m" in YAML.
 type Duration time.Duration
 
@@ -153,7 +302,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 func Default() Config {
 	return Config{
 		Company:    Company{Name: "Example Corp"},
-		NATS:       NATS{ListenAddr: "127.0.0.1:4222", Replicas: 1},
+		NATS:       NATS{ListenAddr: "127.0.0.1:4222", Replicas: 1, PasswordEnv: "GIVEBACK_NATS_PASSWORD"},
 		ClickHouse: ClickHouse{Database: "giveback"},
 		GitHub: GitHub{
 			BaseURL: "https://api.github.com/", TokenEnv: "GITHUB_TOKEN", WebhookSecretEnv: "GIVEBACK_WEBHOOK_SECRET",
@@ -161,7 +310,12 @@ func Default() Config {
 		},
 		GHArchive: GHArchive{BaseURL: "https://data.gharchive.org/", Parallel: 2, Filter: "roster"},
 		HTTP:      HTTP{Addr: "127.0.0.1:8080", WebhookMaxBytes: 25 << 20},
-		Query:     Query{MaxRows: 10_000_000, MaxBytes: 1 << 30, MaxTime: Duration(30 * time.Second), MaxRowsOut: 100_000},
+		Query:     Query{MaxRows: 10_000_000, MaxBytes: 64 << 20, MaxTime: Duration(30 * time.Second), MaxRowsOut: 100_000, MaxMemory: 512 << 20, MaxThreads: 2, MaxConcurrent: 2},
+		Auth: Auth{
+			Mode: "none", SessionTTL: Duration(12 * time.Hour),
+			OIDC:  OIDC{Scopes: []string{"openid", "profile", "email"}, RolesClaim: "groups"},
+			Proxy: AuthProxy{UserHeader: "X-Forwarded-User", GroupsHeader: "X-Forwarded-Groups"},
+		},
 	}
 }
 
@@ -203,8 +357,9 @@ func explain(err error) string {
 	msg := err.Error()
 	return fieldNotFound.ReplaceAllStringFunc(msg, func(m string) string {
 		p := fieldNotFound.FindStringSubmatch(m)
-		section := map[string]string{"Config": "", "Company": "company.", "NATS": "nats.", "ClickHouse": "clickhouse.",
-			"GitHub": "github.", "GHArchive": "gharchive.", "HTTP": "http.", "Query": "query.", "Dependencies": "dependencies.", "Identities": "identities."}[p[3]]
+		section := map[string]string{"Config": "", "Company": "company.", "NATS": "nats.", "NATSTLS": "nats.tls.", "ClickHouse": "clickhouse.",
+			"GitHub": "github.", "GHArchive": "gharchive.", "HTTP": "http.", "Query": "query.", "Dependencies": "dependencies.", "Identities": "identities.",
+			"Auth": "auth.", "OIDC": "auth.oidc.", "AuthProxy": "auth.proxy.", "Privacy": "privacy.", "Retention": "retention."}[p[3]]
 		return fmt.Sprintf("line %s: unknown key %s%s", p[1], section, p[2])
 	})
 }
@@ -295,11 +450,28 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q must be host:port", c.HTTP.Addr)
 	}
+	if c.HTTP.WebhookAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.WebhookAddr); err != nil {
+			bad("http.webhook_addr", "%q must be host:port", c.HTTP.WebhookAddr)
+		}
+	}
+	if c.NATS.CredentialsFile != "" && (c.NATS.PasswordFile != "") {
+		bad("nats.credentials_file", "give either nats.credentials_file or nats.password_file, not both")
+	}
+	if (c.NATS.TLS.ServerCertFile == "") != (c.NATS.TLS.ServerKeyFile == "") {
+		bad("nats.tls.server_cert_file", "the embedded server needs both server_cert_file and server_key_file, or neither")
+	}
+	if (c.NATS.TLS.CertFile == "") != (c.NATS.TLS.KeyFile == "") {
+		bad("nats.tls.cert_file", "a client certificate needs both cert_file and key_file, or neither")
+	}
 	if c.HTTP.WebhookMaxBytes < 1024 {
 		bad("http.webhook_max_bytes", "%d must be at least 1024", c.HTTP.WebhookMaxBytes)
 	}
 	if c.Query.MaxRows < 1 || c.Query.MaxBytes < 1 || c.Query.MaxTime.D() < time.Second || c.Query.MaxRowsOut < 1 {
 		bad("query", "max_rows, max_bytes, max_rows_out must be positive and max_time at least 1s")
+	}
+	if c.Query.MaxMemory < 1<<20 || c.Query.MaxThreads < 1 || c.Query.MaxConcurrent < 1 {
+		bad("query", "max_memory must be at least 1048576 (1 MiB), max_threads and max_concurrent at least 1")
 	}
 	for i, p := range c.Dependencies.Paths {
 		if strings.TrimSpace(p) == "" {
@@ -337,6 +509,13 @@ func (c *Config) Validate() error {
 			bad("identities.affiliations", "%v", err)
 		}
 	}
+	if d := c.Retention.RawEvents.D(); d != 0 && d < time.Hour {
+		bad("retention.raw_events", "%s is shorter than an hour; give 0 to keep raw records, or an age such as 400d", d)
+	}
+	if d := c.Retention.RawStream.D(); d != 0 && d < time.Hour {
+		bad("retention.raw_stream", "%s is shorter than an hour; enrich may not have read the records yet", d)
+	}
+	errs = append(errs, c.validateAuth()...)
 	return errors.Join(errs...)
 }
 
@@ -349,10 +528,14 @@ func (c *Config) Path(p string) string {
 }
 
 // Secret reads a secret from the named environment variable, or else from the named file.
-// It returns "" when neither is set.
+// It returns "" when neither is set, and an error naming the variable or file when the value is
+// an example left in place (see ExampleSecret).
 func Secret(env, file string) (string, error) {
 	if env != "" {
 		if v := os.Getenv(env); v != "" {
+			if ExampleSecret(v) {
+				return "", fmt.Errorf("config: environment variable %s holds an example value (%q), not a secret: set a random one, e.g. openssl rand -hex 32", env, v)
+			}
 			return v, nil
 		}
 	}
@@ -361,9 +544,37 @@ func Secret(env, file string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("config: secret file: %w", err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		v := strings.TrimSpace(string(b))
+		if ExampleSecret(v) {
+			return "", fmt.Errorf("config: secret file %s holds an example value (%q), not a secret: write a random one, e.g. openssl rand -hex 32", file, v)
+		}
+		return v, nil
 	}
 	return "", nil
+}
+
+// exampleSecrets are values that documentation, example files and tutorials put where a secret
+// goes. They are compared with case, spaces, dashes, underscores and dots removed.
+var exampleSecrets = map[string]bool{
+	"changeme": true, "placeholder": true, "example": true, "secret": true, "password": true,
+	"passw0rd": true, "test": true, "default": true, "admin": true, "root": true, "xxx": true,
+	"todo": true, "fixme": true, "replaceme": true, "yoursecret": true, "yourpassword": true,
+	"mysecret": true, "mypassword": true, "webhooksecret": true, "123456": true, "12345678": true,
+	"changethis": true, "insertsecrethere": true, "clickhousepassword": true, "natspassword": true,
+	"giveback": true, "githubtoken": true, "token": true, "dummy": true, "none": true, "null": true,
+}
+
+// ExampleSecret reports whether v is a value from an example rather than a secret: change-me,
+// placeholder, <your-secret> and the like, or a value starting with placeholder- (as the
+// deployment checks use).
+func ExampleSecret(v string) bool {
+	n := strings.ToLower(strings.TrimSpace(v))
+	n = strings.Trim(n, "<>{}[]$\"' ")
+	if strings.HasPrefix(n, "placeholder") || strings.HasPrefix(n, "change-me") || strings.HasPrefix(n, "changeme") {
+		return true
+	}
+	n = strings.NewReplacer("-", "", "_", "", ".", "", " ", "").Replace(n)
+	return exampleSecrets[n]
 }
 
 // IsCompanyOrg reports whether owner is one of the company's GitHub orgs (case-insensitive).

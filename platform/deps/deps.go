@@ -1,6 +1,7 @@
-// Package deps reads what the company's services depend on — CycloneDX and SPDX JSON SBOMs,
-// go.mod files and npm package-lock.json files — and maps each package to the GitHub repository
-// it is developed in, so contributions can be set against the projects the company consumes.
+// Package deps reads what the company's services depend on — CycloneDX SBOMs (JSON or XML),
+// SPDX SBOMs (JSON or tag-value), go.mod files and npm package-lock.json files — and maps each
+// package to the GitHub repository it is developed in, so contributions can be set against the
+// projects the company consumes.
 // A package is mapped only where the input says where its source lives (a purl of a forge, a VCS
 // reference, a git URL) or where the module path names it (go.mod); the rest are kept as
 // unmapped, never guessed.
@@ -17,6 +18,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
 )
 
 // Formats of the inputs.
@@ -87,7 +90,7 @@ func Parse(name string, data []byte) (Manifest, error) {
 	return m, nil
 }
 
-const expected = "expected a CycloneDX or SPDX JSON SBOM, a go.mod or an npm package-lock.json"
+const expected = "expected a CycloneDX SBOM (JSON or XML), an SPDX SBOM (JSON or tag-value), a go.mod or an npm package-lock.json"
 
 // probe holds the top-level keys that tell the JSON formats apart.
 type probe struct {
@@ -102,9 +105,19 @@ func parse(data []byte) (Manifest, error) {
 	if len(trimmed) == 0 {
 		return Manifest{}, fmt.Errorf("empty file: %s", expected)
 	}
-	if trimmed[0] != '{' {
-		if looksLikeGoMod(data) {
+	switch trimmed[0] {
+	case '{':
+	case '<':
+		if !bytes.Contains(trimmed, []byte(cdxNamespace)) {
+			return Manifest{}, fmt.Errorf("unknown XML document (no <bom> in the %s namespace): %s", cdxNamespace, expected)
+		}
+		return parseCycloneDX(data, cdx.BOMFileFormatXML)
+	default:
+		switch {
+		case looksLikeGoMod(data):
 			return parseGoMod(data)
+		case looksLikeSPDXTagValue(data):
+			return parseSPDX(data, true)
 		}
 		return Manifest{}, fmt.Errorf("unknown format: %s", expected)
 	}
@@ -117,16 +130,31 @@ func parse(data []byte) (Manifest, error) {
 		if *p.BOMFormat != "CycloneDX" {
 			return Manifest{}, fmt.Errorf(`bomFormat is %q: expected "CycloneDX"`, *p.BOMFormat)
 		}
-		return parseCycloneDX(data)
+		return parseCycloneDX(data, cdx.BOMFileFormatJSON)
 	case p.SPDXVersion != nil:
-		if !strings.HasPrefix(*p.SPDXVersion, "SPDX-2.") {
-			return Manifest{}, fmt.Errorf(`spdxVersion is %q: expected SPDX-2.x JSON (SPDX 3 is not read)`, *p.SPDXVersion)
+		if v := *p.SPDXVersion; v != "SPDX-2.1" && v != "SPDX-2.2" && v != "SPDX-2.3" {
+			return Manifest{}, fmt.Errorf(`spdxVersion is %q: expected SPDX-2.1, 2.2 or 2.3 (SPDX 3 is not read)`, *p.SPDXVersion)
 		}
-		return parseSPDX(data)
+		return parseSPDX(data, false)
 	case p.LockfileVersion != nil:
 		return parsePackageLock(data)
 	}
 	return Manifest{}, fmt.Errorf("unknown JSON document (no bomFormat, spdxVersion or lockfileVersion): %s", expected)
+}
+
+// cdxNamespace begins the XML namespace of every CycloneDX version.
+const cdxNamespace = "http://cyclonedx.org/schema/bom/"
+
+// looksLikeSPDXTagValue reports whether the first tag of data, past comments, is SPDXVersion.
+func looksLikeSPDXTagValue(data []byte) bool {
+	for line := range bytes.Lines(data) {
+		s := strings.TrimSpace(string(line))
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		return strings.HasPrefix(s, "SPDXVersion:")
+	}
+	return false
 }
 
 // jsonError describes a JSON error with the line and column where it happened.
@@ -175,21 +203,22 @@ func dedupe(ps []Package) []Package {
 }
 
 // IsCandidate reports whether a file found while walking a directory is read by Load: by its
-// name, or any other .json file that begins like an SBOM.
+// name, or any other .json or .xml file that begins like an SBOM.
 func IsCandidate(path string) bool {
 	base := strings.ToLower(filepath.Base(path))
 	switch {
-	case base == "go.mod", base == "package-lock.json", base == "bom.json", base == "sbom.json",
-		strings.HasSuffix(base, ".cdx.json"), strings.HasSuffix(base, ".spdx.json"):
+	case base == "go.mod", base == "package-lock.json", base == "bom.json", base == "sbom.json", base == "bom.xml",
+		strings.HasSuffix(base, ".cdx.json"), strings.HasSuffix(base, ".spdx.json"),
+		strings.HasSuffix(base, ".cdx.xml"), strings.HasSuffix(base, ".spdx"):
 		return true
-	case strings.HasSuffix(base, ".json"):
+	case strings.HasSuffix(base, ".json"), strings.HasSuffix(base, ".xml"):
 		return sniffSBOM(path)
 	}
 	return false
 }
 
-// sniffSBOM looks for the key that names an SBOM format near the start of a JSON file; both
-// specifications put it first and the tools that write them do.
+// sniffSBOM looks for what names an SBOM format near the start of a JSON or XML file: the key
+// both JSON specifications put first, or CycloneDX's XML namespace on the root element.
 func sniffSBOM(path string) bool {
 	f, err := os.Open(path)
 	if err != nil {
@@ -199,7 +228,8 @@ func sniffSBOM(path string) bool {
 	head := make([]byte, 8<<10)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
-	return bytes.Contains(head, []byte(`"bomFormat"`)) || bytes.Contains(head, []byte(`"spdxVersion"`))
+	return bytes.Contains(head, []byte(`"bomFormat"`)) || bytes.Contains(head, []byte(`"spdxVersion"`)) ||
+		bytes.Contains(head, []byte(cdxNamespace))
 }
 
 // skipDir names the directories a walk does not enter: dependencies' own trees, VCS data and
@@ -260,7 +290,7 @@ func Load(paths []string) ([]Manifest, []error) {
 			errs = append(errs, fmt.Errorf("deps: walk %s: %w", p, werr))
 		}
 		if found == 0 {
-			errs = append(errs, fmt.Errorf("deps: %s: no SBOM or manifest found (looked for *.cdx.json, *.spdx.json, bom.json, sbom.json, go.mod, package-lock.json and .json SBOMs)", p))
+			errs = append(errs, fmt.Errorf("deps: %s: no SBOM or manifest found (looked for *.cdx.json, *.cdx.xml, *.spdx.json, *.spdx, bom.json, bom.xml, sbom.json, go.mod, package-lock.json and .json or .xml SBOMs)", p))
 		}
 	}
 	return ms, errs

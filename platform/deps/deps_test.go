@@ -104,7 +104,7 @@ func TestPURLs(t *testing.T) {
 		t.Errorf("npm purls: %v", got)
 	}
 	p, ok := parsePURL("pkg:maven/org.apache.commons/commons-lang3@3.14.0?type=jar#sub/path")
-	if !ok || p.Type != "maven" || p.packageName() != "org.apache.commons:commons-lang3" || p.Version != "3.14.0" || p.Qualifiers.Get("type") != "jar" {
+	if !ok || p.Type != "maven" || p.packageName() != "org.apache.commons:commons-lang3" || p.Version != "3.14.0" || p.qualifier("type") != "jar" {
 		t.Errorf("maven purl: %+v", p)
 	}
 	for _, bad := range []string{"", "npm/express", "pkg:", "pkg:npm", "pkg:npm/"} {
@@ -235,10 +235,10 @@ func TestOwnGoMods(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	cases := []struct{ file, want string }{
-		{"testdata/bad/sbom.json", "unknown JSON document (no bomFormat, spdxVersion or lockfileVersion): expected a CycloneDX or SPDX JSON SBOM"},
+		{"testdata/bad/sbom.json", "unknown JSON document (no bomFormat, spdxVersion or lockfileVersion): expected a CycloneDX SBOM (JSON or XML), an SPDX SBOM"},
 		{"testdata/bad/truncated.cdx.json", "truncated JSON: the document stops at line"},
-		{"testdata/bad/gomod/go.mod", `go.mod line 7: require needs a module path and a version, got "golang.org/x/sync"`},
-		{"testdata/bad/notes.txt", "unknown format: expected a CycloneDX or SPDX JSON SBOM, a go.mod or an npm package-lock.json"},
+		{"testdata/bad/gomod/go.mod", `go.mod line 7: usage: require module/path v1.2.3`},
+		{"testdata/bad/notes.txt", "unknown format: expected a CycloneDX SBOM (JSON or XML), an SPDX SBOM (JSON or tag-value), a go.mod or an npm package-lock.json"},
 		{"testdata/missing.json", "no such file"},
 	}
 	for _, c := range cases {
@@ -255,6 +255,7 @@ func TestBadInput(t *testing.T) {
 		"unterminated":   "module \"m\n",
 		"bad bomFormat":  `{"bomFormat": "SWID"}`,
 		"spdx 3":         `{"spdxVersion": "SPDX-3.0"}`,
+		"spdx 2.0":       `{"spdxVersion": "SPDX-2.0"}`,
 		"lock version":   `{"lockfileVersion": 7}`,
 		"wrong type":     `{"bomFormat": "CycloneDX", "components": {"name": "x"}}`,
 		"invalid json":   `{"bomFormat": "CycloneDX",, }`,
@@ -377,4 +378,45 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The XML encoding of a CycloneDX BOM and the tag-value encoding of an SPDX document read as
+// their JSON twins do.
+func TestOtherEncodings(t *testing.T) {
+	for _, c := range []struct{ json, other string }{
+		{"testdata/good/checkout/checkout.cdx.json", "testdata/formats/checkout.cdx.xml"},
+		{"testdata/good/billing/billing.spdx.json", "testdata/formats/billing.spdx"},
+	} {
+		want, err := ParseFile(c.json)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseFile(c.other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Format != want.Format || got.Service != want.Service || !reflect.DeepEqual(pkgs(got.Packages), pkgs(want.Packages)) {
+			t.Errorf("%s reads as %s %q %q,\nits JSON twin as %s %q %q", c.other, got.Format, got.Service, pkgs(got.Packages), want.Format, want.Service, pkgs(want.Packages))
+		}
+		if !IsCandidate(c.other) {
+			t.Errorf("%s is not a candidate", c.other)
+		}
+	}
+	ms, errs := Load([]string{"testdata/formats"})
+	if len(ms) != 2 || len(errs) != 0 {
+		t.Errorf("Load(testdata/formats): %d manifests, errors %v", len(ms), errs)
+	}
+	for name, c := range map[string]struct{ doc, want string }{
+		"truncated XML":  {`<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.6"><components><component type="library">`, "CycloneDX: truncated XML: the document stops at line 1"},
+		"invalid XML":    {"<bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\">\n<components></bom>", "CycloneDX: invalid XML at line 2: element <components> closed by </bom>"},
+		"other XML":      {`<?xml version="1.0"?><project><modelVersion>4.0.0</modelVersion></project>`, "unknown XML document (no <bom> in the http://cyclonedx.org/schema/bom/ namespace)"},
+		"tag-value 2.0":  {"SPDXVersion: SPDX-2.0\nDataLicense: CC0-1.0\n", "SPDX tag-value: unsupported SPDX version: 'SPDX-2.0'"},
+		"bad tag-value":  {"# a comment\nSPDXVersion: SPDX-2.3\nPackageName\n", "SPDX tag-value: "},
+		"no SPDXVersion": {"DataLicense: CC0-1.0\nSPDXVersion: SPDX-2.3\n", "unknown format"},
+	} {
+		_, err := Parse("x/in", []byte(c.doc))
+		if err == nil || !strings.HasPrefix(err.Error(), "deps: x/in: ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want one naming the file and %q", name, err, c.want)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package deps
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 )
@@ -103,21 +102,12 @@ func npmPackage(name, version, resolved string) Package {
 		p.Repo = RepoFromURL(version)
 	}
 	if strings.Contains(version, "://") || strings.HasPrefix(version, "github:") || strings.HasPrefix(version, "git@") {
-		// A git dependency's version is its URL; the purl carries it as vcs_url instead.
+		// A git dependency's version is its URL: the version kept is the ref after "#", if any.
 		p.Version = ""
 		if _, ref, ok := strings.Cut(version, "#"); ok {
 			p.Version = ref
 		}
 	}
-	purl := "pkg:npm/"
-	if scope, rest, ok := strings.Cut(name, "/"); ok && strings.HasPrefix(scope, "@") {
-		purl += "%40" + url.PathEscape(scope[1:]) + "/" + url.PathEscape(rest)
-	} else {
-		purl += url.PathEscape(name)
-	}
-	if p.Version != "" {
-		purl += "@" + url.PathEscape(p.Version)
-	}
-	p.PURL = purl
+	p.PURL = npmPURL(name, p.Version)
 	return p
 }

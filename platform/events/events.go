@@ -30,6 +30,10 @@ const (
 	// SubjectHydrate asks ingest to fill a trimmed GH Archive event from the REST API.
 	SubjectHydrate = "giveback.control.hydrate"
 
+	// SubjectForget carries `giveback forget` requests to enrich, request/reply on core NATS,
+	// outside every stream: the request names a person and must not be kept.
+	SubjectForget = "giveback.admin.forget"
+
 	// BucketCursors is the KV bucket where ingest keeps its cursors and finished GH Archive hours.
 	BucketCursors = "giveback_cursors"
 )
@@ -40,6 +44,8 @@ const (
 	SchemaContribution = "giveback.contribution.v1"
 	SchemaRoster       = "giveback.roster.v1"
 	SchemaHydrate      = "giveback.hydrate.v1"
+	SchemaForget       = "giveback.forget.v1"
+	SchemaForgetResult = "giveback.forget_result.v1"
 )
 
 // Sources of raw records.

@@ -10,23 +10,6 @@ const (
 	KeyRosterGeneration = "roster.generation"
 )
 
-// GenerationBits is how many low bits of a stored contribution version hold the roster
-// generation it was attributed with.
-const GenerationBits = 20
-
-// MaxGeneration is the largest roster generation a stored version can carry.
-const MaxGeneration = 1<<GenerationBits - 1
-
-// StoredVersion is the version a contribution is stored with: the state's time in ms (the
-// mapper's Version) shifted left by GenerationBits, plus the roster generation it was attributed
-// with. A later state always wins over an earlier one (its ms is larger, whatever the
-// generations), and the same state re-derived after a roster change wins over its earlier
-// attribution (same ms, higher generation); a batch still attributed with the old roster that
-// lands after a re-derivation loses to it. ms<<20 stays below 2^64 until the year 2527.
-func StoredVersion(ms uint64, generation uint32) uint64 {
-	return ms<<GenerationBits | uint64(generation&MaxGeneration)
-}
-
 // Identity kinds and reasons of an Unmatched identity.
 const (
 	IdentityLogin = "login"

@@ -27,6 +27,10 @@ func TestMessagesMatchTheirSchemas(t *testing.T) {
 			Logins: []string{"ann"}},
 		"hydrate.json": events.Hydrate{Schema: events.SchemaHydrate, Kind: events.HydratePush, Repo: "a/b", Number: 1, Before: "x", Head: "y",
 			Actor: "ann", At: at, RawID: "1"},
+		"forget.json": events.Forget{Schema: events.SchemaForget, RequestID: "0123456789abcdef0123456789abcdef", Who: "ann", Actor: "root",
+			NATSRemoved: map[string]int64{"stream.GIVEBACK_RAW": 1}},
+		"forget_result.json": events.ForgetResult{Schema: events.SchemaForgetResult, RequestID: "0123456789abcdef0123456789abcdef", OnRoster: true,
+			OptedOut: true, Identities: 2, Removed: map[string]int64{"clickhouse.contributions": 3}, Took: time.Second, Error: "x"},
 	} {
 		t.Run(file, func(t *testing.T) {
 			data, err := schemas.Events.ReadFile("events/" + file)

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"giveback.dev/platform/auth"
 )
 
 // Logger returns a JSON or text slog logger at the given level ("debug", "info", "warn", "error").
@@ -42,6 +44,9 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
+// Routes are the patterns Handle mounts, each in the authorisation table (auth.Table).
+var Routes = []string{"GET /healthz", "GET /readyz", "GET /metrics"}
+
 // Check is one readiness check; a nil error means ready.
 type Check struct {
 	Name string
@@ -49,42 +54,72 @@ type Check struct {
 }
 
 // Handle mounts /healthz (the process answers), /readyz (every check passes within 2s) and
-// /metrics on mux.
+// /metrics on mux. /readyz names each check's error only to an admin (auth.IsAdmin); anyone
+// else sees "ok" or "failing" per check, for an error can carry addresses and file names.
 func Handle(mux *http.ServeMux, reg *prometheus.Registry, checks ...Check) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc(Routes[0], func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(Routes[1], func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		status := map[string]string{}
 		code := http.StatusOK
+		details := auth.IsAdmin(r)
 		for _, c := range checks {
 			if err := c.Fn(ctx); err != nil {
-				status[c.Name] = err.Error()
+				status[c.Name] = "failing"
+				if details {
+					status[c.Name] = err.Error()
+				}
 				code = http.StatusServiceUnavailable
 			} else {
 				status[c.Name] = "ok"
 			}
 		}
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(code)
 		if err := json.NewEncoder(w).Encode(status); err != nil {
 			return
 		}
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle(Routes[2], promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 }
 
-// Serve listens on addr and serves h until ctx ends, then shuts down within 10s.
-// ready, when not nil, receives the bound address once listening.
+// Limits bound what one connection may take of a server.
+type Limits struct {
+	// ReadTimeout bounds reading a whole request, body included (a webhook delivery of
+	// http.webhook_max_bytes over a slow link).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a response from the end of the request's headers: it must outlast
+	// the longest ad hoc query (query.max_time) and the time to stream its result.
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxHeaderBytes int
+}
+
+// LimitsFor returns the limits of a server whose longest request runs for at most longest
+// (query.max_time for a server of ad hoc queries): that plus a minute to write the answer.
+func LimitsFor(longest time.Duration) Limits {
+	return Limits{ReadTimeout: time.Minute, WriteTimeout: longest + time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+}
+
+// Serve listens on addr and serves h until ctx ends, then shuts down within 10s, with the limits
+// of LimitsFor(30s). ready, when not nil, receives the bound address once listening.
 func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger, ready func(net.Addr)) error {
+	return ServeWith(ctx, addr, h, LimitsFor(30*time.Second), log, ready)
+}
+
+// ServeWith is Serve with the given limits.
+func ServeWith(ctx context.Context, addr string, h http.Handler, lim Limits, log *slog.Logger, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("ops: listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: lim.ReadTimeout,
+		WriteTimeout: lim.WriteTimeout, IdleTimeout: lim.IdleTimeout, MaxHeaderBytes: lim.MaxHeaderBytes}
 	if ready != nil {
 		ready(ln.Addr())
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	chdb "github.com/chdb-io/chdb-go/chdb-purego"
 
@@ -18,12 +20,64 @@ import (
 
 // engine is the process's one chDB session: the library allows one, so every Conn opened on
 // chDB shares it, serialised by mu, and each Conn switches to its own database before it runs.
+// chDB 26.5 runs the statements of one session one at a time even when called from several
+// goroutines (a short statement sent during a long one returns after it), so the lock costs
+// nothing that the library would give. Ad hoc statements take it last: they wait while any
+// other statement waits, and for adhocGrace after the last one ended, so a dashboard's
+// statements or enrich's batches are never queued behind more than one ad hoc statement.
 var engine struct {
 	mu      sync.Mutex
+	waiting atomic.Int32 // statements other than ad hoc waiting for mu
+	last    atomic.Int64 // when a statement other than ad hoc last released mu, in UnixNano
+	adhoc   sync.Mutex   // one ad hoc statement waits for mu at a time
 	conn    chdb.ChdbConn
 	path    string
 	current string // database of the last USE
 	refs    int
+}
+
+// adhocGrace is how long after another statement an ad hoc statement waits before it may start,
+// so that the next statement of a dashboard page or of an enrich batch finds the engine free;
+// after adhocPatience of waiting, an ad hoc statement only lets those already waiting go first,
+// so a steady stream of other statements cannot starve it.
+const (
+	adhocGrace    = 100 * time.Millisecond
+	adhocPatience = 3 * time.Second
+)
+
+// lock takes engine.mu for a statement that goes before ad hoc ones.
+func lock() {
+	engine.waiting.Add(1)
+	engine.mu.Lock()
+	engine.waiting.Add(-1)
+}
+
+// unlock releases engine.mu taken by lock.
+func unlock() {
+	engine.last.Store(time.Now().UnixNano())
+	engine.mu.Unlock()
+}
+
+// lockAdHoc takes engine.mu for an ad hoc statement once no other statement waits, or returns
+// the context's error when it ends first.
+func lockAdHoc(ctx context.Context) error {
+	engine.adhoc.Lock()
+	defer engine.adhoc.Unlock()
+	began := time.Now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		idle := time.Since(time.Unix(0, engine.last.Load()))
+		if engine.waiting.Load() == 0 && (idle >= adhocGrace || time.Since(began) >= adhocPatience) {
+			engine.mu.Lock()
+			if engine.waiting.Load() == 0 {
+				return nil
+			}
+			engine.mu.Unlock()
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 type chdbConn struct {
@@ -104,8 +158,8 @@ func (c *chdbConn) Exec(ctx context.Context, q string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	engine.mu.Lock()
-	defer engine.mu.Unlock()
+	lock()
+	defer unlock()
 	if err := c.use(); err != nil {
 		return err
 	}
@@ -116,8 +170,8 @@ func (c *chdbConn) Query(ctx context.Context, q string, s Settings) (*Result, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	engine.mu.Lock()
-	defer engine.mu.Unlock()
+	lock()
+	defer unlock()
 	if err := c.use(); err != nil {
 		return nil, err
 	}
@@ -132,6 +186,93 @@ func (c *chdbConn) Query(ctx context.Context, q string, s Settings) (*Result, er
 		return nil, fmt.Errorf("store: chdb: %w", err)
 	}
 	return decodeJSONCompact(r.Buf())
+}
+
+func (c *chdbConn) database() string { return c.db }
+
+// queryRows runs an ad hoc statement at the lowest priority. The statement holds the engine
+// only while it runs: its result, which max_result_bytes bounds, is then decoded and handed to
+// w row by row with the engine free, so a slow client holds no one up. A statement whose
+// context ends before it starts never starts; once started, max_execution_time ends it.
+func (c *chdbConn) queryRows(ctx context.Context, q string, s Settings, w RowWriter) error {
+	if err := lockAdHoc(ctx); err != nil {
+		return err
+	}
+	r, err := func() (chdb.ChdbResult, error) {
+		defer engine.mu.Unlock()
+		if err := c.use(); err != nil {
+			return nil, err
+		}
+		r, err := engine.conn.Query(q+s.clause(), "JSONCompactEachRowWithNamesAndTypes")
+		if err != nil {
+			flush()
+			return nil, fmt.Errorf("store: chdb: %w", err)
+		}
+		if err := r.Error(); err != nil {
+			r.Free()
+			flush()
+			return nil, fmt.Errorf("store: chdb: %w", err)
+		}
+		return r, nil
+	}()
+	if err != nil {
+		return err
+	}
+	defer r.Free()
+	return decodeEachRow(r.Buf(), w)
+}
+
+// decodeEachRow reads JSONCompactEachRowWithNamesAndTypes output, one line at a time.
+func decodeEachRow(buf []byte, w RowWriter) error {
+	next := func() []byte {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			line := buf
+			buf = nil
+			return line
+		}
+		line := buf[:i]
+		buf = buf[i+1:]
+		return line
+	}
+	var names, types []string
+	if len(bytes.TrimSpace(buf)) > 0 {
+		if err := json.Unmarshal(next(), &names); err != nil {
+			return fmt.Errorf("store: chdb: decode column names: %w", err)
+		}
+		if err := json.Unmarshal(next(), &types); err != nil {
+			return fmt.Errorf("store: chdb: decode column types: %w", err)
+		}
+	}
+	cols := make([]Column, len(names))
+	for i := range names {
+		cols[i] = Column{Name: names[i]}
+		if i < len(types) {
+			cols[i].Type = types[i]
+		}
+	}
+	if err := w.Columns(cols); err != nil {
+		return err
+	}
+	for len(buf) > 0 {
+		line := next()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		d := json.NewDecoder(bytes.NewReader(line))
+		d.UseNumber()
+		var row []any
+		if err := d.Decode(&row); err != nil {
+			return fmt.Errorf("store: chdb: decode row: %w", err)
+		}
+		for i, v := range row {
+			row[i] = normalize(v)
+		}
+		if err := w.Row(row); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *chdbConn) Close() error {

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -13,6 +15,25 @@ import (
 // serverConn runs the same statements as chDB on a ClickHouse server through clickhouse-go.
 type serverConn struct {
 	conn driver.Conn
+	db   string
+
+	roOnce  sync.Once
+	roFixed bool
+	roErr   error
+}
+
+// readonlyFixed reports whether the session is read-only already (the reader user's profile),
+// so that an ad hoc statement need not, and must not, set readonly itself.
+func (c *serverConn) readonlyFixed(ctx context.Context) (bool, error) {
+	c.roOnce.Do(func() {
+		var v string
+		if err := c.conn.QueryRow(ctx, "SELECT getSetting('readonly')::String").Scan(&v); err != nil {
+			c.roErr = fmt.Errorf("store: clickhouse: read the session's readonly: %w", err)
+			return
+		}
+		c.roFixed = v != "0"
+	})
+	return c.roFixed, c.roErr
 }
 
 func openServer(ctx context.Context, o Options) (Conn, error) {
@@ -23,6 +44,9 @@ func openServer(ctx context.Context, o Options) (Conn, error) {
 	if o.Password != "" {
 		opts.Auth.Password = o.Password
 	}
+	if o.User != "" {
+		opts.Auth.Username = o.User
+	}
 	db := o.Database
 	if db == "" {
 		db = opts.Auth.Database
@@ -30,21 +54,11 @@ func openServer(ctx context.Context, o Options) (Conn, error) {
 	if db == "" || db == "default" {
 		db = "giveback"
 	}
-	// Create the database through a connection to "default", then bind to it.
-	opts.Auth.Database = "default"
-	boot, err := clickhouse.Open(opts)
-	if err != nil {
-		return nil, fmt.Errorf("store: connect clickhouse: %w", err)
+	if !o.Reader {
+		if err := createDatabase(ctx, opts, db, o.DatabaseEngine); err != nil {
+			return nil, err
+		}
 	}
-	create := "CREATE DATABASE IF NOT EXISTS " + Ident(db)
-	if o.DatabaseEngine != "" {
-		create += " ENGINE = " + o.DatabaseEngine
-	}
-	if err := boot.Exec(ctx, create); err != nil {
-		boot.Close()
-		return nil, fmt.Errorf("store: create database %s: %w", db, err)
-	}
-	boot.Close()
 	opts.Auth.Database = db
 	conn, err := clickhouse.Open(opts)
 	if err != nil {
@@ -54,7 +68,26 @@ func openServer(ctx context.Context, o Options) (Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("store: ping clickhouse: %w", err)
 	}
-	return &serverConn{conn: conn}, nil
+	return &serverConn{conn: conn, db: db}, nil
+}
+
+// createDatabase creates the database through a connection to "default".
+func createDatabase(ctx context.Context, opts *clickhouse.Options, db, engine string) error {
+	boot := *opts
+	boot.Auth.Database = "default"
+	conn, err := clickhouse.Open(&boot)
+	if err != nil {
+		return fmt.Errorf("store: connect clickhouse: %w", err)
+	}
+	defer conn.Close()
+	create := "CREATE DATABASE IF NOT EXISTS " + Ident(db)
+	if engine != "" {
+		create += " ENGINE = " + engine
+	}
+	if err := conn.Exec(ctx, create); err != nil {
+		return fmt.Errorf("store: create database %s: %w", db, err)
+	}
+	return nil
 }
 
 func (c *serverConn) Driver() string { return "clickhouse" }
@@ -101,6 +134,60 @@ func (c *serverConn) Query(ctx context.Context, q string, s Settings) (*Result, 
 }
 
 func (c *serverConn) Close() error { return c.conn.Close() }
+
+func (c *serverConn) database() string { return c.db }
+
+// queryRows runs an ad hoc statement with its settings in the protocol, not the text, and hands
+// each row to w as it arrives; the context cancels the statement on the server.
+func (c *serverConn) queryRows(ctx context.Context, q string, s Settings, w RowWriter) error {
+	if _, ok := s["readonly"]; ok {
+		fixed, err := c.readonlyFixed(ctx)
+		if err != nil {
+			return err
+		}
+		if fixed {
+			// The reader's profile fixes readonly, and a constraint may refuse even its own value.
+			s = maps.Clone(s)
+			delete(s, "readonly")
+		}
+	}
+	if len(s) > 0 {
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings(s)))
+	}
+	rows, err := c.conn.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("store: clickhouse: %w", err)
+	}
+	defer rows.Close()
+	types := rows.ColumnTypes()
+	cols := make([]Column, len(types))
+	for i, t := range types {
+		cols[i] = Column{Name: t.Name(), Type: t.DatabaseTypeName()}
+	}
+	if err := w.Columns(cols); err != nil {
+		return err
+	}
+	dest := make([]any, len(types))
+	row := make([]any, len(types))
+	for rows.Next() {
+		for i, t := range types {
+			dest[i] = reflect.New(t.ScanType()).Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("store: clickhouse: scan: %w", err)
+		}
+		for i, d := range dest {
+			row[i] = plain(reflect.ValueOf(d).Elem())
+		}
+		if err := w.Row(row); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: clickhouse: %w", err)
+	}
+	return nil
+}
 
 // plain converts a scanned value to the JSON-ready values chDB's decoder yields.
 func plain(v reflect.Value) any {

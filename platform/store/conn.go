@@ -79,6 +79,11 @@ type Options struct {
 	DatabaseEngine string
 	// Password, on a server, overrides the DSN's (which should hold none).
 	Password string
+	// User, on a server, overrides the DSN's user: the report service's reader.
+	User string
+	// Reader, on a server, connects to an existing database without creating it: the reader
+	// has no right to.
+	Reader bool
 }
 
 // ErrNoChDB is returned when a chDB DSN is opened by a binary built without chDB.

@@ -60,6 +60,20 @@ type RawKey struct {
 // maxNeedles is how many patterns one multiSearchAny takes; ClickHouse allows 255.
 const maxNeedles = 200
 
+// needleLists returns needles as ClickHouse array literals of at most maxNeedles strings each.
+func needleLists(needles []string) []string {
+	var lists []string
+	for i := 0; i < len(needles); i += maxNeedles {
+		part := needles[i:min(i+maxNeedles, len(needles))]
+		quoted := make([]string, len(part))
+		for j, n := range part {
+			quoted[j] = Quote(n)
+		}
+		lists = append(lists, "["+strings.Join(quoted, ", ")+"]")
+	}
+	return lists
+}
+
 // RawMentioning returns up to limit raw records, in key order after the key after, whose payload
 // contains any of the needles (compared lower-cased; give them lower-cased). It pages through
 // raw_events for a re-derivation: pass the key of the last record returned to get the next page.
@@ -68,13 +82,8 @@ func (s *Store) RawMentioning(ctx context.Context, needles []string, after RawKe
 		return nil, nil
 	}
 	var conds []string
-	for i := 0; i < len(needles); i += maxNeedles {
-		part := needles[i:min(i+maxNeedles, len(needles))]
-		quoted := make([]string, len(part))
-		for j, n := range part {
-			quoted[j] = Quote(n)
-		}
-		conds = append(conds, "multiSearchAny(lower(payload), ["+strings.Join(quoted, ", ")+"])")
+	for _, list := range needleLists(needles) {
+		conds = append(conds, "multiSearchAny(lower(payload), "+list+")")
 	}
 	q := "SELECT source, kind, id, fetched_at, origin, meta, payload FROM raw_events FINAL WHERE (" + strings.Join(conds, " OR ") + ")" +
 		" AND (source, id) > (" + Quote(after.Source) + ", " + Quote(after.ID) + ")" +

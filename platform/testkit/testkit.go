@@ -32,7 +32,7 @@ func NATS(t testing.TB) (*bus.Embedded, *nats.Conn, jetstream.JetStream) {
 		t.Fatalf("testkit: %v", err)
 	}
 	t.Cleanup(srv.Shutdown)
-	nc, js, err := bus.Connect(srv.URL(), "test")
+	nc, js, err := bus.Connect(srv.URL(), "test", bus.Credentials{})
 	if err != nil {
 		t.Fatalf("testkit: %v", err)
 	}

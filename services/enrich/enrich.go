@@ -50,7 +50,7 @@ type Service struct {
 	stored  atomic.Bool // contributions stored since the last compaction
 	pub     *bus.Publisher
 	ids     *identities   // bots, aliases, company e-mails (identity.go)
-	gen     atomic.Uint32 // roster generation, the low bits of stored versions (events.StoredVersion)
+	gen     atomic.Uint32 // roster generation, the low bits of stored versions (events.Version)
 	watched watched       // repositories whose project totals ingest counts (totals.go)
 
 	// BatchSize is how many raw records make one insert (default 4000).
@@ -77,7 +77,7 @@ func New(st Store, js jetstream.JetStream, company config.Company, r *roster.Ros
 			Name: "giveback_enrich_batch_seconds", Help: "Time to map, store and publish one batch.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}),
 		hydrations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "giveback_enrich_hydration_requests_total", Help: "Trimmed GH Archive events sent to ingest to fill from the REST API, by kind (pull_request, push).",
+			Name: "giveback_enrich_hydration_requests_total", Help: "Trimmed GH Archive events sent to ingest to fill from the REST API, by kind (pull_request, push; invalid: not sent, a value GitHub would not have made).",
 		}, []string{"kind"}),
 	}
 	if reg != nil {
@@ -99,7 +99,8 @@ func (s *Service) SetRoster(r *roster.Roster) {
 // SetClassifier sets how destinations are classified (company orgs, foundations, dependencies).
 func (s *Service) SetClassifier(c *repoclass.Classifier) { s.classes.Store(c) }
 
-// Run consumes the raw stream, and roster changes (rederive.go), until ctx ends.
+// Run consumes the raw stream, and roster changes (rederive.go), and answers forget requests
+// (forget.go), until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -109,6 +110,7 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 	g.Go(func() error { return s.runRoster(ctx) })
 	g.Go(func() error { return s.runCompaction(ctx) })
+	g.Go(func() error { return s.runForget(ctx) })
 	return g.Wait()
 }
 
@@ -154,6 +156,10 @@ func (s *Service) Process(datas [][]byte) Result {
 			s.poison(&res, i, "map", err, r.Origin)
 			continue
 		}
+		if err := storedVersions(cs, gen); err != nil {
+			s.poison(&res, i, "version", err, r.Origin)
+			continue
+		}
 		if h, ok := s.hydration(ro, &r, len(cs)); ok {
 			res.Hydrate = append(res.Hydrate, h)
 		}
@@ -162,7 +168,7 @@ func (s *Service) Process(datas [][]byte) Result {
 			if s.ids.optedOut(ro, &c) {
 				continue
 			}
-			s.attribute(ro, gen, &c)
+			s.attribute(ro, &c)
 			res.Contributions = append(res.Contributions, c)
 			res.Unmatched = append(res.Unmatched, s.ids.unmatched(&c)...)
 			kept++
@@ -183,10 +189,21 @@ func (s *Service) poison(res *Result, i int, stage string, err error, origin str
 	s.log.Warn("raw record dropped", slog.String("stage", stage), slog.String("origin", origin), slog.Any("err", err))
 }
 
-// attribute fills the employee, team and destination of a contribution, and its stored version
-// (the state's ms and the roster generation, events.StoredVersion).
-func (s *Service) attribute(ro *roster.Roster, gen uint32, c *events.Contribution) {
-	c.Version = events.StoredVersion(c.Version, gen)
+// storedVersions turns the mapper's versions (the state's ms) into the versions the
+// contributions are stored with, which also carry the roster generation (events.Version).
+func storedVersions(cs []events.Contribution, gen uint32) error {
+	for i := range cs {
+		v, err := events.NewVersion(cs[i].Version, gen)
+		if err != nil {
+			return fmt.Errorf("enrich: contribution %s: %w", cs[i].ID, err)
+		}
+		cs[i].Version = uint64(v)
+	}
+	return nil
+}
+
+// attribute fills the employee, team and destination of a contribution.
+func (s *Service) attribute(ro *roster.Roster, c *events.Contribution) {
 	c.IsUpstream = !s.company.IsCompanyOrg(c.RepoOwner)
 	if cl := s.classes.Load(); cl != nil {
 		public := c.Source == events.SourceGHArchive || (c.RepoPrivate != nil && !*c.RepoPrivate)

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"log/slog"
 	"strings"
 
 	"giveback.dev/platform/events"
@@ -24,9 +25,16 @@ func (s *Service) hydration(ro *roster.Roster, r *events.Raw, rows int) (events.
 	if s.ids.optedOut(ro, &c) {
 		return h, false
 	}
-	if _, ok := s.ids.match(ro, &c); ok {
-		return h, true
-	}
 	owner, _, _ := strings.Cut(h.Repo, "/")
-	return h, s.company.IsCompanyOrg(owner)
+	if _, ok := s.ids.match(ro, &c); !ok && !s.company.IsCompanyOrg(owner) {
+		return h, false
+	}
+	// Every value of the request goes into a GitHub API path: one that GitHub would not have
+	// made is not asked for.
+	if err := h.Validate(); err != nil {
+		s.hydrations.WithLabelValues("invalid").Inc()
+		s.log.Warn("hydration not requested", slog.String("raw_id", r.ID), slog.Any("err", err))
+		return h, false
+	}
+	return h, true
 }

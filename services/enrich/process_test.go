@@ -100,4 +100,21 @@ func TestHydrationRequests(t *testing.T) {
 	if h := res.Hydrate[1]; h.Repo != "golang/go" || h.Head != head || h.Actor != "ann" || h.Schema != events.SchemaHydrate {
 		t.Fatalf("push request %+v", h)
 	}
+
+	// Values that would go into a GitHub API path are checked first: a request GitHub would not
+	// have made is not sent.
+	res = svc.Process(encode(t, []events.Raw{
+		line("11", "PushEvent", "ann", "golang/go", `{"ref":"refs/heads/main","head":"../../../user","before":""}`),
+		line("12", "PullRequestEvent", "ann", "golang/go?per_page=100", trimmedPR),
+		line("13", "PullRequestEvent", "ann", "golang/go", `{"action":"closed","number":-7,"pull_request":{"id":1,"number":-7}}`),
+		line("14", "PushEvent", "ann", "golang/go", `{"ref":"refs/heads/main","head":"`+head+`","before":"HEAD~1"}`),
+		line("15", "PullRequestEvent", "ann", "golang/go", trimmedPR),
+	}))
+	got = got[:0]
+	for _, h := range res.Hydrate {
+		got = append(got, h.RawID)
+	}
+	if strings.Join(got, ",") != "15" {
+		t.Fatalf("hydration requests %v, want only event 15 (the valid one)", got)
+	}
 }

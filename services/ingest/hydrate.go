@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -71,6 +72,12 @@ func (s *Service) hydrateBatch(ctx context.Context, msgs []jetstream.Msg) ([]bus
 		err := s.o.Hydrator.Hydrate(ctx, h)
 		if err == nil {
 			s.hydrations.WithLabelValues("done").Inc()
+			continue
+		}
+		if errors.Is(err, events.ErrInvalid) {
+			// Logged and counted by the hydrator; asking again would not make it valid.
+			out[i] = bus.Term
+			s.hydrations.WithLabelValues("invalid").Inc()
 			continue
 		}
 		if ctx.Err() != nil {

@@ -30,6 +30,9 @@ type Options struct {
 	// WebhookSecret verifies deliveries; empty, the webhook refuses every one.
 	WebhookSecret   []byte
 	WebhookMaxBytes int64
+	// WebhookReplays, when set, is the bucket of recent webhook body hashes
+	// (webhook.OpenReplays): a signed body replayed under another delivery id is dropped.
+	WebhookReplays jetstream.KeyValue
 	// Registry, when set, receives the ingest metrics.
 	Registry prometheus.Registerer
 
@@ -77,10 +80,10 @@ func New(o Options) (*Service, error) {
 		log = slog.Default()
 	}
 	s := &Service{o: o, log: log.With(slog.String("component", "ingest"))}
-	s.webhook = &webhook.Handler{Secret: o.WebhookSecret, MaxBytes: o.WebhookMaxBytes, Publish: o.Publisher.PublishSync, Log: log}
+	s.webhook = &webhook.Handler{Secret: o.WebhookSecret, MaxBytes: o.WebhookMaxBytes, Publish: o.Publisher.PublishSync, Replays: o.WebhookReplays, Log: log}
 	s.hydrations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "giveback", Subsystem: "ingest", Name: "hydration_requests_total",
-		Help: "Requests to fill trimmed GH Archive events from the REST API, by outcome (done, retry, given_up, malformed).",
+		Help: "Requests to fill trimmed GH Archive events from the REST API, by outcome (done, retry, given_up, malformed, invalid).",
 	}, []string{"outcome"})
 	s.watched = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: "giveback", Subsystem: "ingest", Name: "hydration_watched_pull_requests",

@@ -2,63 +2,26 @@ package report_test
 
 import (
 	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"giveback.dev/platform/config"
+	"giveback.dev/platform/testkit"
 )
-
-// chromium returns the path of a Chromium to drive, or skips the test.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("GIVEBACK_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skip("no Chromium at /usr/bin/chromium (apt-get install chromium, or set GIVEBACK_CHROMIUM): skipping the browser test of the dashboard")
-	return ""
-}
-
-// headless runs Chromium headless on url with extra flags and returns its standard output.
-func headless(t *testing.T, bin, dir, url string, extra ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	args := append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--no-first-run", "--no-default-browser-check", "--user-data-dir=" + filepath.Join(dir, "profile"),
-		"--window-size=1280,1600", "--virtual-time-budget=5000",
-	}, extra...)
-	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", extra, err, stderr.String())
-	}
-	return stdout.Bytes()
-}
 
 // TestDashboardInBrowser loads the dashboard in a real, headless Chromium, checks the DOM it
 // built and takes a screenshot (kept when GIVEBACK_SCREENSHOT_DIR is set, for a person to look
 // at).
 func TestDashboardInBrowser(t *testing.T) {
-	bin := chromium(t)
+	bin := testkit.Chromium(t)
 	ts, _ := server(t, config.Query{})
 	dir := t.TempDir()
 	url := ts.URL + "/?from=2025-01-01&to=2025-03-31"
 
-	dom := string(headless(t, bin, dir, url, "--dump-dom"))
+	dom := string(testkit.Headless(t, bin, url, "--window-size=1280,1600", "--virtual-time-budget=5000", "--dump-dom"))
 	for _, want := range []string{
 		`data-chart="contributions"`, `data-chart="contributors"`, `data-chart="acceptance"`, `data-chart="repos"`,
 		`data-chart="cycle"`, "No dependency list imported",
@@ -100,7 +63,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	shot := filepath.Join(dir, "dash.png")
-	headless(t, bin, dir, url, "--screenshot="+shot, "--hide-scrollbars")
+	testkit.Headless(t, bin, url, "--window-size=1280,1600", "--virtual-time-budget=5000", "--screenshot="+shot, "--hide-scrollbars")
 	png, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatalf("no screenshot: %v", err)

@@ -22,7 +22,8 @@
 //	GET       /sources                       the same as a page
 //
 // The service does not serve /healthz, /readyz, /metrics or the webhook; whoever mounts Handler
-// does, and can use Ready for /readyz.
+// does, and can use Ready for /readyz. Nor does it authenticate: whoever mounts Handler puts it
+// behind platform/auth's Guard, whose table must list every pattern of Routes.
 package report
 
 import (
@@ -82,7 +83,35 @@ func New(st *store.Store, opts Options, log *slog.Logger) *Server {
 
 // Handler returns the routes listed in the package documentation.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	h, _ := s.routes()
+	return h
+}
+
+// Routes returns the patterns Handler serves, as registered on its http.ServeMux: each must be
+// in the authorisation table (auth.Table) for anyone to reach it.
+func (s *Server) Routes() []string {
+	_, patterns := s.routes()
+	return patterns
+}
+
+// patternMux is an http.ServeMux that remembers its patterns.
+type patternMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *patternMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+func (m *patternMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (s *Server) routes() (http.Handler, []string) {
+	mux := &patternMux{ServeMux: http.NewServeMux()}
 	mux.HandleFunc("GET /{$}", s.dashboard)
 	mux.HandleFunc("GET /api/v1/metrics/summary", s.summary)
 	mux.HandleFunc("GET /api/v1/metrics/contributions", s.contributions)
@@ -102,7 +131,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "", fmt.Errorf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	return mux.ServeMux, mux.patterns
 }
 
 // Ready reports whether ClickHouse answers a query.

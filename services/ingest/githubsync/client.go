@@ -188,22 +188,3 @@ func (p *pool) block(i int, resource string, t time.Time) {
 		b.blocked = t
 	}
 }
-
-// remaining returns the requests left for resource over every token whose budget is known.
-func (p *pool) remaining(resource string, now time.Time) (int, time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	total := 0
-	var reset time.Time
-	for i := range p.clients {
-		b := p.budget(i, resource)
-		if !b.known || !now.Before(b.reset) {
-			continue
-		}
-		total += b.remaining
-		if reset.IsZero() || b.reset.Before(reset) {
-			reset = b.reset
-		}
-	}
-	return total, reset
-}

@@ -52,6 +52,7 @@ type HydrationStatus struct {
 	PullRequests int       `json:"pull_requests"` // pull request details published
 	Commits      int       `json:"commits"`       // commits published
 	Gone         int       `json:"gone"`          // objects GitHub no longer shows (deleted, private, force-pushed away)
+	Invalid      int       `json:"invalid"`       // requests with a value that may not go into an API path: not requested
 	Counted      int       `json:"counted"`       // requests the rate limit counted
 	NotModified  int       `json:"not_modified"`  // 304 answers (free)
 	Watched      int       `json:"watched"`       // open pull requests re-checked each cycle
@@ -105,9 +106,20 @@ func (s *Syncer) noteHydration(st Stats, f func(*HydrationStatus)) {
 }
 
 // Hydrate fetches what a trimmed event lacks and publishes it; it returns once the records are
-// stored on the bus. An object GitHub no longer shows is counted and is not an error.
+// stored on the bus. An object GitHub no longer shows is counted and is not an error. A request
+// with a repository, number or SHA that GitHub would not have made (h.Validate) is counted,
+// logged and not requested; the error wraps events.ErrInvalid, so it is not retried.
 func (s *Syncer) Hydrate(ctx context.Context, h events.Hydrate) error {
 	s.resumeHydrationStatus(ctx)
+	if err := h.Validate(); err != nil {
+		s.log().Warn("hydration request refused", slog.Any("err", err))
+		s.noteHydration(Stats{}, func(hs *HydrationStatus) {
+			hs.Requests++
+			hs.Invalid++
+			hs.LastError = err.Error()
+		})
+		return errors.Join(fmt.Errorf("githubsync: %w", err), s.storeHydrationStatus(ctx))
+	}
 	var st Stats
 	lr := &loginRun{st: &st, published: map[string]bool{}}
 	var err error
@@ -180,8 +192,8 @@ func (s *Syncer) countGone(what string, err error) {
 
 // hydratePull publishes the pull request's details and keeps it on the watch list while open.
 func (s *Syncer) hydratePull(ctx context.Context, lr *loginRun, repo string, number int, actor, rawID string) error {
-	if !validRepo(repo) || number <= 0 {
-		return fmt.Errorf("githubsync: hydrate %s: pull request %s#%d: want owner/name and a number", rawID, repo, number)
+	if !events.ValidRepo(repo) || !events.ValidNumber(number) {
+		return fmt.Errorf("githubsync: hydrate %s: pull request %.120q#%d: %w: want owner/name and a number GitHub allows", rawID, repo, number, events.ErrInvalid)
 	}
 	u := fmt.Sprintf("%s/pulls/%d", repoPath(repo), number)
 	var pr json.RawMessage
@@ -220,11 +232,6 @@ func (s *Syncer) hydratePull(ctx context.Context, lr *loginRun, repo string, num
 		return s.watch(ctx, openPull{Repo: repo, Number: number, Actor: actor, Since: time.Now().UTC()})
 	}
 	return s.unwatch(ctx, repo, number)
-}
-
-func validRepo(repo string) bool {
-	o, n, ok := strings.Cut(repo, "/")
-	return ok && o != "" && n != "" && !strings.Contains(n, "/")
 }
 
 func (s *Syncer) watch(ctx context.Context, p openPull) error {
@@ -312,8 +319,8 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 // hydratePush publishes the commits of a push: those between its before and head, or, for a
 // new branch (nothing to compare with) or a before that a force push took away, its head commit.
 func (s *Syncer) hydratePush(ctx context.Context, lr *loginRun, h events.Hydrate) error {
-	if !validRepo(h.Repo) || h.Head == "" {
-		return fmt.Errorf("githubsync: hydrate %s: push to %q: want owner/name and a head", h.RawID, h.Repo)
+	if err := h.Validate(); err != nil {
+		return fmt.Errorf("githubsync: %w", err)
 	}
 	meta := map[string]string{"repo": h.Repo, "login": h.Actor, "hydrates": h.RawID}
 	if h.Before != "" && h.Before != zeroSHA {

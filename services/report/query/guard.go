@@ -1,17 +1,24 @@
 // Package query runs the ad hoc, read-only SQL of the report service: a guard that admits one
-// read statement, and writers that render a result as JSON or CSV.
+// read statement, the limits it runs with, and writers that render a result as JSON or CSV while
+// it is read.
 //
-// The guard is the first of two locks. The second is ClickHouse itself: every admitted statement
-// runs with readonly=1 and result limits (see Limits), so a statement the guard misjudges still
-// cannot write. The guard exists because the second lock is not enough on its own: chDB executes
-// every statement of a multi-statement string, a trailing comment would swallow the SETTINGS clause
-// that carries readonly=1, and readonly=1 still lets file() and url() reach outside the database.
+// The guard is the first of three locks. The second is ClickHouse's own parser: the store
+// (store.AdHoc) runs only the canonical text formatQuery prints for the statement, after this
+// guard has read that text too and the statement's syntax tree has passed the allow lists of
+// tables, databases and table functions; the text as sent never runs. The third is ClickHouse's
+// read-only mode and limits (Settings): on a server they come with the reader user's profile and
+// travel in the protocol; on chDB they follow the canonical text, which holds no comment and no
+// control byte that could cut them off. The guard stays because it names what is wrong in the
+// terms of the text the user wrote, and because it costs microseconds where the parser costs
+// round trips.
 package query
 
 import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // MaxLen is the longest statement the guard reads, in bytes.
@@ -30,6 +37,7 @@ var clauses = map[string]string{
 	"FORMAT":   "a FORMAT clause is not allowed: choose the output with the format parameter (json or csv)",
 	"SETTINGS": "a SETTINGS clause is not allowed: the server sets the query's limits and read-only mode",
 	"OUTFILE":  "INTO OUTFILE is not allowed: the result is returned in the response",
+	"INFILE":   "FROM INFILE is not allowed: ad hoc queries read Giveback's database only",
 }
 
 // outside lists functions (table and scalar) that read files, run programs or reach other
@@ -43,7 +51,8 @@ func init() {
 		"azureBlobStorage", "azureBlobStorageCluster", "hdfs", "hdfsCluster",
 		"remote", "remoteSecure", "cluster", "clusterAllReplicas",
 		"mysql", "postgresql", "sqlite", "mongodb", "redis", "jdbc", "odbc", "arrowFlight", "ytsaurus",
-		"executable", "executablePool", "input",
+		"executable", "executablePool", "input", "catboostEvaluate", "naiveBayesClassifier",
+		"hasColumnInTable", "merge", "view", "viewIfPermitted", "loop", "fuzzJSON", "fuzzQuery",
 		"iceberg", "icebergS3", "icebergAzure", "icebergHDFS", "icebergLocal", "icebergCluster", "icebergS3Cluster",
 		"icebergAzureCluster", "icebergHDFSCluster",
 		"deltaLake", "deltaLakeS3", "deltaLakeAzure", "deltaLakeLocal", "deltaLakeCluster", "deltaLakeS3Cluster",
@@ -70,11 +79,22 @@ type token struct {
 }
 
 // Check admits one read-only statement and returns it ready to run: leading and trailing
-// comments and spaces and the trailing semicolon removed, so that a SETTINGS clause appended by the driver takes effect. It
-// returns an error wrapping ErrRejected, with the reason, for anything else.
+// comments and spaces and the trailing semicolon removed. It returns an error wrapping
+// ErrRejected, whose text starts with the class of the refusal ("control byte", "comment form
+// not allowed", "second statement", "function X not allowed", …), for anything else.
+//
+// The guard lexes as ClickHouse's lexer does (src/Parsers/Lexer.cpp): the comment forms --,
+// //, # and #! (the last three refused), nested /* */, strings and quoted identifiers with
+// backslash escapes and doubled quotes, x'…' and b'…' literals and $tag$…$tag$ heredocs. What
+// it cannot read exactly as ClickHouse would, it refuses.
 func Check(sql string) (string, error) {
 	if len(sql) > MaxLen {
-		return "", reject("the query is longer than %d KiB", MaxLen>>10)
+		return "", reject("too long: the query is longer than %d KiB", MaxLen>>10)
+	}
+	for i := 0; i < len(sql); i++ {
+		if c := sql[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return "", reject("control byte 0x%02x at byte %d: remove it", c, i+1)
+		}
 	}
 	toks, err := lex(sql)
 	if err != nil {
@@ -84,7 +104,7 @@ func Check(sql string) (string, error) {
 	for i, t := range toks {
 		if t.kind == punct && t.text == ";" {
 			if i != len(toks)-1 {
-				return "", reject("only one statement is allowed: a ';' may only end the query")
+				return "", reject("second statement: a ';' may only end the query")
 			}
 			end = i
 		}
@@ -95,7 +115,10 @@ func Check(sql string) (string, error) {
 	}
 	first := toks[0]
 	if first.kind != word || !leading[strings.ToUpper(first.text)] {
-		return "", reject("a query must start with SELECT, WITH, SHOW, DESCRIBE, DESC or EXPLAIN")
+		return "", reject("not a read statement: a query must start with SELECT, WITH, SHOW, DESCRIBE, DESC or EXPLAIN")
+	}
+	if strings.EqualFold(first.text, "SHOW") && !showAllowed(toks[1:]) {
+		return "", reject("SHOW %s not allowed: only SHOW TABLES, SHOW COLUMNS and SHOW CREATE TABLE", showWhat(toks[1:]))
 	}
 	for i, t := range toks {
 		call := i+1 < len(toks) && toks[i+1].kind == punct && toks[i+1].text == "("
@@ -105,11 +128,46 @@ func Check(sql string) (string, error) {
 				return "", reject("%s", reason)
 			}
 		}
-		if (t.kind == word || t.kind == quoted) && call && outside[strings.ToLower(t.text)] {
-			return "", reject("%s() is not allowed: ad hoc queries read Giveback's database only", t.text)
+		if (t.kind == word || t.kind == quoted) && call && Outside(t.text) {
+			return "", reject("function %s not allowed: ad hoc queries read Giveback's database only", t.text)
 		}
 	}
 	return sql[toks[0].start:toks[len(toks)-1].end], nil
+}
+
+// Outside reports whether the function (table or scalar) named f reads files, runs programs,
+// reaches other servers or reads tables named in a string, out of reach of the table checks.
+func Outside(f string) bool {
+	f = strings.ToLower(f)
+	return outside[f] || strings.HasPrefix(f, "dict") || strings.HasPrefix(f, "joinget")
+}
+
+// showAllowed reports whether the words after SHOW name tables, columns or a table's DDL.
+func showAllowed(toks []token) bool {
+	var words []string
+	for _, t := range toks {
+		if t.kind != word || len(words) == 3 {
+			break
+		}
+		words = append(words, strings.ToUpper(t.text))
+	}
+	for len(words) > 0 && (words[0] == "FULL" || words[0] == "EXTENDED") {
+		words = words[1:]
+	}
+	switch {
+	case len(words) >= 1 && (words[0] == "TABLES" || words[0] == "COLUMNS" || words[0] == "FIELDS"):
+		return true
+	case len(words) >= 2 && words[0] == "CREATE" && words[1] == "TABLE":
+		return true
+	}
+	return false
+}
+
+func showWhat(toks []token) string {
+	if len(toks) == 0 {
+		return "(nothing)"
+	}
+	return strings.ToUpper(toks[0].text)
 }
 
 // qualified reports whether toks[i] is the second part of a name such as system.settings: a dot
@@ -129,12 +187,12 @@ func reject(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrRejected, fmt.Sprintf(format, args...))
 }
 
-// lex splits a statement into tokens the way ClickHouse's lexer does for the parts that matter
-// here: comments (--, #, and nested /* */) are dropped; strings and quoted identifiers (with
-// backslash escapes and doubled quotes) and heredocs ($tag$…$tag$) are single tokens; words are
-// ASCII only, as in ClickHouse, so a keyword next to a non-ASCII byte (a no-break space) is
-// still seen. Whatever it cannot read with certainty, such as an unterminated string or
-// comment, is rejected.
+// lex splits a statement into tokens the way ClickHouse's lexer does: comments are dropped (and
+// the forms // , # and #! refused); strings and quoted identifiers (with backslash escapes and
+// doubled quotes), x'…'/b'…' literals and heredocs ($tag$…$tag$) are single tokens; words are
+// ASCII only, as in ClickHouse. Unicode spaces are spaces, as ClickHouse skips them; any other
+// byte outside a string or comment that ClickHouse does not read as a token is refused, as is
+// whatever it cannot read with certainty, such as an unterminated string or comment.
 func lex(s string) ([]token, error) {
 	var toks []token
 	i := 0
@@ -143,10 +201,19 @@ func lex(s string) ([]token, error) {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			i++
-		case c == '-' && i+1 < len(s) && s[i+1] == '-', c == '#':
+		case c == '-' && i+1 < len(s) && s[i+1] == '-':
 			for i < len(s) && s[i] != '\n' {
 				i++
 			}
+		case c == '/' && i+1 < len(s) && s[i+1] == '/':
+			return nil, reject("comment form not allowed: // at byte %d; use -- or /* */", i+1)
+		case c == '#':
+			if i+1 < len(s) && (s[i+1] == ' ' || s[i+1] == '!') {
+				return nil, reject("comment form not allowed: %s at byte %d; use -- or /* */", s[i:i+2], i+1)
+			}
+			return nil, reject("unexpected '#' at byte %d", i+1)
+		case c == '\\':
+			return nil, reject("unexpected '\\' at byte %d outside a string", i+1)
 		case c == '/' && i+1 < len(s) && s[i+1] == '*':
 			j, err := skipBlock(s, i)
 			if err != nil {
@@ -164,8 +231,11 @@ func lex(s string) ([]token, error) {
 			}
 			toks = append(toks, token{kind: kind, text: text, start: i, end: j})
 			i = j
-		case c == '$' && heredocTag(s[i:]) != "":
+		case c == '$' && strings.IndexByte(s[i+1:], '$') >= 0:
 			tag := heredocTag(s[i:])
+			if tag == "" {
+				return nil, reject("unexpected '$' at byte %d: a heredoc tag is $name$", i+1)
+			}
 			k := strings.Index(s[i+len(tag):], tag)
 			if k < 0 {
 				return nil, reject("unterminated heredoc string %s", tag)
@@ -173,6 +243,16 @@ func lex(s string) ([]token, error) {
 			j := i + len(tag) + k + len(tag)
 			toks = append(toks, token{kind: literal, start: i, end: j})
 			i = j
+		case (c == 'x' || c == 'X' || c == 'b' || c == 'B') && i+2 < len(s) && s[i+1] == '\'':
+			j := i + 2
+			for j < len(s) && (c == 'x' || c == 'X') && isHex(s[j]) || j < len(s) && (c == 'b' || c == 'B') && (s[j] == '0' || s[j] == '1') {
+				j++
+			}
+			if j >= len(s) || s[j] != '\'' {
+				return nil, reject("unterminated %c'' literal at byte %d: it holds only digits", c, i+1)
+			}
+			toks = append(toks, token{kind: literal, start: i, end: j + 1})
+			i = j + 1
 		case isWord(c):
 			j := i
 			for j < len(s) && isWord(s[j]) {
@@ -180,12 +260,22 @@ func lex(s string) ([]token, error) {
 			}
 			toks = append(toks, token{kind: word, text: s[i:j], start: i, end: j})
 			i = j
+		case c >= 0x80:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError || !unicode.IsSpace(r) {
+				return nil, reject("unexpected character %q at byte %d outside a string", r, i+1)
+			}
+			i += n
 		default:
 			toks = append(toks, token{kind: punct, text: s[i : i+1], start: i, end: i + 1})
 			i++
 		}
 	}
 	return toks, nil
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // skipBlock returns the index after the block comment opening at i; ClickHouse nests them.

@@ -1,12 +1,15 @@
 package query
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"giveback.dev/platform/config"
@@ -21,7 +24,29 @@ import (
 //	max_result_rows     query.max_rows_out  rows a result may hold
 //	max_result_bytes    query.max_bytes     bytes a result may hold
 //	max_execution_time  query.max_time      seconds a query may run
+//	max_memory_usage    query.max_memory    bytes a query may allocate
+//	max_threads         query.max_threads   threads a query may use
+//
+// readonly is 2, not 1: on a server the reader's profile fixes readonly at 2 with a
+// constraint, and a session at readonly=1 could not send the limits at all. readonly=2 allows
+// changing settings (the limits, bounded by the profile's constraints) but never writing.
 func Settings(q config.Query) store.Settings {
+	q = withDefaults(q)
+	return store.Settings{
+		"readonly":             2,
+		"max_rows_to_read":     q.MaxRows,
+		"max_result_rows":      q.MaxRowsOut,
+		"max_result_bytes":     q.MaxBytes,
+		"max_execution_time":   int64(q.MaxTime.D() / time.Second),
+		"max_memory_usage":     q.MaxMemory,
+		"max_threads":          q.MaxThreads,
+		"result_overflow_mode": "throw",
+		"read_overflow_mode":   "throw",
+	}
+}
+
+// withDefaults fills the zero limits of q from config.Default.
+func withDefaults(q config.Query) config.Query {
 	def := config.Default().Query
 	if q.MaxRows <= 0 {
 		q.MaxRows = def.MaxRows
@@ -35,15 +60,21 @@ func Settings(q config.Query) store.Settings {
 	if q.MaxTime.D() < time.Second {
 		q.MaxTime = def.MaxTime
 	}
-	return store.Settings{
-		"readonly":             1,
-		"max_rows_to_read":     q.MaxRows,
-		"max_result_rows":      q.MaxRowsOut,
-		"max_result_bytes":     q.MaxBytes,
-		"max_execution_time":   int64(q.MaxTime.D() / time.Second),
-		"result_overflow_mode": "throw",
-		"read_overflow_mode":   "throw",
+	if q.MaxMemory <= 0 {
+		q.MaxMemory = def.MaxMemory
 	}
+	if q.MaxThreads <= 0 {
+		q.MaxThreads = def.MaxThreads
+	}
+	if q.MaxConcurrent <= 0 {
+		q.MaxConcurrent = def.MaxConcurrent
+	}
+	return q
+}
+
+// Options returns how the store admits and bounds an ad hoc statement under q.
+func Options(q config.Query) store.AdHocOptions {
+	return store.AdHocOptions{Check: Check, Settings: Settings(q), MaxConcurrent: withDefaults(q).MaxConcurrent}
 }
 
 // Response is the JSON body of an ad hoc query:
@@ -57,56 +88,187 @@ type Response struct {
 	ElapsedMS float64        `json:"elapsed_ms"`
 }
 
-// WriteJSON writes the result as a Response.
-func WriteJSON(w io.Writer, res *store.Result, elapsed time.Duration) error {
-	resp := Response{Columns: res.Columns, Rows: res.Rows, RowsCount: len(res.Rows),
-		ElapsedMS: float64(elapsed.Microseconds()) / 1000}
-	if resp.Columns == nil {
-		resp.Columns = []store.Column{}
+// counter counts the bytes that reached the client.
+type counter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// JSONWriter writes a result as a Response while its rows arrive, through a 32 KiB buffer. A
+// statement that fails before the first buffer reached the client can still be answered with
+// an error (see Started).
+type JSONWriter struct {
+	out     *counter
+	w       *bufio.Writer
+	start   time.Time
+	rows    int
+	started bool
+	err     error
+}
+
+// NewJSONWriter returns a JSONWriter to w; elapsed_ms counts from start.
+func NewJSONWriter(w io.Writer, start time.Time) *JSONWriter {
+	c := &counter{w: w}
+	return &JSONWriter{out: c, w: bufio.NewWriterSize(c, 32<<10), start: start}
+}
+
+// Started reports whether any of the response reached the client.
+func (j *JSONWriter) Started() bool { return j.out.n > 0 }
+
+// Columns writes the head of the response.
+func (j *JSONWriter) Columns(cols []store.Column) error {
+	if cols == nil {
+		cols = []store.Column{}
 	}
-	if resp.Rows == nil {
-		resp.Rows = [][]any{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(resp); err != nil {
+	b, err := json.Marshal(cols)
+	if err != nil {
 		return fmt.Errorf("query: write json: %w", err)
+	}
+	j.started = true
+	j.write(`{"columns":`)
+	j.write(string(b))
+	j.write(`,"rows":[`)
+	return j.err
+}
+
+// Row writes one row.
+func (j *JSONWriter) Row(row []any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(row); err != nil {
+		return fmt.Errorf("query: write json: %w", err)
+	}
+	if j.rows > 0 {
+		j.write(",")
+	}
+	j.write(string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
+	j.rows++
+	return j.err
+}
+
+// Close writes the tail of the response and flushes it.
+func (j *JSONWriter) Close() error {
+	if !j.started {
+		if err := j.Columns(nil); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(j.w, `],"rows_count":%d,"elapsed_ms":%s}`+"\n", j.rows,
+		strconv.FormatFloat(float64(time.Since(j.start).Microseconds())/1000, 'f', -1, 64))
+	if err := j.w.Flush(); err != nil {
+		return fmt.Errorf("query: write json: %w", err)
+	}
+	return j.err
+}
+
+func (j *JSONWriter) write(s string) {
+	if j.err == nil {
+		if _, err := j.w.WriteString(s); err != nil {
+			j.err = fmt.Errorf("query: write json: %w", err)
+		}
+	}
+}
+
+// CSVWriter writes a result as RFC 4180 CSV with a header of column names while its rows
+// arrive. NULL is an empty field; arrays, maps and tuples are written as JSON. A cell that a
+// spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage return)
+// gets a leading single quote, as OWASP advises against CSV injection.
+type CSVWriter struct {
+	out *counter
+	cw  *csv.Writer
+	rec []string
+}
+
+// NewCSVWriter returns a CSVWriter to w.
+func NewCSVWriter(w io.Writer) *CSVWriter {
+	c := &counter{w: w}
+	return &CSVWriter{out: c, cw: csv.NewWriter(c)}
+}
+
+// Started reports whether any of the response reached the client.
+func (c *CSVWriter) Started() bool { return c.out.n > 0 }
+
+// Columns writes the header.
+func (c *CSVWriter) Columns(cols []store.Column) error {
+	header := make([]string, len(cols))
+	for i, col := range cols {
+		header[i] = Defuse(col.Name)
+	}
+	c.rec = make([]string, len(cols))
+	if err := c.cw.Write(header); err != nil {
+		return fmt.Errorf("query: write csv: %w", err)
 	}
 	return nil
 }
 
-// WriteCSV writes the result as RFC 4180 CSV with a header of column names. NULL is an empty
-// field; arrays, maps and tuples are written as JSON.
-func WriteCSV(w io.Writer, res *store.Result) error {
-	cw := csv.NewWriter(w)
-	header := make([]string, len(res.Columns))
-	for i, c := range res.Columns {
-		header[i] = c.Name
-	}
-	if err := cw.Write(header); err != nil {
-		return fmt.Errorf("query: write csv: %w", err)
-	}
-	rec := make([]string, len(res.Columns))
-	for _, row := range res.Rows {
-		for i := range rec {
-			rec[i] = ""
-			if i < len(row) {
-				s, err := Field(row[i])
-				if err != nil {
-					return err
-				}
-				rec[i] = s
+// Row writes one row.
+func (c *CSVWriter) Row(row []any) error {
+	for i := range c.rec {
+		c.rec[i] = ""
+		if i < len(row) {
+			s, err := Field(row[i])
+			if err != nil {
+				return err
 			}
-		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("query: write csv: %w", err)
+			c.rec[i] = Defuse(s)
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := c.cw.Write(c.rec); err != nil {
 		return fmt.Errorf("query: write csv: %w", err)
 	}
 	return nil
+}
+
+// Close flushes the output.
+func (c *CSVWriter) Close() error {
+	c.cw.Flush()
+	if err := c.cw.Error(); err != nil {
+		return fmt.Errorf("query: write csv: %w", err)
+	}
+	return nil
+}
+
+// Defuse prefixes a cell that a spreadsheet would evaluate as a formula with a single quote. A
+// number such as -3 or +1.5e3 is left as it is: it is no formula.
+func Defuse(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
+	return "'" + s
+}
+
+// WriteJSON writes a whole result as a Response.
+func WriteJSON(w io.Writer, res *store.Result, elapsed time.Duration) error {
+	j := NewJSONWriter(w, time.Now().Add(-elapsed))
+	return writeAll(j, res, j.Close)
+}
+
+// WriteCSV writes a whole result as CSV (see CSVWriter).
+func WriteCSV(w io.Writer, res *store.Result) error {
+	c := NewCSVWriter(w)
+	return writeAll(c, res, c.Close)
+}
+
+func writeAll(w store.RowWriter, res *store.Result, closeFn func() error) error {
+	if err := w.Columns(res.Columns); err != nil {
+		return err
+	}
+	for _, r := range res.Rows {
+		if err := w.Row(r); err != nil {
+			return err
+		}
+	}
+	return closeFn()
 }
 
 // Field renders one result value as text: NULL as "", numbers in their shortest form, composite

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"giveback.dev/platform/auth"
+	"giveback.dev/platform/bus"
+	"giveback.dev/platform/config"
+)
+
+const tokensUsage = `Usage:
+  giveback tokens create --role viewer|analyst|admin --name NAME [--config FILE] [--nats URL]
+  giveback tokens list [--config FILE] [--nats URL]
+  giveback tokens revoke ID|NAME [--config FILE] [--nats URL]`
+
+// cmdTokens runs `giveback tokens`: it creates, lists and revokes the API tokens of auth.mode
+// tokens in the NATS bucket every report replica watches, so a change takes effect at once.
+func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, tokensUsage)
+		return errors.New("tokens: give a subcommand: create, list or revoke")
+	}
+	sub, rest := args[0], args[1:]
+	if sub == "-h" || sub == "--help" || sub == "help" {
+		fmt.Fprintln(stdout, tokensUsage)
+		return flag.ErrHelp
+	}
+	var c common
+	fs := newFlags("tokens "+sub, "tokens "+sub+" [flags]", stderr)
+	c.register(fs, true, false)
+	role := fs.String("role", "", "create: the token's role: viewer (aggregates), analyst (adds the query console and individuals where privacy.people allows), admin (everything)")
+	name := fs.String("name", "", "create: who or what the token is for (shown by list, usable by revoke)")
+	switch sub {
+	case "create", "list", "revoke":
+	default:
+		fmt.Fprintln(stderr, tokensUsage)
+		return fmt.Errorf("tokens: unknown subcommand %q: want create, list or revoke", sub)
+	}
+	// The reference of revoke may come before or after the flags.
+	var refs []string
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		refs = append(refs, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	var r auth.Role
+	switch sub {
+	case "create":
+		var err error
+		if r, err = auth.ParseRole(*role); err != nil {
+			return fmt.Errorf("tokens create: --role: %w", err)
+		}
+		if *name == "" {
+			return errors.New("tokens create: --name is required: say who or what the token is for")
+		}
+	case "revoke":
+		if len(refs) != 1 {
+			return errors.New("tokens revoke: give one token id or name (giveback tokens list shows them)")
+		}
+	}
+	if sub != "revoke" && len(refs) > 0 {
+		return fmt.Errorf("tokens %s: unexpected argument %q", sub, refs[0])
+	}
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	nc, js, err := connectBus(ctx, cfg, "tokens")
+	if err != nil {
+		return err
+	}
+	defer bus.Drain(nc, 10*time.Second)
+	kv, err := auth.TokenBucket(ctx, js, bus.BucketTokens, cfg.NATS.Replicas)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "create":
+		tok, rec, err := auth.CreateToken(ctx, kv, *name, r)
+		if err != nil {
+			return err
+		}
+		log.Info("token created", slog.String("id", rec.ID), slog.String("name", rec.Name), slog.String("role", rec.Role))
+		fmt.Fprintf(stdout, "%s\n", tok)
+		fmt.Fprintf(stderr, "token %s (%s, %s) created; it is shown only this once: send it as Authorization: Bearer <token>\n", rec.ID, rec.Name, rec.Role)
+		return nil
+	case "list":
+		ts, err := auth.ListTokens(ctx, kv)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED")
+		for _, t := range ts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.Created.Format(time.RFC3339))
+		}
+		return tw.Flush()
+	}
+	n, err := auth.RevokeToken(ctx, kv, refs[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d token(s) revoked\n", n)
+	return nil
+}
+
+// newGuard builds the authentication of a server listening on addr. js, when not nil, reaches
+// the token bucket, whose tokens are then accepted. A server given none (ingest and enrich,
+// which serve no data) accepts no token: its /metrics then needs auth.metrics_anonymous.
+func newGuard(ctx context.Context, cfg config.Config, addr string, js jetstream.JetStream, log *slog.Logger) (*auth.Guard, error) {
+	var toks *auth.Tokens
+	if cfg.Auth.Mode == "tokens" && js == nil {
+		toks = auth.NewTokens()
+	}
+	if cfg.Auth.Mode != "none" && js != nil {
+		var err error
+		if toks, err = auth.FollowTokens(ctx, js, bus.BucketTokens, cfg.NATS.Replicas, 5*time.Second, log); err != nil {
+			return nil, err
+		}
+		log.Info("api tokens loaded", slog.Int("tokens", toks.Len()))
+	}
+	g, err := auth.New(ctx, auth.Options{Auth: cfg.Auth, Privacy: cfg.Privacy, Addr: addr, Tokens: toks}, log)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("http authentication", slog.String("mode", cfg.Auth.Mode), slog.Bool("privacy.people", cfg.Privacy.People), slog.Bool("privacy.aggregate_only", cfg.Privacy.AggregateOnly))
+	return g, nil
+}

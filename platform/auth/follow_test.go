@@ -1,0 +1,71 @@
+package auth_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"giveback.dev/platform/auth"
+	"giveback.dev/platform/bus"
+)
+
+// A report replica whose NATS user may read the token bucket but not create it starts with no
+// valid token when the bucket does not exist yet, and accepts the first token as soon as the
+// admin's `giveback tokens create` has made it.
+func TestFollowTokensBeforeTheBucketExists(t *testing.T) {
+	srv, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+		Users: []*server.User{
+			{Username: "admin", Password: "admin-password"},
+			{Username: "report", Password: "report-password", Permissions: &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: []string{"$JS.API.STREAM.CREATE.KV_" + bus.BucketTokens}},
+				Subscribe: &server.SubjectPermission{Allow: []string{">"}},
+			}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	connect := func(user, pw string) jetstream.JetStream {
+		nc, err := nats.Connect(srv.ClientURL(), nats.UserInfo(user, pw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	set, err := auth.FollowTokens(ctx, connect("report", "report-password"), bus.BucketTokens, 1, 50*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Len() != 0 {
+		t.Fatalf("%d tokens before the bucket exists", set.Len())
+	}
+	kv, err := auth.TokenBucket(ctx, connect("admin", "admin-password"), bus.BucketTokens, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := auth.CreateToken(ctx, kv, "first", auth.Analyst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first token to be valid", func() bool {
+		id, err := set.Verify(tok)
+		return err == nil && id.Role == auth.Analyst
+	})
+}
