@@ -28,7 +28,11 @@ import (
 // report service, ops or the webhook receiver without a rule is refused to everyone, and fails
 // here.
 func TestUpRoutesAreInTheTable(t *testing.T) {
-	routes := append(report.New(nil, report.Options{}, nil).Routes(), ops.Routes...)
+	rep, err := report.New(report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := append(rep.Routes(), ops.Routes...)
 	routes = append(routes, webhook.Path)
 	var mounted []string
 	for _, r := range routes {

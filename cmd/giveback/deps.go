@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"giveback.dev/platform/deps"
-	"giveback.dev/platform/store"
 )
 
 const depsUsage = `Usage:
@@ -72,7 +69,7 @@ func cmdDepsImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer st.Close()
-	id, ds, unmapped, err := replaceDependencies(ctx, st, ms)
+	id, ds, unmapped, err := st.ImportDependencies(ctx, ms)
 	if err != nil {
 		return err
 	}
@@ -90,29 +87,6 @@ func cmdDepsImport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("deps import: %d of %d files or paths failed (listed above); the others were imported", len(errs), len(errs)+len(ms))
 	}
 	return nil
-}
-
-// replaceDependencies makes the repositories the manifests use the current dependency list, and
-// returns the import's id, the repositories and the packages no repository was found for.
-func replaceDependencies(ctx context.Context, st *store.Store, ms []deps.Manifest) (string, []deps.Dependency, []deps.Unmapped, error) {
-	ds, unmapped := deps.Aggregate(ms)
-	id, err := newImportID(time.Now())
-	if err != nil {
-		return "", nil, nil, err
-	}
-	if err := st.ReplaceDependencies(ctx, id, len(ms), ds, unmapped); err != nil {
-		return "", nil, nil, err
-	}
-	return id, ds, unmapped, nil
-}
-
-// newImportID returns an id that sorts by time: 20250106T101244.123Z-1a2b3c4d.
-func newImportID(now time.Time) (string, error) {
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("deps import: %w", err)
-	}
-	return now.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:]), nil
 }
 
 func cmdDepsList(ctx context.Context, args []string, stdout, stderr io.Writer) error {

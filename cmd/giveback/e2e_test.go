@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"giveback.dev/platform/config"
+	"giveback.dev/platform/events"
 	"giveback.dev/platform/roster"
 	"giveback.dev/platform/testkit"
 )
@@ -433,13 +434,15 @@ func TestEndToEnd(t *testing.T) {
 	s := startTestStack(t, ctx, f.cfgPath, t.TempDir())
 	base := "http://" + s.httpAddr.String()
 
+	// The backfill line of the README's Commands table, against the running instance: no
+	// --config, so it filters by the roster and the company's orgs the instance holds in NATS KV.
 	var out, errb bytes.Buffer
-	if err := run(ctx, []string{"backfill", "gharchive", "--config", f.cfgPath, "--source", f.hoursDir,
-		"--from", "2025-01-01T15", "--to", "2025-01-01T15", "--nats", s.natsURL, "--data", s.dataDir}, &out, &errb); err != nil {
+	if err := run(ctx, []string{"backfill", "gharchive", "--source", f.hoursDir,
+		"--from", "2025-01-01T15", "--to", "2025-01-01T16", "--nats", s.natsURL, "--data", s.dataDir}, &out, &errb); err != nil {
 		t.Fatalf("backfill: %v\n%s", err, errb.String())
 	}
-	if !strings.Contains(errb.String(), "events") {
-		t.Errorf("backfill printed no progress line: %q", errb.String())
+	if !strings.Contains(errb.String(), "2 hours read, 0 skipped (done before), 1 missing, 0 failed") {
+		t.Errorf("backfill did not read the sample's hour and count the next as missing: %q", errb.String())
 	}
 	f.postWebhooks(t, base)
 
@@ -555,4 +558,41 @@ func TestRestartLosesNothing(t *testing.T) {
 	if err := s2.wait(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
+}
+
+// A backfill against an instance that holds no roster, without a config naming one, would
+// filter out every event: it fails, saying what to do, and publishes nothing.
+func TestBackfillWithoutRosterFails(t *testing.T) {
+	srv, _, js := testkit.NATS(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "2025-01-01-15.json.gz"), gzipped(t, `{"id":"1","type":"PushEvent","actor":{"id":1,"login":"ann"},"repo":{"id":2,"name":"golang/go"},"payload":{},"created_at":"2025-01-01T15:00:00Z"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"backfill", "gharchive", "--source", dir,
+		"--from", "2025-01-01T15", "--to", "2025-01-01T16", "--nats", srv.URL(), "--data", t.TempDir()}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "no roster") || !strings.Contains(err.Error(), "giveback roster load") {
+		t.Fatalf("backfill without a roster: err %v, want one naming `giveback roster load`\n%s", err, errb.String())
+	}
+	info, err := js.Stream(context.Background(), events.StreamRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := info.CachedInfo().State.Msgs; n != 0 {
+		t.Errorf("%d raw records published", n)
+	}
+}
+
+// gzipped returns s compressed as GH Archive serves its hours.
+func gzipped(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	if _, err := w.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

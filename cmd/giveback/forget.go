@@ -87,7 +87,7 @@ func requestForget(ctx context.Context, cfg config.Config, req events.Forget, ti
 	if err != nil {
 		return res, err
 	}
-	ro, _, err := rosterFor(ctx, cfg, js, file, log)
+	ro, _, err := kvRoster(ctx, cfg, js, file, log)
 	if err != nil {
 		return res, err
 	}

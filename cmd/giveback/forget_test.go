@@ -55,14 +55,21 @@ func TestForgetCommand(t *testing.T) {
 	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := loadRosterKV(ctx, js, file); err != nil {
+	kv, err := js.KeyValue(ctx, events.BucketRoster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := roster.Store(ctx, kv, []byte(csv), announcer(js)); err != nil {
 		t.Fatal(err)
 	}
 	ro, err := roster.Parse(strings.NewReader(csv))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := enrich.New(st, js, config.Company{Name: "Acme"}, ro, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, err := enrich.New(enrich.Options{Store: st, JS: js, Company: config.Company{Name: "Acme"}, Roster: ro, Registry: prometheus.NewRegistry(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := events.Raw{Schema: events.SchemaRaw, Source: events.SourceGHArchive, Kind: "PullRequestEvent", ID: "1", FetchedAt: time.Now().UTC(),
 		Payload: json.RawMessage(`{"id":"1","type":"PullRequestEvent","actor":{"login":"ann"},"repo":{"name":"golang/go"},"payload":{"action":"opened","number":1,` +
 			`"pull_request":{"number":1,"user":{"login":"ann"},"state":"open","merged":false,"created_at":"2024-03-01T10:00:00Z","updated_at":"2024-03-01T10:00:00Z","base":{"repo":{"full_name":"golang/go"}}}},"created_at":"2024-03-01T10:00:00Z"}`)}

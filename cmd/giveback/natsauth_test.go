@@ -69,7 +69,7 @@ func TestRosterLoadLogsInAsAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := js.KeyValue(ctx, events.BucketCursors)
+	kv, err := js.KeyValue(ctx, events.BucketRoster)
 	if err != nil {
 		t.Fatal(err)
 	}

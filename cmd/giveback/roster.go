@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,12 +16,12 @@ import (
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/roster"
-	"giveback.dev/services/enrich"
 )
 
 // cmdRoster runs `giveback roster load`: it hands the configured roster to every enrich replica
-// through the NATS KV bucket and announces what changed, so enrich re-attributes the history of
-// those people without collecting again.
+// through the NATS KV bucket and announces what changed (roster.Store), so enrich re-attributes
+// the history of those people without collecting again. With --config it also stores the
+// company beside the roster.
 func cmdRoster(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "load" {
 		fmt.Fprintln(stderr, "Usage: giveback roster load --config FILE [--nats URL] [--roster FILE]")
@@ -47,12 +45,28 @@ func cmdRoster(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if file == "" {
 		return errors.New("roster: no roster file: set roster in the config or give --roster")
 	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("roster: %w", err)
+	}
+	if _, err := roster.Parse(bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("roster %s: %w", file, err)
+	}
 	nc, js, err := connectBus(ctx, cfg, "roster")
 	if err != nil {
 		return err
 	}
 	defer bus.Drain(nc, 10*time.Second)
-	ch, err := loadRosterKV(ctx, js, file)
+	kv, err := js.KeyValue(ctx, events.BucketRoster)
+	if err != nil {
+		return fmt.Errorf("roster: bucket %s: %w", events.BucketRoster, err)
+	}
+	if c.configPath != "" {
+		if err := roster.PutCompany(ctx, kv, companyOf(cfg)); err != nil {
+			return err
+		}
+	}
+	ch, err := roster.Store(ctx, kv, data, announcer(js))
 	if err != nil {
 		return err
 	}
@@ -65,73 +79,31 @@ func cmdRoster(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// loadRosterKV reads the roster file (refused whole when a row is bad), compares it with the
-// one in the KV bucket, and when it differs stores it, bumps the generation and publishes a
-// RosterChange. It returns nil when the roster is unchanged.
-func loadRosterKV(ctx context.Context, js jetstream.JetStream, file string) (*events.RosterChange, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("roster: %w", err)
+// announcer publishes roster changes on events.SubjectRoster and waits until the stream has them.
+func announcer(js jetstream.JetStream) roster.Announce {
+	return func(ctx context.Context, msgID string, data []byte) error {
+		pub := bus.NewPublisher(js)
+		if err := pub.PublishData(ctx, events.SubjectRoster, msgID, data); err != nil {
+			return err
+		}
+		return pub.Flush(ctx)
 	}
-	cur, err := roster.Parse(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("roster %s: %w", file, err)
-	}
-	kv, err := js.KeyValue(ctx, events.BucketCursors)
-	if err != nil {
-		return nil, fmt.Errorf("roster: bucket %s: %w", events.BucketCursors, err)
-	}
-	old, gen, found, err := enrich.RosterFromKV(ctx, kv)
-	if err != nil {
-		return nil, err
-	}
-	if found && old.Digest == cur.Digest {
-		return nil, nil
-	}
-	if gen >= events.MaxGeneration {
-		return nil, fmt.Errorf("roster: generation %d is the last one stored versions can carry", gen)
-	}
-	changed := roster.Changed(old, cur)
-	// The roster first, then the generation enrich watches: a replica that sees the new
-	// generation reads the new roster.
-	if _, err := kv.Put(ctx, events.KeyRosterCurrent, data); err != nil {
-		return nil, fmt.Errorf("roster: store in kv: %w", err)
-	}
-	if _, err := kv.Put(ctx, events.KeyRosterGeneration, []byte(strconv.FormatUint(uint64(gen+1), 10))); err != nil {
-		return nil, fmt.Errorf("roster: store generation in kv: %w", err)
-	}
-	ch := &events.RosterChange{Schema: events.SchemaRoster, ChangedAt: time.Now().UTC(), Digest: cur.Digest, Logins: changed}
-	msg, err := json.Marshal(ch)
-	if err != nil {
-		return nil, fmt.Errorf("roster: encode change: %w", err)
-	}
-	pub := bus.NewPublisher(js)
-	if err := pub.PublishData(ctx, events.SubjectRoster, "roster:"+strconv.FormatUint(uint64(gen+1), 10)+":"+cur.Digest, msg); err != nil {
-		return nil, fmt.Errorf("roster: announce: %w", err)
-	}
-	if err := pub.Flush(ctx); err != nil {
-		return nil, fmt.Errorf("roster: announce: %w", err)
-	}
-	return ch, nil
 }
 
-// rosterFor returns the roster enrich starts with: the one in the KV bucket when
-// `giveback roster load` put one there (so every replica has the same), else the file's.
-func rosterFor(ctx context.Context, cfg config.Config, js jetstream.JetStream, file *roster.Roster, log *slog.Logger) (*roster.Roster, uint32, error) {
-	kv, err := js.KeyValue(ctx, events.BucketCursors)
+// companyOf returns the company section of the configuration as stored beside the roster.
+func companyOf(cfg config.Config) events.Company {
+	return events.Company{Name: cfg.Company.Name, GitHubOrgs: cfg.Company.GitHubOrgs, EmailDomains: cfg.Company.EmailDomains}
+}
+
+// kvRoster returns the roster a running instance attributes by, the one in its NATS KV bucket,
+// with its generation; file (the configured roster) when the bucket holds none.
+func kvRoster(ctx context.Context, cfg config.Config, js jetstream.JetStream, file *roster.Roster, log *slog.Logger) (*roster.Roster, uint32, error) {
+	kv, err := js.KeyValue(ctx, events.BucketRoster)
 	if err != nil {
-		return nil, 0, fmt.Errorf("roster: bucket %s: %w", events.BucketCursors, err)
+		return nil, 0, fmt.Errorf("roster: bucket %s: %w", events.BucketRoster, err)
 	}
-	r, gen, found, err := enrich.RosterFromKV(ctx, kv)
-	if err != nil {
-		return nil, 0, err
+	if cfg.Roster != "" {
+		log = log.With(slog.String("file", cfg.Path(cfg.Roster)))
 	}
-	if !found {
-		return file, 0, nil
-	}
-	if cfg.Roster != "" && file != nil && file.Digest != r.Digest {
-		log.Warn("the roster file differs from the loaded roster; run `giveback roster load` to use it", slog.String("file", cfg.Path(cfg.Roster)))
-	}
-	log.Info("roster read from nats", slog.Int("periods", len(r.Periods)), slog.Uint64("generation", uint64(gen)))
-	return r, gen, nil
+	return roster.Starting(ctx, kv, file, log)
 }

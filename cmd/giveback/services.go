@@ -11,14 +11,18 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
-	"giveback.dev/platform/events"
 	"giveback.dev/platform/ops"
+	"giveback.dev/platform/roster"
+	"giveback.dev/platform/store"
 	"giveback.dev/services/enrich"
+	"giveback.dev/services/ingest"
 	"giveback.dev/services/ingest/webhook"
+	"giveback.dev/services/report"
 )
 
 // connectBus connects a command to the configured NATS as its user (see busCredentials) and,
@@ -90,7 +94,7 @@ func cmdIngest(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer bus.Drain(nc, 10*time.Second)
 	reg := ops.NewRegistry()
-	svc, err := newIngest(ctx, cfg, js, ro, reg, log)
+	svc, err := ingest.FromConfig(ctx, cfg, js, ro, reg, log)
 	if err != nil {
 		return err
 	}
@@ -139,18 +143,10 @@ func cmdEnrich(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer bus.Drain(nc, 10*time.Second)
 	reg := ops.NewRegistry()
-	svc := enrich.New(st, js, cfg.Company, ro, reg, log)
-	svc.SetIdentities(cfg.Identities)
-	enrichRoster, gen, err := rosterFor(ctx, cfg, js, ro, log)
+	svc, err := buildEnrich(ctx, cfg, st, js, ro, reg, log)
 	if err != nil {
 		return err
 	}
-	svc.SetRosterGeneration(enrichRoster, gen)
-	cls, err := newClassifier(ctx, cfg, st, log)
-	if err != nil {
-		return err
-	}
-	svc.SetClassifier(cls)
 	mux := http.NewServeMux()
 	ops.Handle(mux, reg,
 		ops.Check{Name: "nats", Fn: func(context.Context) error { return connected(nc) }},
@@ -179,8 +175,8 @@ func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	// The sources page reads ingest's cursors from NATS when a NATS server is configured.
-	var sources jetstream.KeyValue
+	// The sources page reads ingest's cursors and statuses from NATS when a NATS server is configured.
+	var sources report.SourceBuckets
 	var js jetstream.JetStream
 	if cfg.NATS.URL == "" && cfg.Auth.Mode == "tokens" {
 		return errors.New("auth.mode: tokens needs nats.url: the tokens are kept in NATS")
@@ -193,11 +189,11 @@ func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		defer bus.Drain(nc, 10*time.Second)
-		if sources, err = js.KeyValue(ctx, events.BucketCursors); err != nil {
-			return fmt.Errorf("cursor bucket: %w", err)
+		if sources, err = report.OpenSources(ctx, js); err != nil {
+			return err
 		}
 	}
-	rep, err := newReport(cfg, st, sources, log)
+	rep, err := buildReport(cfg, st, sources, log)
 	if err != nil {
 		return err
 	}
@@ -206,6 +202,37 @@ func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
 	mux.Handle("/", rep.Handler())
 	ops.Handle(mux, reg, ops.Check{Name: "clickhouse", Fn: rep.Ready})
 	return serve(ctx, cfg, js, cfg.HTTP.Addr, mux, log)
+}
+
+// buildEnrich is the one way enrich is built from the configuration, by `giveback enrich` and
+// `giveback up`: it starts with the roster in NATS KV (else ro, the file's) and a classifier
+// that follows the dependency list in st until ctx ends.
+func buildEnrich(ctx context.Context, cfg config.Config, st *store.Store, js jetstream.JetStream, ro *roster.Roster, reg prometheus.Registerer, log *slog.Logger) (*enrich.Service, error) {
+	r, gen, err := kvRoster(ctx, cfg, js, ro, log)
+	if err != nil {
+		return nil, err
+	}
+	cls, err := newClassifier(ctx, cfg, st, log)
+	if err != nil {
+		return nil, err
+	}
+	return enrich.New(enrich.Options{Store: st, JS: js, Company: cfg.Company, Identities: cfg.Identities,
+		Roster: r, Generation: gen, Classifier: cls, Registry: reg, Log: log})
+}
+
+// buildReport is the one way the report service is built from the configuration, by
+// `giveback report` and `giveback up`; a bad identities.affiliations file is an error.
+func buildReport(cfg config.Config, st *store.Store, sources report.SourceBuckets, log *slog.Logger) (*report.Server, error) {
+	opts := report.Options{Store: st, Log: log, Company: cfg.Company.Name, Query: cfg.Query, Sources: sources}
+	if p := cfg.Identities.Affiliations; p != "" {
+		af, err := report.LoadAffiliations(cfg.Path(p))
+		if err != nil {
+			return nil, err
+		}
+		log.Info("affiliations loaded", slog.String("file", cfg.Path(p)), slog.Int("logins", af.Len()))
+		opts.Affiliations = af
+	}
+	return report.New(opts)
 }
 
 func cmdMigrate(ctx context.Context, args []string, stderr io.Writer) error {

@@ -45,35 +45,13 @@ func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, tokensUsage)
 		return fmt.Errorf("tokens: unknown subcommand %q: want create, list or revoke", sub)
 	}
-	// The reference of revoke may come before or after the flags.
-	var refs []string
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		refs = append(refs, fs.Arg(0))
-		rest = fs.Args()[1:]
+	refs, err := parseInterspersed(fs, rest)
+	if err != nil {
+		return err
 	}
-	var r auth.Role
-	switch sub {
-	case "create":
-		var err error
-		if r, err = auth.ParseRole(*role); err != nil {
-			return fmt.Errorf("tokens create: --role: %w", err)
-		}
-		if *name == "" {
-			return errors.New("tokens create: --name is required: say who or what the token is for")
-		}
-	case "revoke":
-		if len(refs) != 1 {
-			return errors.New("tokens revoke: give one token id or name (giveback tokens list shows them)")
-		}
-	}
-	if sub != "revoke" && len(refs) > 0 {
-		return fmt.Errorf("tokens %s: unexpected argument %q", sub, refs[0])
+	r, err := tokenArgs(sub, *role, *name, refs)
+	if err != nil {
+		return err
 	}
 	cfg, log, err := c.load()
 	if err != nil {
@@ -90,25 +68,9 @@ func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	switch sub {
 	case "create":
-		tok, rec, err := auth.CreateToken(ctx, kv, *name, r)
-		if err != nil {
-			return err
-		}
-		log.Info("token created", slog.String("id", rec.ID), slog.String("name", rec.Name), slog.String("role", rec.Role))
-		fmt.Fprintf(stdout, "%s\n", tok)
-		fmt.Fprintf(stderr, "token %s (%s, %s) created; it is shown only this once: send it as Authorization: Bearer <token>\n", rec.ID, rec.Name, rec.Role)
-		return nil
+		return createToken(ctx, kv, *name, r, stdout, stderr, log)
 	case "list":
-		ts, err := auth.ListTokens(ctx, kv)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED")
-		for _, t := range ts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.Created.Format(time.RFC3339))
-		}
-		return tw.Flush()
+		return listTokens(ctx, kv, stdout)
 	}
 	n, err := auth.RevokeToken(ctx, kv, refs[0])
 	if err != nil {
@@ -116,6 +78,71 @@ func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "%d token(s) revoked\n", n)
 	return nil
+}
+
+// parseInterspersed parses args with fs and returns the arguments that are not flags, which may
+// come before, between or after the flags (the reference of revoke).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var out []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return out, nil
+		}
+		out = append(out, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// tokenArgs checks the arguments of a tokens subcommand and returns the role create gives.
+func tokenArgs(sub, role, name string, refs []string) (auth.Role, error) {
+	var r auth.Role
+	switch sub {
+	case "create":
+		var err error
+		if r, err = auth.ParseRole(role); err != nil {
+			return r, fmt.Errorf("tokens create: --role: %w", err)
+		}
+		if name == "" {
+			return r, errors.New("tokens create: --name is required: say who or what the token is for")
+		}
+	case "revoke":
+		if len(refs) != 1 {
+			return r, errors.New("tokens revoke: give one token id or name (giveback tokens list shows them)")
+		}
+	}
+	if sub != "revoke" && len(refs) > 0 {
+		return r, fmt.Errorf("tokens %s: unexpected argument %q", sub, refs[0])
+	}
+	return r, nil
+}
+
+// createToken creates a token and prints it on stdout, the only time it is shown.
+func createToken(ctx context.Context, kv jetstream.KeyValue, name string, r auth.Role, stdout, stderr io.Writer, log *slog.Logger) error {
+	tok, rec, err := auth.CreateToken(ctx, kv, name, r)
+	if err != nil {
+		return err
+	}
+	log.Info("token created", slog.String("id", rec.ID), slog.String("name", rec.Name), slog.String("role", rec.Role))
+	fmt.Fprintf(stdout, "%s\n", tok)
+	fmt.Fprintf(stderr, "token %s (%s, %s) created; it is shown only this once: send it as Authorization: Bearer <token>\n", rec.ID, rec.Name, rec.Role)
+	return nil
+}
+
+// listTokens prints the tokens in kv, without their secrets.
+func listTokens(ctx context.Context, kv jetstream.KeyValue, stdout io.Writer) error {
+	ts, err := auth.ListTokens(ctx, kv)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tROLE\tCREATED")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.Created.Format(time.RFC3339))
+	}
+	return tw.Flush()
 }
 
 // newGuard builds the authentication of a server listening on addr. js, when not nil, reaches

@@ -16,15 +16,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
+	"giveback.dev/cmd/giveback/internal/demo"
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/deps"
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/ops"
+	"giveback.dev/platform/roster"
 	"giveback.dev/platform/store"
-	"giveback.dev/services/enrich"
 	"giveback.dev/services/ingest"
-	"giveback.dev/services/ingest/demo"
+	"giveback.dev/services/ingest/webhook"
 	"giveback.dev/services/report"
 )
 
@@ -67,19 +68,19 @@ type stack struct {
 	httpAddr net.Addr
 	natsURL  string
 	dataDir  string // where the NATS credentials of the embedded server are
-	store    *store.Store
-	ingest   *ingest.Service
-	enrich   *enrich.Service
+	embedded bool   // the NATS server is this process's
 
 	group    *errgroup.Group
 	cleanups []func()
 	log      *slog.Logger
 }
 
+// startStack starts the stack and returns once its HTTP address listens: NATS and ClickHouse
+// (embedded unless the config names servers), the roster and company seeded into NATS KV, and
+// each service built as its own command builds it.
 func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
-	log := o.log
-	cfg := o.cfg
-	s := &stack{log: log}
+	log, cfg := o.log, o.cfg
+	s := &stack{log: log, dataDir: o.dataDir}
 	defer func() {
 		if err != nil {
 			s.cleanup()
@@ -97,140 +98,186 @@ func startStack(parent context.Context, o stackOptions) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-
-	// NATS, embedded unless the config names a server.
-	// The embedded server requires a user per service, with passwords generated at the first
-	// start into DATA/nats/credentials.json (mode 0600), where the administration commands
-	// find them (--data).
-	natsURL := cfg.NATS.URL
-	if natsURL == "" {
-		dir := filepath.Join(o.dataDir, "nats")
-		pw, err := bus.LoadOrCreatePasswords(filepath.Join(dir, bus.CredentialsFileName))
-		if err != nil {
-			return nil, err
-		}
-		srv, err := bus.StartServer(bus.ServerOptions{Dir: dir, Addr: cfg.NATS.ListenAddr, Passwords: pw,
-			CertFile: cfg.Path(cfg.NATS.TLS.ServerCertFile), KeyFile: cfg.Path(cfg.NATS.TLS.ServerKeyFile)})
-		if err != nil {
-			return nil, err
-		}
-		s.cleanups = append(s.cleanups, srv.Shutdown)
-		natsURL = srv.URL()
-		cfg.NATS.CredentialsFile = filepath.Join(dir, bus.CredentialsFileName)
-		cfg.NATS.User = ""
+	if err := s.startNATS(&cfg); err != nil {
+		return nil, err
 	}
-	s.natsURL = natsURL
-	s.dataDir = o.dataDir
-	connect := func(name string) (*nats.Conn, jetstream.JetStream, error) {
-		cr, err := busCredentials(cfg, name)
-		if err != nil {
-			return nil, nil, err
-		}
-		nc, js, err := bus.Connect(natsURL, name, cr)
-		if err != nil {
-			return nil, nil, err
-		}
-		s.cleanups = append(s.cleanups, func() { bus.Drain(nc, 10*time.Second) })
-		if busUser(name) == bus.UserReport {
-			return nc, js, nil
-		}
-		if err := bus.EnsureStreams(parent, js, bus.StreamOptions{Replicas: cfg.NATS.Replicas, RawMaxAge: cfg.Retention.RawStream.D()}); err != nil {
-			return nil, nil, err
-		}
-		return nc, js, nil
-	}
-
-	// ClickHouse, embedded unless the config names a server.
-	if cfg.ClickHouse.DSN == "" {
-		abs, err := filepath.Abs(filepath.Join(o.dataDir, "clickhouse"))
-		if err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
-		}
-		cfg.ClickHouse.DSN = "chdb://" + abs
-	}
-	st, err := openStore(parent, cfg, log)
+	st, err := s.openStore(parent, &cfg)
 	if err != nil {
 		return nil, err
 	}
-	s.store = st
-	s.cleanups = append(s.cleanups, func() {
-		if err := st.Close(); err != nil {
-			log.Warn("close store", slog.Any("err", err))
-		}
-	})
 	if o.demo {
 		if err := importDemoDependencies(parent, st, filepath.Join(o.dataDir, "demo", "manifests"), log); err != nil {
 			return nil, err
 		}
 	}
+	if err := s.seed(parent, cfg); err != nil {
+		return nil, err
+	}
+	return s, s.run(parent, cfg, st, ro, o)
+}
 
+// startNATS starts the embedded NATS server unless the config names one, and points cfg at it.
+// The embedded server requires a user per service, with passwords generated at the first start
+// into DATA/nats/credentials.json (mode 0600), where the administration commands find them
+// (--data).
+func (s *stack) startNATS(cfg *config.Config) error {
+	if cfg.NATS.URL != "" {
+		s.natsURL = cfg.NATS.URL
+		return nil
+	}
+	dir := filepath.Join(s.dataDir, "nats")
+	pw, err := bus.LoadOrCreatePasswords(filepath.Join(dir, bus.CredentialsFileName))
+	if err != nil {
+		return err
+	}
+	srv, err := bus.StartServer(bus.ServerOptions{Dir: dir, Addr: cfg.NATS.ListenAddr, Passwords: pw,
+		CertFile: cfg.Path(cfg.NATS.TLS.ServerCertFile), KeyFile: cfg.Path(cfg.NATS.TLS.ServerKeyFile)})
+	if err != nil {
+		return err
+	}
+	s.cleanups = append(s.cleanups, srv.Shutdown)
+	s.embedded = true
+	s.natsURL = srv.URL()
+	cfg.NATS.URL = s.natsURL
+	cfg.NATS.CredentialsFile = filepath.Join(dir, bus.CredentialsFileName)
+	cfg.NATS.User = ""
+	return nil
+}
+
+// connect connects to NATS as the user of name (connectBus), drained when the stack stops.
+func (s *stack) connect(ctx context.Context, cfg config.Config, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, js, err := connectBus(ctx, cfg, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.cleanups = append(s.cleanups, func() { bus.Drain(nc, 10*time.Second) })
+	return nc, js, nil
+}
+
+// openStore opens ClickHouse, embedded under the data directory unless the config names a
+// server, closed when the stack stops.
+func (s *stack) openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	if cfg.ClickHouse.DSN == "" {
+		abs, err := filepath.Abs(filepath.Join(s.dataDir, "clickhouse"))
+		if err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		cfg.ClickHouse.DSN = "chdb://" + abs
+	}
+	st, err := openStore(ctx, *cfg, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.cleanups = append(s.cleanups, func() {
+		if err := st.Close(); err != nil {
+			s.log.Warn("close store", slog.Any("err", err))
+		}
+	})
+	return st, nil
+}
+
+// seed puts the roster file and the company into NATS KV (roster.Seed), as the administrator
+// of the embedded server, so commands talking to this instance (a backfill) use what it
+// attributes by. A roster stored by `giveback roster load` stays. Against a NATS server of its
+// own the deployment's `giveback roster load` does it.
+func (s *stack) seed(ctx context.Context, cfg config.Config) error {
+	if !s.embedded {
+		s.log.Info("roster and company not put into NATS KV by up on a NATS server of its own; `giveback roster load` does it")
+		return nil
+	}
+	var data []byte
+	if cfg.Roster != "" {
+		var err error
+		if data, err = os.ReadFile(cfg.Path(cfg.Roster)); err != nil {
+			return fmt.Errorf("roster: %w", err)
+		}
+	}
+	nc, js, err := connectBus(ctx, cfg, "roster")
+	if err != nil {
+		return err
+	}
+	defer bus.Drain(nc, 10*time.Second)
+	kv, err := js.KeyValue(ctx, events.BucketRoster)
+	if err != nil {
+		return fmt.Errorf("roster: bucket %s: %w", events.BucketRoster, err)
+	}
+	return roster.Seed(ctx, kv, data, companyOf(cfg))
+}
+
+// run builds the three services on their own NATS users, mounts them on one HTTP address and
+// runs them until ctx ends or one fails; it returns once the address listens.
+func (s *stack) run(parent context.Context, cfg config.Config, st *store.Store, ro *roster.Roster, o stackOptions) error {
+	log := s.log
 	reg := ops.NewRegistry()
-	_, jsIngest, err := connect("ingest")
+	_, jsIngest, err := s.connect(parent, cfg, "ingest")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ncEnrich, jsEnrich, err := connect("enrich")
+	ncEnrich, jsEnrich, err := s.connect(parent, cfg, "enrich")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if s.ingest, err = newIngest(parent, cfg, jsIngest, ro, reg, log); err != nil {
-		return nil, err
-	}
-	s.enrich = enrich.New(st, jsEnrich, cfg.Company, ro, reg, log)
-	s.enrich.SetIdentities(cfg.Identities)
-	enrichRoster, gen, err := rosterFor(parent, cfg, jsEnrich, ro, log)
+	_, jsReport, err := s.connect(parent, cfg, "report")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s.enrich.SetRosterGeneration(enrichRoster, gen)
-	_, jsReport, err := connect("report")
+	ing, err := ingest.FromConfig(parent, cfg, jsIngest, ro, reg, log)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cursors, err := jsReport.KeyValue(parent, events.BucketCursors)
+	enr, err := buildEnrich(parent, cfg, st, jsEnrich, ro, reg, log)
 	if err != nil {
-		return nil, fmt.Errorf("cursor bucket: %w", err)
+		return err
 	}
-	rep, err := newReport(cfg, st, cursors, log)
+	sources, err := report.OpenSources(parent, jsReport)
 	if err != nil {
-		return nil, err
+		return err
 	}
-
+	rep, err := buildReport(cfg, st, sources, log)
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", rep.Handler())
-	mux.Handle("/webhooks/github", s.ingest.WebhookHandler())
+	mux.Handle(webhook.Path, ing.WebhookHandler())
 	ops.Handle(mux, reg,
 		ops.Check{Name: "nats", Fn: func(context.Context) error { return connected(ncEnrich) }},
 		ops.Check{Name: "clickhouse", Fn: rep.Ready},
 	)
+	actors := []func(context.Context) error{enr.Run, ing.Run}
+	if o.demo {
+		dir := filepath.Join(o.dataDir, "demo")
+		actors = append(actors, func(ctx context.Context) error { return runDemoBackfill(ctx, ing, dir, log) })
+	}
+	return s.serve(parent, cfg, jsReport, mux, actors)
+}
 
+// serve runs the HTTP server and the actors in the stack's group and waits until the address
+// listens.
+func (s *stack) serve(parent context.Context, cfg config.Config, js jetstream.JetStream, mux *http.ServeMux, actors []func(context.Context) error) error {
 	g, ctx := errgroup.WithContext(parent)
 	s.group = g
-	guard, err := newGuard(ctx, cfg, cfg.HTTP.Addr, jsReport, log)
+	guard, err := newGuard(ctx, cfg, cfg.HTTP.Addr, js, s.log)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cls, err := newClassifier(ctx, cfg, st, log)
-	if err != nil {
-		return nil, err
-	}
-	s.enrich.SetClassifier(cls)
 	listening := make(chan net.Addr, 1)
 	g.Go(func() error {
-		return ops.ServeWith(ctx, cfg.HTTP.Addr, guard.Wrap(mux), ops.LimitsFor(cfg.Query.MaxTime.D()), log, func(a net.Addr) { listening <- a })
+		return ops.ServeWith(ctx, cfg.HTTP.Addr, guard.Wrap(mux), ops.LimitsFor(cfg.Query.MaxTime.D()), s.log, func(a net.Addr) { listening <- a })
 	})
-	g.Go(func() error { return s.enrich.Run(ctx) })
-	g.Go(func() error { return s.ingest.Run(ctx) })
-	if o.demo {
-		g.Go(func() error { return runDemoBackfill(ctx, s.ingest, filepath.Join(o.dataDir, "demo"), log) })
+	for _, a := range actors {
+		g.Go(func() error { return a(ctx) })
 	}
 	select {
 	case a := <-listening:
 		s.httpAddr = a
+		return nil
 	case <-ctx.Done():
-		return nil, g.Wait()
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		return ctx.Err()
 	}
-	return s, nil
 }
 
 func connected(nc *nats.Conn) error {
@@ -259,20 +306,6 @@ func (s *stack) cleanup() {
 	s.cleanups = nil
 }
 
-// newReport builds the report service; a bad identities.affiliations file is an error.
-func newReport(cfg config.Config, st *store.Store, sources jetstream.KeyValue, log *slog.Logger) (*report.Server, error) {
-	opts := report.Options{Company: cfg.Company.Name, Query: cfg.Query, Sources: sources}
-	if p := cfg.Identities.Affiliations; p != "" {
-		af, err := report.LoadAffiliations(cfg.Path(p))
-		if err != nil {
-			return nil, err
-		}
-		log.Info("affiliations loaded", slog.String("file", cfg.Path(p)), slog.Int("logins", af.Len()))
-		opts.Affiliations = af
-	}
-	return report.New(st, opts, log), nil
-}
-
 // importDemoDependencies makes the demo company's manifests its dependency list, unless a list
 // was imported already (by an earlier start, or by hand with giveback deps import).
 func importDemoDependencies(ctx context.Context, st *store.Store, dir string, log *slog.Logger) error {
@@ -283,7 +316,7 @@ func importDemoDependencies(ctx context.Context, st *store.Store, dir string, lo
 	if len(errs) > 0 {
 		return fmt.Errorf("demo: dependencies: %w", errors.Join(errs...))
 	}
-	id, ds, unmapped, err := replaceDependencies(ctx, st, ms)
+	id, ds, unmapped, err := st.ImportDependencies(ctx, ms)
 	if err != nil {
 		return fmt.Errorf("demo: dependencies: %w", err)
 	}

@@ -97,19 +97,31 @@ func kvWrite(bucket string, keys ...string) []string {
 	return s
 }
 
-// rosterKeys are the subjects of the roster's keys in the cursor bucket: only the
-// administrator writes them.
-var rosterKeys = kvWrite(events.BucketCursors, "roster.>")
+// declareAll allows declaring what EnsureStreams declares: every stream and every bucket.
+func declareAll() []string {
+	d := declare(events.StreamRaw, events.StreamEnriched, events.StreamControl)
+	for _, b := range events.Buckets {
+		d = append(d, declare("KV_"+b)...)
+	}
+	return d
+}
 
 // PermissionsOf returns the permissions of a user of the bus; an unknown user has none.
 //
-//   - ingest publishes the raw subjects, writes its cursors (not the roster, not the watched
-//     repositories), reads the roster and consumes hydration requests;
+//   - ingest publishes the raw subjects, writes its cursors, ETags and finished hours, its
+//     statuses and its watch list, reads the roster and the watched repositories, and consumes
+//     hydration requests;
 //   - enrich consumes the raw stream and roster changes, publishes contributions and hydration
-//     requests, writes only the watched repositories' key, and answers forget requests;
-//   - report reads the cursor bucket and the live feed of contributions;
+//     requests, reads the roster, writes only the watched repositories, and answers forget
+//     requests;
+//   - report reads the cursors (the hours backfilled), the statuses and the live feed of
+//     contributions;
 //   - every service reads the token bucket (and may create it, empty);
 //   - admin declares and writes everything of Giveback's: streams, buckets, the roster.
+//
+// A bucket that still holds keys of an earlier version (buckets.go) is written by nobody but the
+// administrator in those keys, so nothing reaches a bucket through the copy that its users may
+// not write themselves.
 func PermissionsOf(user string) Permissions {
 	// Every service authenticates HTTP requests against the token bucket, and creates it
 	// (empty) when it is missing; only the administrator writes tokens.
@@ -120,23 +132,29 @@ func PermissionsOf(user string) Permissions {
 	case UserIngest:
 		p.PublishAllow = slices.Concat(common,
 			[]string{events.SubjectRawAll},
-			declare(events.StreamRaw, events.StreamEnriched, events.StreamControl, "KV_"+events.BucketCursors),
+			declareAll(),
 			consume(events.StreamControl),
 			kvRead(events.BucketCursors),
-			kvWrite(events.BucketCursors, ">"),
+			kvWrite(events.BucketCursors, events.KeyRESTCursorPrefix+">", events.KeyHourDonePrefix+">"),
+			kvRead(events.BucketStatus),
+			kvWrite(events.BucketStatus, ">"),
+			kvRead(events.BucketHydrateWatch),
+			kvWrite(events.BucketHydrateWatch, ">"),
+			kvRead(events.BucketRoster),
+			kvRead(events.BucketWatchedRepos),
 			declare("KV_"+BucketWebhookBodies),
 			kvRead(BucketWebhookBodies),
 			kvWrite(BucketWebhookBodies, ">"),
 		)
-		p.PublishDeny = slices.Concat(rosterKeys, kvWrite(events.BucketCursors, events.KeyTotalsRepos))
 	case UserEnrich:
 		p.PublishAllow = slices.Concat(common,
 			[]string{events.SubjectContribution, events.SubjectHydrate},
-			declare(events.StreamRaw, events.StreamEnriched, events.StreamControl, "KV_"+events.BucketCursors),
+			declareAll(),
 			consume(events.StreamRaw),
 			consume(events.StreamControl),
-			kvRead(events.BucketCursors),
-			kvWrite(events.BucketCursors, events.KeyTotalsRepos),
+			kvRead(events.BucketRoster),
+			kvRead(events.BucketWatchedRepos),
+			kvWrite(events.BucketWatchedRepos, events.KeyTotalsRepos),
 		)
 		// `giveback forget` asks enrich over core NATS, request and reply.
 		p.SubscribeAllow = []string{events.SubjectForget}
@@ -144,6 +162,7 @@ func PermissionsOf(user string) Permissions {
 	case UserReport:
 		p.PublishAllow = slices.Concat(common,
 			kvRead(events.BucketCursors),
+			kvRead(events.BucketStatus),
 			consume(events.StreamEnriched),
 		)
 	case UserAdmin:

@@ -110,12 +110,19 @@ func TestPermissionsEnforced(t *testing.T) {
 	if err := bus.EnsureStreams(ctxT(t), admin, bus.StreamOptions{}); err != nil {
 		t.Fatalf("admin declares the streams: %v", err)
 	}
-	kvAdmin, err := admin.KeyValue(ctxT(t), events.BucketCursors)
+	kvAdmin, err := admin.KeyValue(ctxT(t), events.BucketRoster)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := kvAdmin.Put(ctxT(t), events.KeyRosterCurrent, []byte("login,employee_id\n")); err != nil {
 		t.Fatalf("admin writes the roster: %v", err)
+	}
+	kvRepos, err := admin.KeyValue(ctxT(t), events.BucketWatchedRepos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kvRepos.Put(ctxT(t), events.KeyTotalsRepos, []byte(`["a/b"]`)); err != nil {
+		t.Fatalf("admin writes the watched repositories: %v", err)
 	}
 	if _, err := admin.CreateOrUpdateKeyValue(ctxT(t), jetstream.KeyValueConfig{Bucket: bus.BucketTokens}); err != nil {
 		t.Fatalf("admin declares the token bucket: %v", err)
@@ -125,24 +132,24 @@ func TestPermissionsEnforced(t *testing.T) {
 		_, err := js.Publish(ctxT(t), subject, []byte(`{}`))
 		return err
 	}
-	put := func(js jetstream.JetStream, key string) error {
-		kv, err := js.KeyValue(ctxT(t), events.BucketCursors)
+	put := func(js jetstream.JetStream, bucket, key string) error {
+		kv, err := js.KeyValue(ctxT(t), bucket)
 		if err != nil {
 			return err
 		}
 		_, err = kv.Put(ctxT(t), key, []byte("x"))
 		return err
 	}
-	get := func(js jetstream.JetStream, key string) error {
-		kv, err := js.KeyValue(ctxT(t), events.BucketCursors)
+	get := func(js jetstream.JetStream, bucket, key string) error {
+		kv, err := js.KeyValue(ctxT(t), bucket)
 		if err != nil {
 			return err
 		}
 		_, err = kv.Get(ctxT(t), key)
 		return err
 	}
-	list := func(js jetstream.JetStream) error {
-		kv, err := js.KeyValue(ctxT(t), events.BucketCursors)
+	list := func(js jetstream.JetStream, bucket string) error {
+		kv, err := js.KeyValue(ctxT(t), bucket)
 		if err != nil {
 			return err
 		}
@@ -160,7 +167,7 @@ func TestPermissionsEnforced(t *testing.T) {
 		return nil
 	}
 	watch := func(js jetstream.JetStream) error {
-		kv, err := js.KeyValue(ctxT(t), events.BucketCursors)
+		kv, err := js.KeyValue(ctxT(t), events.BucketRoster)
 		if err != nil {
 			return err
 		}
@@ -249,29 +256,40 @@ func TestPermissionsEnforced(t *testing.T) {
 	}{
 		{"ingest declares the streams", func() error { return ensure(ingest) }, true},
 		{"ingest publishes raw", func() error { return pub(ingest, events.SubjectRaw(events.SourceWebhook)) }, true},
-		{"ingest writes a cursor", func() error { return put(ingest, "sync.rest.x") }, true},
-		{"ingest reads the roster", func() error { return get(ingest, events.KeyRosterCurrent) }, true},
+		{"ingest writes a cursor", func() error { return put(ingest, events.BucketCursors, events.KeyRESTCursor("author", "x")) }, true},
+		{"ingest writes an ETag", func() error { return put(ingest, events.BucketCursors, events.KeyETag("https://api.github.com/x")) }, true},
+		{"ingest marks an hour done", func() error { return put(ingest, events.BucketCursors, events.KeyHourDone(time.Now())) }, true},
+		{"ingest writes a status", func() error { return put(ingest, events.BucketStatus, events.KeyStatusREST("x")) }, true},
+		{"ingest watches an open pull request", func() error { return put(ingest, events.BucketHydrateWatch, events.KeyHydrateOpen("a/b", 1)) }, true},
+		{"ingest reads the watched repositories", func() error { return list(ingest, events.BucketWatchedRepos) }, true},
+		{"ingest writes a roster key in the cursor bucket", func() error { return put(ingest, events.BucketCursors, events.KeyRosterCurrent) }, false},
+		{"ingest reads the roster", func() error { return get(ingest, events.BucketRoster, events.KeyRosterCurrent) }, true},
 		{"ingest watches the roster", func() error { return watch(ingest) }, true},
 		{"ingest consumes hydration requests", func() error { return consumeOne(ingest, events.StreamControl, events.SubjectHydrate) }, true},
-		{"ingest writes the roster", func() error { return put(ingest, events.KeyRosterCurrent) }, false},
-		{"ingest writes the watched repositories", func() error { return put(ingest, events.KeyTotalsRepos) }, false},
+		{"ingest writes the roster", func() error { return put(ingest, events.BucketRoster, events.KeyRosterCurrent) }, false},
+		{"ingest writes the watched repositories", func() error { return put(ingest, events.BucketWatchedRepos, events.KeyTotalsRepos) }, false},
 		{"ingest publishes a contribution", func() error { return pub(ingest, events.SubjectContribution) }, false},
 		{"ingest announces a roster", func() error { return pub(ingest, events.SubjectRoster) }, false},
 
 		{"enrich declares the streams", func() error { return ensure(enrich) }, true},
 		{"enrich publishes a contribution", func() error { return pub(enrich, events.SubjectContribution) }, true},
 		{"enrich asks for hydration", func() error { return pub(enrich, events.SubjectHydrate) }, true},
-		{"enrich writes the watched repositories", func() error { return put(enrich, events.KeyTotalsRepos) }, true},
+		{"enrich writes the watched repositories", func() error { return put(enrich, events.BucketWatchedRepos, events.KeyTotalsRepos) }, true},
 		{"enrich consumes the raw stream", func() error { return consumeOne(enrich, events.StreamRaw, events.SubjectRawAll) }, true},
 		{"enrich consumes roster changes", func() error { return consumeOne(enrich, events.StreamControl, events.SubjectRoster) }, true},
 		{"enrich watches the roster", func() error { return watch(enrich) }, true},
 		{"enrich publishes raw", func() error { return pub(enrich, events.SubjectRaw(events.SourceGHArchive)) }, false},
-		{"enrich writes the roster", func() error { return put(enrich, events.KeyRosterGeneration) }, false},
-		{"enrich writes a cursor", func() error { return put(enrich, "sync.rest.x") }, false},
+		{"enrich writes the roster", func() error { return put(enrich, events.BucketRoster, events.KeyRosterGeneration) }, false},
+		{"enrich writes the watched repositories in the cursor bucket", func() error { return put(enrich, events.BucketCursors, events.KeyTotalsRepos) }, false},
+		{"enrich writes a status", func() error { return put(enrich, events.BucketStatus, events.KeyStatusHydration) }, false},
+		{"enrich writes a cursor", func() error { return put(enrich, events.BucketCursors, events.KeyRESTCursor("author", "x")) }, false},
 		{"enrich announces a roster", func() error { return pub(enrich, events.SubjectRoster) }, false},
 
-		{"report reads a cursor", func() error { return get(report, "sync.rest.x") }, true},
-		{"report lists the cursors", func() error { return list(report) }, true},
+		{"report reads a cursor", func() error { return get(report, events.BucketCursors, events.KeyRESTCursor("author", "x")) }, true},
+		{"report reads a status", func() error { return get(report, events.BucketStatus, events.KeyStatusREST("x")) }, true},
+		{"report lists the statuses", func() error { return list(report, events.BucketStatus) }, true},
+		{"report writes a status", func() error { return put(report, events.BucketStatus, events.KeyStatusREST("x")) }, false},
+		{"report lists the cursors", func() error { return list(report, events.BucketCursors) }, true},
 		{"report watches the token bucket", func() error {
 			kv, err := report.KeyValue(ctxT(t), bus.BucketTokens)
 			if err != nil {
@@ -280,8 +298,8 @@ func TestPermissionsEnforced(t *testing.T) {
 			_, err = kv.Get(ctxT(t), "t")
 			return err
 		}, true},
-		{"report writes the roster", func() error { return put(report, events.KeyRosterCurrent) }, false},
-		{"report writes a cursor", func() error { return put(report, "sync.rest.x") }, false},
+		{"report writes the roster", func() error { return put(report, events.BucketRoster, events.KeyRosterCurrent) }, false},
+		{"report writes a cursor", func() error { return put(report, events.BucketCursors, events.KeyRESTCursor("author", "x")) }, false},
 		{"report writes a token", func() error { return tokens(report) }, false},
 		{"report publishes raw", func() error { return pub(report, events.SubjectRaw(events.SourceWebhook)) }, false},
 		{"report declares the streams", func() error { return ensure(report) }, false},

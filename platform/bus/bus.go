@@ -1,5 +1,5 @@
 // Package bus is Giveback's NATS layer: the embedded server for the one-process mode, the
-// JetStream streams and KV bucket every service declares at start, an async publisher with
+// JetStream streams and KV buckets every service declares at start, an async publisher with
 // message-id deduplication, and a batching consume loop that acks only what its handler settled.
 package bus
 
@@ -88,13 +88,15 @@ func (o StreamOptions) withDefaults() StreamOptions {
 	return o
 }
 
-// EnsureStreams declares the streams and the cursor bucket, creating or updating them.
+// EnsureStreams declares the streams and the KV buckets (events.Buckets), creating or updating
+// them, and waits until the keys an earlier version kept in the cursor bucket are copied to the
+// buckets that hold them now (buckets.go).
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions) error {
 	o = o.withDefaults()
 	streams := []jetstream.StreamConfig{
 		{Name: events.StreamRaw, Subjects: []string{events.SubjectRawAll}, MaxAge: o.RawMaxAge, Duplicates: o.DedupWindow},
 		{Name: events.StreamEnriched, Subjects: []string{events.SubjectContribution}, MaxAge: 24 * time.Hour, Duplicates: 2 * time.Minute},
-		{Name: events.StreamControl, Subjects: []string{"giveback.control.>"}, MaxAge: 30 * 24 * time.Hour, Duplicates: 2 * time.Minute},
+		{Name: events.StreamControl, Subjects: []string{events.SubjectControlAll}, MaxAge: 30 * 24 * time.Hour, Duplicates: 2 * time.Minute},
 	}
 	for _, sc := range streams {
 		sc.Storage = jetstream.FileStorage
@@ -103,12 +105,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
 		}
 	}
-	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: events.BucketCursors, Storage: jetstream.FileStorage, Replicas: o.Replicas, History: 1,
-	}); err != nil {
-		return fmt.Errorf("bus: kv %s: %w", events.BucketCursors, err)
-	}
-	return nil
+	return ensureBuckets(ctx, js, o.Replicas)
 }
 
 // Decision is what a batch handler decided about one message.

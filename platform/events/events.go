@@ -1,6 +1,8 @@
 // Package events is Giveback's message contract: the structs carried on NATS, the stream and
-// subject names, and the schema versions that match schemas/events/*.json. Ingest publishes Raw
-// records, enrich turns them into Contributions, report reads what enrich stored.
+// subject names, and the schema versions that match schemas/events/*.json; and the contract of
+// the KV buckets (kv.go): each bucket's name, the builder of each key, the struct of each value
+// (schemas/kv/*.json), and the durable consumer names. Ingest publishes Raw records, enrich
+// turns them into Contributions, report reads what enrich stored.
 package events
 
 import (
@@ -25,6 +27,8 @@ const (
 
 	// StreamControl carries changes of reference data (roster, dependencies).
 	StreamControl = "GIVEBACK_CONTROL"
+	// SubjectControlAll matches every control subject.
+	SubjectControlAll = "giveback.control.>"
 	// SubjectRoster announces that the roster changed.
 	SubjectRoster = "giveback.control.roster"
 	// SubjectHydrate asks ingest to fill a trimmed GH Archive event from the REST API.
@@ -33,9 +37,6 @@ const (
 	// SubjectForget carries `giveback forget` requests to enrich, request/reply on core NATS,
 	// outside every stream: the request names a person and must not be kept.
 	SubjectForget = "giveback.admin.forget"
-
-	// BucketCursors is the KV bucket where ingest keeps its cursors and finished GH Archive hours.
-	BucketCursors = "giveback_cursors"
 )
 
 // Schema versions, each matching the "schema" const of its file in schemas/events.
@@ -60,10 +61,6 @@ const (
 
 // KindHourTotals is the kind of a SourceGHArchiveTotals record.
 const KindHourTotals = "hour_totals"
-
-// KeyTotalsRepos is the key in BucketCursors holding the repositories whose whole activity
-// ingest counts (a JSON array of owner/name): enrich writes it, ingest reads it.
-const KeyTotalsRepos = "totals.repos"
 
 // HourTotals is the payload of a SourceGHArchiveTotals record: every actor's events in the
 // watched repositories during one GH Archive hour. Its ID is totals:<hour>, with #<part> after

@@ -2,14 +2,6 @@ package events
 
 import "time"
 
-// Keys of the roster in the BucketCursors KV bucket. `giveback roster load` writes the roster
-// file's bytes under KeyRosterCurrent and bumps KeyRosterGeneration (a decimal counter), then
-// publishes a RosterChange; every enrich replica reads its roster from there.
-const (
-	KeyRosterCurrent    = "roster.current"
-	KeyRosterGeneration = "roster.generation"
-)
-
 // Identity kinds and reasons of an Unmatched identity.
 const (
 	IdentityLogin = "login"

@@ -15,7 +15,7 @@ import (
 
 	chdb "github.com/chdb-io/chdb-go/chdb-purego"
 
-	_ "giveback.dev/platform/store/chdblib" // sets CHDB_LIB_PATH before chdb-go's init needs it
+	_ "giveback.dev/platform/store/chdblib" // its init sets CHDB_LIB_PATH before chdb-go's opens the library; see its package comment
 )
 
 // engine is the process's one chDB session: the library allows one, so every Conn opened on

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -62,6 +64,31 @@ func (s *Store) insertJSONEachRow(ctx context.Context, table, columns string, n 
 		return fmt.Errorf("store: insert %d rows into %s: %w", n, table, err)
 	}
 	return nil
+}
+
+// ImportDependencies makes the repositories the manifests use the current dependency list (one
+// import, replacing the previous list), and returns the import's id, the repositories and the
+// packages no repository was found for.
+func (s *Store) ImportDependencies(ctx context.Context, ms []deps.Manifest) (string, []deps.Dependency, []deps.Unmapped, error) {
+	ds, unmapped := deps.Aggregate(ms)
+	id, err := newImportID(time.Now())
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if err := s.ReplaceDependencies(ctx, id, len(ms), ds, unmapped); err != nil {
+		return "", nil, nil, err
+	}
+	return id, ds, unmapped, nil
+}
+
+// newImportID returns the id of a dependency import that sorts by time:
+// 20250106T101244.123Z-1a2b3c4d.
+func newImportID(now time.Time) (string, error) {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("store: import id: %w", err)
+	}
+	return now.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:]), nil
 }
 
 // ReplaceDependencies makes ds and unmapped the current dependency list. It writes them under

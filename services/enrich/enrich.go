@@ -23,21 +23,24 @@ import (
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/repoclass"
 	"giveback.dev/platform/roster"
+	"giveback.dev/platform/store"
 	"giveback.dev/services/enrich/mapper"
 )
 
 // Store is the part of the store enrich needs.
 type Store interface {
 	InsertRaw(ctx context.Context, rs []events.Raw) error
-	InsertContributions(ctx context.Context, cs []events.Contribution) error
-	StoredOccurredAt(ctx context.Context, kind string, ids []string) (map[string]time.Time, error)
+	// PlaceContributions and InsertPlaced are the only way enrich writes contributions, so each
+	// version lands in the partition of its first (store.Placed).
+	PlaceContributions(ctx context.Context, cs []events.Contribution) (store.Placed, error)
+	InsertPlaced(ctx context.Context, p store.Placed) error
 	InsertUnmatched(ctx context.Context, us []events.Unmatched) error
 	InsertProjectActivity(ctx context.Context, hs []events.HourTotals) error
 	Compact(ctx context.Context) (int, error)
 }
 
-// Durable is the name of enrich's consumer on the raw stream; replicas share it.
-const Durable = "enrich"
+// Durable is the name of enrich's consumer on the raw stream (events.DurableEnrich).
+const Durable = events.DurableEnrich
 
 // Service is the enrich service.
 type Service struct {
@@ -62,11 +65,41 @@ type Service struct {
 	hydrations    *prometheus.CounterVec
 }
 
-// New returns the service. r may be nil (nobody is attributed until a roster is set).
-func New(st Store, js jetstream.JetStream, company config.Company, r *roster.Roster, reg prometheus.Registerer, log *slog.Logger) *Service {
+// Options configures a Service. Store and JS are needed by Run (Process needs neither); every
+// other field may be left zero.
+type Options struct {
+	Store Store
+	JS    jetstream.JetStream
+	// Company tells the company's repositories and e-mail domains; Identities its bots and aliases.
+	Company    config.Company
+	Identities config.Identities
+	// Roster attributes contributions; nil attributes nobody until a roster is loaded. Generation
+	// is the roster generation stored versions carry (roster.Starting returns both).
+	Roster     *roster.Roster
+	Generation uint32
+	// Classifier classifies destinations (company orgs, foundations, dependencies); nil tells
+	// only what a record says of its repository.
+	Classifier *repoclass.Classifier
+	// Registry, when set, receives the enrich metrics.
+	Registry prometheus.Registerer
+	// Log receives the service's logs; nil discards them.
+	Log *slog.Logger
+	// BatchSize is how many raw records make one insert (default 4000).
+	BatchSize int
+}
+
+// New returns the service configured by o.
+func New(o Options) (*Service, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 4000
+	}
 	s := &Service{
-		store: st, js: js, company: company, log: log.With(slog.String("component", "enrich")), pub: bus.NewPublisher(js),
-		BatchSize: 4000,
+		store: o.Store, js: o.JS, company: o.Company, log: log.With(slog.String("component", "enrich")),
+		BatchSize: o.BatchSize,
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "giveback_enrich_records_total", Help: "Raw records handled, by outcome (mapped, not_contribution, opted_out, poison, totals).",
 		}, []string{"outcome"}),
@@ -80,32 +113,32 @@ func New(st Store, js jetstream.JetStream, company config.Company, r *roster.Ros
 			Name: "giveback_enrich_hydration_requests_total", Help: "Trimmed GH Archive events sent to ingest to fill from the REST API, by kind (pull_request, push; invalid: not sent, a value GitHub would not have made).",
 		}, []string{"kind"}),
 	}
-	if reg != nil {
-		reg.MustRegister(s.records, s.contributions, s.batchSeconds, s.hydrations)
+	s.pub = bus.NewPublisher(o.JS)
+	s.ids = newIdentities(o.Company, o.Identities)
+	if o.Registry != nil {
+		for _, c := range []prometheus.Collector{s.records, s.contributions, s.batchSeconds, s.hydrations, s.ids.bot} {
+			if err := o.Registry.Register(c); err != nil {
+				return nil, fmt.Errorf("enrich: register metrics: %w", err)
+			}
+		}
 	}
-	s.ids = newIdentities(company, config.Identities{}, reg)
-	s.SetRoster(r)
-	return s
-}
-
-// SetRoster replaces the roster used for attribution from now on.
-func (s *Service) SetRoster(r *roster.Roster) {
-	if r == nil {
-		r = &roster.Roster{}
+	s.setRosterGeneration(o.Roster, o.Generation)
+	if o.Classifier != nil {
+		s.classes.Store(o.Classifier)
 	}
-	s.roster.Store(r)
+	return s, nil
 }
-
-// SetClassifier sets how destinations are classified (company orgs, foundations, dependencies).
-func (s *Service) SetClassifier(c *repoclass.Classifier) { s.classes.Store(c) }
 
 // Run consumes the raw stream, and roster changes (rederive.go), and answers forget requests
 // (forget.go), until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
+	if s.store == nil || s.js == nil {
+		return errors.New("enrich: Run needs Options.Store and Options.JS")
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return bus.Consume(ctx, s.js, bus.ConsumerOptions{
-			Stream: events.StreamRaw, Durable: Durable, FilterSubject: events.SubjectRawAll, BatchSize: s.BatchSize,
+			Stream: events.StreamRaw, Durable: events.DurableEnrich, FilterSubject: events.SubjectRawAll, BatchSize: s.BatchSize,
 		}, s.log, s.Handle)
 	})
 	g.Go(func() error { return s.runRoster(ctx) })
@@ -236,10 +269,7 @@ func (s *Service) Store(ctx context.Context, res Result) error {
 	if err := s.store.InsertRaw(ctx, res.Raw); err != nil {
 		return fmt.Errorf("enrich: %w", err)
 	}
-	if err := s.samePartition(ctx, res.Contributions); err != nil {
-		return err
-	}
-	if err := s.store.InsertContributions(ctx, res.Contributions); err != nil {
+	if err := s.insertContributions(ctx, res.Contributions); err != nil {
 		return fmt.Errorf("enrich: %w", err)
 	}
 	if len(res.Contributions) > 0 {

@@ -65,7 +65,7 @@ func TestEnrichStoresAttributesAndSettles(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	svc := enrich.New(st, js, config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}}, ro, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := newService(t, enrich.Options{Store: st, JS: js, Company: config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}}, Roster: ro, Registry: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()

@@ -55,8 +55,7 @@ func TestForgetRemovesThePersonEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := enrich.New(st, js, config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}, EmailDomains: []string{"acme.com"}}, ro,
-		prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := newService(t, enrich.Options{Store: st, JS: js, Company: config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}, EmailDomains: []string{"acme.com"}}, Roster: ro, Registry: prometheus.NewRegistry(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	trimmedAt := time.Date(2025, 11, 3, 10, 0, 0, 0, time.UTC)
 	totals, err := json.Marshal(events.HourTotals{Hour: "2025-03-01-10", Rows: []events.ActivityRow{
 		{Day: "2025-03-01", Repo: "golang/go", Actor: "ann-q", Type: "PushEvent", Events: 4},
@@ -88,26 +87,33 @@ func TestForgetRemovesThePersonEverywhere(t *testing.T) {
 	if err := pub.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// What ingest and `giveback roster load` keep in the bucket.
-	kv, err := js.KeyValue(ctx, events.BucketCursors)
-	if err != nil {
-		t.Fatal(err)
+	// What ingest and `giveback roster load` keep in the buckets.
+	bucket := func(name string) jetstream.KeyValue {
+		kv, err := js.KeyValue(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kv
 	}
-	for k, v := range map[string]string{
-		"status.rest.ann-q":       `{"login":"ann-q","last_sync":"2025-03-01T10:00:00Z","items":3,"last_error":""}`,
-		"rest.author.ann-q":       "2025-03-01T10:00:00Z",
-		"rest.reviewed.quist-old": "2025-03-01T10:00:00Z",
-		"hydrate.open.0abc":       `{"repo":"acme/tools","number":9,"actor":"ann-q","since":"2025-11-03T10:00:00Z"}`,
-		"status.rest.bob":         `{"login":"bob","last_sync":"2025-03-01T10:00:00Z","items":1,"last_error":""}`,
-		"rest.author.bob":         "2025-03-01T10:00:00Z",
-		events.KeyRosterCurrent:   forgetRoster,
+	cursors, statuses, watch, rosterKV := bucket(events.BucketCursors), bucket(events.BucketStatus), bucket(events.BucketHydrateWatch), bucket(events.BucketRoster)
+	for _, e := range []struct {
+		kv   jetstream.KeyValue
+		k, v string
+	}{
+		{statuses, events.KeyStatusREST("ann-q"), `{"login":"ann-q","last_sync":"2025-03-01T10:00:00Z","items":3,"last_error":""}`},
+		{cursors, events.KeyRESTCursor("author", "ann-q"), "2025-03-01T10:00:00Z"},
+		{cursors, events.KeyRESTCursor("reviewed", "quist-old"), "2025-03-01T10:00:00Z"},
+		{watch, events.KeyHydrateOpen("acme/tools", 9), `{"repo":"acme/tools","number":9,"actor":"ann-q","since":"2025-11-03T10:00:00Z"}`},
+		{statuses, events.KeyStatusREST("bob"), `{"login":"bob","last_sync":"2025-03-01T10:00:00Z","items":1,"last_error":""}`},
+		{cursors, events.KeyRESTCursor("author", "bob"), "2025-03-01T10:00:00Z"},
+		{rosterKV, events.KeyRosterCurrent, forgetRoster},
 	} {
-		if _, err := kv.Put(ctx, k, []byte(v)); err != nil {
+		if _, err := e.kv.Put(ctx, e.k, []byte(e.v)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The status key was written twice, as every sync does: both revisions must go.
-	if _, err := kv.Put(ctx, "status.rest.ann-q", []byte(`{"login":"ann-q","items":4}`)); err != nil {
+	if _, err := statuses.Put(ctx, events.KeyStatusREST("ann-q"), []byte(`{"login":"ann-q","items":4}`)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -124,7 +130,7 @@ func TestForgetRemovesThePersonEverywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro, _, found, err := enrich.RosterFromKV(ctx, kv)
+	ro, _, found, err := roster.FromKV(ctx, rosterKV)
 	if err != nil || !found {
 		t.Fatalf("roster from kv: %t %v", found, err)
 	}
@@ -154,7 +160,7 @@ func TestForgetRemovesThePersonEverywhere(t *testing.T) {
 	want := map[string]int64{
 		"clickhouse.raw_events": 4, "clickhouse.contributions": 3, "clickhouse.project_activity": 1,
 		"stream.GIVEBACK_RAW": 5, "stream.GIVEBACK_ENRICHED": 3, "stream.GIVEBACK_CONTROL": 1,
-		"kv." + events.BucketCursors: 4,
+		"kv." + events.BucketCursors: 2, "kv." + events.BucketStatus: 1, "kv." + events.BucketHydrateWatch: 1,
 	}
 	if fmt.Sprint(res.Removed) != fmt.Sprint(want) {
 		t.Errorf("removed %v, want %v", res.Removed, want)
@@ -182,9 +188,10 @@ func TestForgetRemovesThePersonEverywhere(t *testing.T) {
 			t.Errorf("%s\n got %s\nwant %s", q, got, want)
 		}
 	}
-	// Bob's and Cat's raw records and contributions; in the bucket Bob's status and cursor, the
+	// Bob's and Cat's raw records and contributions; in the buckets Bob's status and cursor, the
 	// roster and the repositories enrich watches.
-	if got, want := after.messages, map[string]int{"GIVEBACK_RAW": 3, "GIVEBACK_ENRICHED": 4, "KV_" + events.BucketCursors: 4}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := after.messages, map[string]int{"GIVEBACK_RAW": 3, "GIVEBACK_ENRICHED": 4, "KV_" + events.BucketCursors: 1, "KV_" + events.BucketStatus: 1,
+		"KV_" + events.BucketRoster: 1, "KV_" + events.BucketWatchedRepos: 1}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("messages left %v, want %v", got, want)
 	}
 }
@@ -245,7 +252,7 @@ func snapshot(t *testing.T, st *store.Store, js jetstream.JetStream) found {
 				continue // deleted
 			}
 			f.messages[name]++
-			if m.Subject == "$KV."+events.BucketCursors+"."+events.KeyRosterCurrent {
+			if m.Subject == "$KV."+events.BucketRoster+"."+events.KeyRosterCurrent {
 				continue
 			}
 			whole := bytes.ToLower([]byte(fmt.Sprint(m.Subject, m.Header, string(m.Data))))

@@ -19,16 +19,13 @@ type identities struct {
 	bot     *prometheus.CounterVec
 }
 
-func newIdentities(company config.Company, cfg config.Identities, reg prometheus.Registerer) *identities {
+func newIdentities(company config.Company, cfg config.Identities) *identities {
 	id := &identities{
 		bot: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "giveback_enrich_bot_contributions_total", Help: "Contributions by bots (logins ending in [bot], identities.bots), never attributed, by kind.",
 		}, []string{"kind"}),
 	}
 	id.configure(company, cfg)
-	if reg != nil {
-		reg.MustRegister(id.bot)
-	}
 	return id
 }
 
@@ -46,9 +43,6 @@ func (id *identities) configure(company config.Company, cfg config.Identities) {
 		id.domains = append(id.domains, "@"+strings.ToLower(d))
 	}
 }
-
-// SetIdentities sets the bots and aliases (config identities). Call it before Run.
-func (s *Service) SetIdentities(cfg config.Identities) { s.ids.configure(s.company, cfg) }
 
 // isBot reports whether a login is a bot's.
 func (id *identities) isBot(login string) bool {

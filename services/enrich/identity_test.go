@@ -46,8 +46,8 @@ func TestCommitAttribution(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	svc := enrich.New(st, js, config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}, EmailDomains: []string{"acme.com"}}, ro, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	svc.SetIdentities(config.Identities{Bots: []string{"acme-ci"}, Aliases: map[string]string{"cat@home.example": "cat"}})
+	svc := newService(t, enrich.Options{Store: st, JS: js, Company: config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}, EmailDomains: []string{"acme.com"}}, Roster: ro, Registry: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Identities: config.Identities{Bots: []string{"acme-ci"}, Aliases: map[string]string{"cat@home.example": "cat"}}})
 	at := "2024-05-01T10:00:00Z"
 	rs := []events.Raw{
 		// pushed by bob: Ann's by e-mail, Cat's by noreply login, Cat's by alias, a stranger's

@@ -28,7 +28,7 @@ func TestCommitsStayInOnePartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := enrich.New(st, js, config.Company{Name: "Acme"}, ro, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := newService(t, enrich.Options{Store: st, JS: js, Company: config.Company{Name: "Acme"}, Roster: ro, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx := context.Background()
 	const x, y = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 	push := func(id, sha, at string) events.Raw {
@@ -61,5 +61,44 @@ func TestCommitsStayInOnePartition(t *testing.T) {
 	want := []string{"commit:golang/go@" + x + " 2025-02-01 00:30:00.000", "commit:golang/go@" + y + " 2025-03-31 23:00:00.000"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("commits:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Re-deriving a commit's history keeps it in the partition of its first version: the REST
+// record that dates it in the month before its push is mapped again, and its row must not land
+// in that month, where it would be a second row that no merge removes.
+func TestRederivedCommitStaysInItsPartition(t *testing.T) {
+	st := testkit.Store(t)
+	_, _, js := testkit.NATS(t)
+	ro, err := roster.Parse(strings.NewReader(rosterCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(t, enrich.Options{Store: st, JS: js, Company: config.Company{Name: "Acme"}, Roster: ro, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx := context.Background()
+	const sha = "cccccccccccccccccccccccccccccccccccccccc"
+	push := raw(t, "PushEvent", "1", `{"id":"1","type":"PushEvent","actor":{"login":"ann"},"repo":{"name":"golang/go"},`+
+		`"payload":{"commits":[{"sha":"`+sha+`","message":"m","distinct":true,"author":{"email":"ann@example.com"}}]},"created_at":"2025-02-01T00:30:00Z"}`)
+	rest := events.Raw{Schema: events.SchemaRaw, Source: events.SourceREST, Kind: "commit", ID: "commit:golang/go@" + sha,
+		FetchedAt: time.Now().UTC(), Meta: map[string]string{"repo": "golang/go", "login": "ann"},
+		Payload: json.RawMessage(`{"sha":"` + sha + `","commit":{"message":"m","author":{"email":"ann@example.com","date":"2025-01-31T22:00:00Z"}},"author":{"login":"ann"}}`)}
+	for _, batch := range [][]events.Raw{{push}, {rest}} {
+		if err := svc.Store(ctx, svc.Process(encode(t, batch))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read, err := svc.Rederive(ctx, []string{"ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read != 2 {
+		t.Fatalf("re-derived %d raw records, want 2", read)
+	}
+	res, err := st.Query(ctx, "SELECT _partition_id, count() FROM contributions WHERE kind = 'commit' GROUP BY _partition_id ORDER BY _partition_id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || store.AsString(res.Rows[0][0]) != "202502" {
+		t.Fatalf("commit rows by partition: %v, want every version in 202502", res.Rows)
 	}
 }

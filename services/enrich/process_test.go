@@ -15,20 +15,34 @@ import (
 	"giveback.dev/services/enrich"
 )
 
-func processOnly(t *testing.T) *enrich.Service {
+// newService returns enrich.New(o), failing the test on an error.
+func newService(t *testing.T, o enrich.Options) *enrich.Service {
+	t.Helper()
+	svc, err := enrich.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// processOnly returns a service for Process alone (no store, no bus), attributing with
+// rosterCSV at the given roster generation.
+func processOnly(t *testing.T, generation ...uint32) *enrich.Service {
 	t.Helper()
 	ro, err := roster.Parse(strings.NewReader(rosterCSV))
 	if err != nil {
 		t.Fatal(err)
 	}
 	company := config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}}
-	svc := enrich.New(nil, nil, company, ro, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	cl, err := repoclass.New(company.GitHubOrgs, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.SetClassifier(cl)
-	return svc
+	o := enrich.Options{Company: company, Roster: ro, Classifier: cl, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if len(generation) > 0 {
+		o.Generation = generation[0]
+	}
+	return newService(t, o)
 }
 
 // What a record says of the repository classifies the destination: a fork owned by someone

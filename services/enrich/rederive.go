@@ -1,12 +1,10 @@
 package enrich
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,9 +26,9 @@ import (
 // attributes them again with the new roster and generation, and stores the results, whose
 // higher version replaces the old rows. An opt-out removes the person's rows and raw records.
 
-// RosterDurable is the name of enrich's consumer of roster changes; replicas share it, so one of
-// them re-derives each change.
-const RosterDurable = "enrich-roster"
+// RosterDurable is the name of enrich's consumer of roster changes (events.DurableEnrichRoster);
+// replicas share it, so one of them re-derives each change.
+const RosterDurable = events.DurableEnrichRoster
 
 // rederivePage is how many raw records one re-derivation step reads.
 const rederivePage = 5000
@@ -43,50 +41,27 @@ type History interface {
 	DeleteUnmatched(ctx context.Context, identities []string) error
 }
 
-// RosterFromKV reads the roster kept in the KV bucket and its generation. found is false when
-// no roster was loaded there yet.
-func RosterFromKV(ctx context.Context, kv jetstream.KeyValue) (r *roster.Roster, generation uint32, found bool, err error) {
-	e, err := kv.Get(ctx, events.KeyRosterCurrent)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, 0, false, nil
+// setRosterGeneration replaces the roster (nil: an empty one) and the generation stored
+// versions carry.
+func (s *Service) setRosterGeneration(r *roster.Roster, generation uint32) {
+	if r == nil {
+		r = &roster.Roster{}
 	}
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("enrich: read roster from kv: %w", err)
-	}
-	if r, err = roster.Parse(bytes.NewReader(e.Value())); err != nil {
-		return nil, 0, false, fmt.Errorf("enrich: roster in kv: %w", err)
-	}
-	g, err := kv.Get(ctx, events.KeyRosterGeneration)
-	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, 0, false, fmt.Errorf("enrich: read roster generation from kv: %w", err)
-	}
-	if err == nil {
-		n, perr := strconv.ParseUint(string(g.Value()), 10, 32)
-		if perr != nil || n > events.MaxGeneration {
-			return nil, 0, false, fmt.Errorf("enrich: roster generation in kv: %q is not a number up to %d", g.Value(), events.MaxGeneration)
-		}
-		generation = uint32(n)
-	}
-	return r, generation, true, nil
-}
-
-// SetRosterGeneration replaces the roster and the generation stored versions carry.
-func (s *Service) SetRosterGeneration(r *roster.Roster, generation uint32) {
-	s.SetRoster(r)
+	s.roster.Store(r)
 	s.gen.Store(generation)
 }
 
 // runRoster watches the roster in the KV bucket and consumes roster changes until ctx ends.
 func (s *Service) runRoster(ctx context.Context) error {
-	kv, err := s.js.KeyValue(ctx, events.BucketCursors)
+	kv, err := s.js.KeyValue(ctx, events.BucketRoster)
 	if err != nil {
-		return fmt.Errorf("enrich: roster: bucket %s: %w", events.BucketCursors, err)
+		return fmt.Errorf("enrich: roster: bucket %s: %w", events.BucketRoster, err)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.watchRoster(ctx, kv) })
 	g.Go(func() error {
 		return bus.Consume(ctx, s.js, bus.ConsumerOptions{
-			Stream: events.StreamControl, Durable: RosterDurable, FilterSubject: events.SubjectRoster,
+			Stream: events.StreamControl, Durable: events.DurableEnrichRoster, FilterSubject: events.SubjectRoster,
 			BatchSize: 1, Workers: 1, MaxDeliver: 5,
 			HandleTimeout: time.Hour, // a re-derivation reads and rewrites history: give it time
 		}, s.log, func(ctx context.Context, msgs []jetstream.Msg) ([]bus.Decision, error) {
@@ -127,14 +102,14 @@ func (s *Service) watchRoster(ctx context.Context, kv jetstream.KeyValue) error 
 
 // reloadRoster reads the roster from the KV bucket and uses it from now on.
 func (s *Service) reloadRoster(ctx context.Context, kv jetstream.KeyValue) error {
-	r, gen, found, err := RosterFromKV(ctx, kv)
+	r, gen, found, err := roster.FromKV(ctx, kv)
 	if err != nil || !found {
 		return err
 	}
 	if cur := s.roster.Load(); cur.Digest == r.Digest && s.gen.Load() == gen {
 		return nil
 	}
-	s.SetRosterGeneration(r, gen)
+	s.setRosterGeneration(r, gen)
 	s.log.Info("roster reloaded", slog.Int("periods", len(r.Periods)), slog.Uint64("generation", uint64(gen)), slog.String("digest", r.Digest))
 	return nil
 }
@@ -210,10 +185,7 @@ func (s *Service) Rederive(ctx context.Context, identities []string) (int, error
 			}
 		}
 		res := s.Process(datas)
-		if err := s.samePartition(ctx, res.Contributions); err != nil {
-			return read, fmt.Errorf("enrich: re-derive: %w", err)
-		}
-		if err := s.store.InsertContributions(ctx, res.Contributions); err != nil {
+		if err := s.insertContributions(ctx, res.Contributions); err != nil {
 			return read, fmt.Errorf("enrich: re-derive: %w", err)
 		}
 		if err := s.store.InsertUnmatched(ctx, res.Unmatched); err != nil {

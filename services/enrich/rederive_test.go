@@ -45,7 +45,7 @@ func TestRosterChangeRederivesHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := enrich.New(st, js, config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}}, before, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := newService(t, enrich.Options{Store: st, JS: js, Company: config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}}, Roster: before, Registry: prometheus.NewRegistry(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	rs := []events.Raw{
 		raw(t, "PullRequestEvent", "1", prEvent("1", "bob", "bob", "kubernetes/kubernetes", 1, "opened", false, "2024-03-01T10:00:00Z")),
 		raw(t, "PullRequestEvent", "2", prEvent("2", "ann", "ann", "kubernetes/kubernetes", 2, "opened", false, "2024-03-01T10:00:00Z")),
@@ -69,7 +69,7 @@ func TestRosterChangeRederivesHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := js.KeyValue(ctx, events.BucketCursors)
+	kv, err := js.KeyValue(ctx, events.BucketRoster)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestRosterChangeRederivesHistory(t *testing.T) {
 		t.Fatalf("raw events after the opt-out: %s", got)
 	}
 	// A later roster load by any replica: the generation is read back.
-	if _, gen, found, err := enrich.RosterFromKV(context.Background(), kv); err != nil || !found || gen != 1 {
-		t.Fatalf("RosterFromKV: %d %t %v", gen, found, err)
+	if _, gen, found, err := roster.FromKV(context.Background(), kv); err != nil || !found || gen != 1 {
+		t.Fatalf("roster.FromKV: %d %t %v", gen, found, err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"giveback.dev/platform/roster"
 )
 
-// watchEvery bounds how often the watched repositories are written to the cursor bucket.
+// watchEvery bounds how often the watched repositories are written to their bucket.
 const watchEvery = time.Minute
 
 // decodeTotals decodes a gharchive_totals record. The rows of people who opted out keep their
@@ -59,7 +59,7 @@ type watched struct {
 }
 
 // watch adds the repositories of stored contributions to the watched set and, at most once a
-// minute when it grew, merges it into the JSON array ingest reads from the cursor bucket
+// minute when it grew, merges it into the JSON array ingest reads from events.BucketWatchedRepos
 // (events.KeyTotalsRepos). A failure is logged and retried with the next batch: the batch
 // itself is stored.
 func (s *Service) watch(ctx context.Context, cs []events.Contribution) {
@@ -89,9 +89,9 @@ func (s *Service) watch(ctx context.Context, cs []events.Contribution) {
 
 // putWatched merges repos into the array under events.KeyTotalsRepos.
 func (s *Service) putWatched(ctx context.Context, repos map[string]bool) error {
-	kv, err := s.js.KeyValue(ctx, events.BucketCursors)
+	kv, err := s.js.KeyValue(ctx, events.BucketWatchedRepos)
 	if err != nil {
-		return fmt.Errorf("enrich: cursor bucket %s: %w", events.BucketCursors, err)
+		return fmt.Errorf("enrich: watched repositories bucket %s: %w", events.BucketWatchedRepos, err)
 	}
 	merged := make(map[string]bool, len(repos))
 	for r := range repos {

@@ -29,7 +29,7 @@ func TestTotalsStoredAndReposWatched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := enrich.New(st, js, config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}}, ro, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := newService(t, enrich.Options{Store: st, JS: js, Company: config.Company{Name: "Acme", GitHubOrgs: []string{"acme"}}, Roster: ro, Registry: prometheus.NewRegistry(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	payload, err := json.Marshal(events.HourTotals{Hour: "2024-03-01-10", Rows: []events.ActivityRow{
 		{Day: "2024-03-01", Repo: "kubernetes/kubernetes", Actor: "ann", Type: "PushEvent", Events: 2},
 		{Day: "2024-03-01", Repo: "kubernetes/kubernetes", Actor: "opt", Type: "PushEvent", Events: 3},
@@ -68,7 +68,7 @@ func TestTotalsStoredAndReposWatched(t *testing.T) {
 	if strings.Join(got, " ") != "=4 ann=2" {
 		t.Fatalf("project_activity: %v", got)
 	}
-	kv, err := js.KeyValue(ctx, events.BucketCursors)
+	kv, err := js.KeyValue(ctx, events.BucketWatchedRepos)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,7 @@ import (
 // with; a state time a version cannot hold (past the year 2527) stops the record as poison
 // rather than wrapping round to an early version.
 func TestStoredVersion(t *testing.T) {
-	svc := processOnly(t)
-	svc.SetRosterGeneration(nil, 7)
+	svc := processOnly(t, 7)
 	hook := func(id, updated string) events.Raw {
 		body := `{"action":"opened","number":1,"pull_request":{"number":1,"user":{"login":"ann"},"state":"open","created_at":"2024-05-01T10:00:00Z","updated_at":"` + updated + `",` +
 			`"base":{"repo":{"full_name":"kubernetes/kubernetes"}}},"repository":{"full_name":"kubernetes/kubernetes"},"sender":{"login":"ann"}}`

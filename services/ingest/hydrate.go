@@ -12,11 +12,7 @@ import (
 
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/events"
-	"giveback.dev/services/ingest/githubsync"
 )
-
-// HydrateDurable is the name of ingest's consumer of hydration requests; replicas share it.
-const HydrateDurable = "ingest-hydrate"
 
 // hydrateMaxDeliver is how often a request is tried before it is given up (and logged).
 const hydrateMaxDeliver = 20
@@ -45,7 +41,7 @@ func (s *Service) runHydration(ctx context.Context, interval time.Duration) erro
 		}
 	}()
 	return bus.Consume(ctx, s.o.JS, bus.ConsumerOptions{
-		Stream: events.StreamControl, Durable: HydrateDurable, FilterSubject: events.SubjectHydrate,
+		Stream: events.StreamControl, Durable: events.DurableIngestHydrate, FilterSubject: events.SubjectHydrate,
 		// A request may wait for a rate limit to reset (githubsync.Syncer.MaxWait, 1h): the
 		// batch is small, and may take longer than that wait (kept in progress meanwhile).
 		BatchSize: 20, Workers: 1, HandleTimeout: 90 * time.Minute, MaxDeliver: hydrateMaxDeliver,
@@ -97,9 +93,9 @@ func (s *Service) hydrateBatch(ctx context.Context, msgs []jetstream.Msg) ([]bus
 }
 
 // HydrationStatus returns what hydration did, false when it is disabled.
-func (s *Service) HydrationStatus() (githubsync.HydrationStatus, bool) {
+func (s *Service) HydrationStatus() (events.HydrationStatus, bool) {
 	if s.o.Hydrator == nil {
-		return githubsync.HydrationStatus{}, false
+		return events.HydrationStatus{}, false
 	}
 	return s.o.Hydrator.HydrationStatus(), true
 }

@@ -25,10 +25,6 @@ func TestHydrationConsumer(t *testing.T) {
 	_, _, js := testkit.NATS(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	kv, err := js.KeyValue(ctx, events.BucketCursors)
-	if err != nil {
-		t.Fatal(err)
-	}
 	asked := make(chan string, 10)
 	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		asked <- r.URL.Path
@@ -39,8 +35,12 @@ func TestHydrationConsumer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(Options{Publisher: bus.NewPublisher(js), KV: kv, JS: js, Log: slog.New(slog.DiscardHandler),
-		Registry: prometheus.NewRegistry(), Hydrator: &githubsync.Syncer{Client: client}})
+	o := Options{Publisher: bus.NewPublisher(js), JS: js, Log: slog.New(slog.DiscardHandler),
+		Registry: prometheus.NewRegistry(), Hydrator: &githubsync.Hydrator{REST: &githubsync.REST{Client: client}}}
+	if err := o.OpenBuckets(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

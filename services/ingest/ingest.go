@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"giveback.dev/platform/bus"
+	"giveback.dev/platform/events"
 	"giveback.dev/services/ingest/gharchive"
 	"giveback.dev/services/ingest/githubsync"
 	"giveback.dev/services/ingest/webhook"
@@ -25,7 +26,12 @@ import (
 type Options struct {
 	Publisher *bus.Publisher     // required
 	KV        jetstream.KeyValue // the events.BucketCursors bucket; required
-	Log       *slog.Logger
+	// Statuses (events.BucketStatus) keeps the REST sync's and hydration's statuses, HydrateWatch
+	// (events.BucketHydrateWatch) the open pull requests hydration re-checks, WatchedRepos
+	// (events.BucketWatchedRepos) the repositories enrich asks to count; OpenBuckets opens them.
+	Statuses, HydrateWatch, WatchedRepos jetstream.KeyValue
+	// Log receives the service's logs; nil discards them.
+	Log *slog.Logger
 
 	// WebhookSecret verifies deliveries; empty, the webhook refuses every one.
 	WebhookSecret   []byte
@@ -43,19 +49,20 @@ type Options struct {
 	HTTPClient *http.Client
 	// WatchRepos, when set, returns the repositories (owner/name) whose whole activity a
 	// backfill counts (project totals, events.HourTotals). Nil reads the JSON array enrich keeps
-	// in the cursor bucket under events.KeyTotalsRepos at the start of each backfill.
+	// in events.BucketWatchedRepos under events.KeyTotalsRepos at the start of each backfill.
 	WatchRepos func() map[string]bool
 
-	// Syncer runs the REST sync; nil disables it. Its Publish, Flush and KV default to the
-	// service's.
+	// Syncer runs the REST sync; nil disables it. Its REST client's Publish, Flush and KV
+	// default to the service's, its Statuses to Statuses.
 	Syncer       *githubsync.Syncer
 	SyncInterval time.Duration // default 15m
 
 	// Hydrator, when set, fills trimmed GH Archive events from the REST API: it takes the
 	// requests enrich publishes (events.SubjectHydrate) and re-checks the open pull requests it
-	// watches every SyncInterval. It may be the Syncer itself (sharing tokens and ETags); its
-	// Publish, Flush and KV default to the service's. JS is required with it.
-	Hydrator *githubsync.Syncer
+	// watches every SyncInterval. It may share the Syncer's REST client (tokens and ETags); the
+	// client's Publish, Flush and KV default to the service's, its Statuses and Watch to
+	// Statuses and HydrateWatch. JS is required with it.
+	Hydrator *githubsync.Hydrator
 	JS       jetstream.JetStream
 }
 
@@ -70,14 +77,14 @@ type Service struct {
 	watched    prometheus.Gauge
 }
 
-// New returns a service.
+// New returns the service configured by o; FromConfig builds o from the configuration.
 func New(o Options) (*Service, error) {
 	if o.Publisher == nil || o.KV == nil {
 		return nil, errors.New("ingest: a publisher and the cursor bucket are required")
 	}
 	log := o.Log
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{o: o, log: log.With(slog.String("component", "ingest"))}
 	s.webhook = &webhook.Handler{Secret: o.WebhookSecret, MaxBytes: o.WebhookMaxBytes, Publish: o.Publisher.PublishSync, Replays: o.WebhookReplays, Log: log}
@@ -102,19 +109,38 @@ func New(o Options) (*Service, error) {
 			return nil, fmt.Errorf("ingest: register metrics: %w", err)
 		}
 	}
-	for _, sy := range []*githubsync.Syncer{o.Syncer, o.Hydrator} {
-		if sy == nil {
-			continue
+	var rests []*githubsync.REST
+	if o.Syncer != nil {
+		if o.Syncer.Statuses == nil {
+			o.Syncer.Statuses = o.Statuses
 		}
-		if sy.Publish == nil {
-			sy.Publish = o.Publisher.Publish
-			sy.Flush = o.Publisher.Flush
+		if o.Syncer.REST == nil || o.Syncer.Statuses == nil {
+			return nil, errors.New("ingest: the REST sync needs its REST client and the status bucket (Options.OpenBuckets)")
 		}
-		if sy.KV == nil {
-			sy.KV = o.KV
+		rests = append(rests, o.Syncer.REST)
+	}
+	if o.Hydrator != nil {
+		if o.Hydrator.Statuses == nil {
+			o.Hydrator.Statuses = o.Statuses
 		}
-		if sy.Log == nil {
-			sy.Log = log
+		if o.Hydrator.Watch == nil {
+			o.Hydrator.Watch = o.HydrateWatch
+		}
+		if o.Hydrator.REST == nil || o.Hydrator.Statuses == nil || o.Hydrator.Watch == nil {
+			return nil, errors.New("ingest: hydration needs its REST client and the status and watch buckets (Options.OpenBuckets)")
+		}
+		rests = append(rests, o.Hydrator.REST)
+	}
+	for _, r := range rests {
+		if r.Publish == nil {
+			r.Publish = o.Publisher.Publish
+			r.Flush = o.Publisher.Flush
+		}
+		if r.KV == nil {
+			r.KV = o.KV
+		}
+		if r.Log == nil {
+			r.Log = log
 		}
 	}
 	if o.Hydrator != nil && o.JS == nil {
@@ -128,10 +154,6 @@ func New(o Options) (*Service, error) {
 
 // WebhookHandler returns the receiver of GitHub deliveries, to mount at webhook.Path.
 func (s *Service) WebhookHandler() http.Handler { return s.webhook }
-
-// HourKey returns the KV key that marks a GH Archive hour as backfilled:
-// gharchive.hour.2025-01-01-15.
-func HourKey(h time.Time) string { return "gharchive.hour." + gharchive.HourKey(h) }
 
 // Backfill reads the GH Archive hours from..to (both included) from source, a directory or an
 // http(s) base URL, and publishes every event the filter keeps. Once every event of an hour is
@@ -152,7 +174,7 @@ func (s *Service) Backfill(ctx context.Context, source string, from, to time.Tim
 		HTTPClient: s.o.HTTPClient,
 		Log:        s.o.Log,
 		Done: func(ctx context.Context, h time.Time) bool {
-			_, err := s.o.KV.Get(ctx, HourKey(h))
+			_, err := s.o.KV.Get(ctx, events.KeyHourDone(h))
 			if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 				s.log.Warn("cannot tell whether an hour is done; reading it again", slog.String("hour", gharchive.HourKey(h)), slog.Any("err", err))
 			}
@@ -162,8 +184,8 @@ func (s *Service) Backfill(ctx context.Context, source string, from, to time.Tim
 			if err := s.o.Publisher.Flush(ctx); err != nil {
 				return fmt.Errorf("publish: %w", err)
 			}
-			if _, err := s.o.KV.Put(ctx, HourKey(h), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
-				return fmt.Errorf("mark %s done: %w", HourKey(h), err)
+			if _, err := s.o.KV.Put(ctx, events.KeyHourDone(h), []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+				return fmt.Errorf("mark %s done: %w", events.KeyHourDone(h), err)
 			}
 			return nil
 		},
@@ -207,7 +229,7 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // SyncStatus returns the REST sync's status per login, nil when the sync is disabled.
-func (s *Service) SyncStatus() []githubsync.LoginStatus {
+func (s *Service) SyncStatus() []events.RESTStatus {
 	if s.o.Syncer == nil {
 		return nil
 	}

@@ -24,12 +24,12 @@ import (
 func newService(t *testing.T, secret []byte) (*Service, jetstream.JetStream) {
 	t.Helper()
 	_, _, js := testkit.NATS(t)
-	kv, err := js.KeyValue(context.Background(), events.BucketCursors)
-	if err != nil {
+	o := Options{Publisher: bus.NewPublisher(js), Log: slog.New(slog.DiscardHandler),
+		WebhookSecret: secret, Parallel: 2, Registry: prometheus.NewRegistry()}
+	if err := o.OpenBuckets(context.Background(), js); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(Options{Publisher: bus.NewPublisher(js), KV: kv, Log: slog.New(slog.DiscardHandler),
-		WebhookSecret: secret, Parallel: 2, Registry: prometheus.NewRegistry()})
+	svc, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,10 +69,10 @@ func TestBackfillMarksHours(t *testing.T) {
 	if n := streamMsgs(t, js); n != 2048 {
 		t.Fatalf("stream holds %d records, want 2048", n)
 	}
-	if _, err := svc.o.KV.Get(ctx, "gharchive.hour.2025-01-01-15"); err != nil {
+	if _, err := svc.o.KV.Get(ctx, events.KeyHourDone(time.Date(2025, 1, 1, 15, 0, 0, 0, time.UTC))); err != nil {
 		t.Fatalf("hour 15 not marked: %v", err)
 	}
-	if _, err := svc.o.KV.Get(ctx, HourKey(hour.Add(time.Hour))); err == nil {
+	if _, err := svc.o.KV.Get(ctx, events.KeyHourDone(hour.Add(time.Hour))); err == nil {
 		t.Fatal("a missing hour was marked done")
 	}
 	// A second backfill skips the hour.

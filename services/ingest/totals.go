@@ -20,21 +20,24 @@ import (
 const totalsPartRows = 4000
 
 // watchRepos returns the repositories whose whole activity a backfill counts: Options.WatchRepos,
-// or else the set enrich keeps in the cursor bucket (none until enrich wrote it).
+// or else the set enrich keeps in events.BucketWatchedRepos (none until enrich wrote it).
 func (s *Service) watchRepos(ctx context.Context) (map[string]bool, error) {
 	if s.o.WatchRepos != nil {
 		return s.o.WatchRepos(), nil
 	}
-	e, err := s.o.KV.Get(ctx, events.KeyTotalsRepos)
+	if s.o.WatchedRepos == nil {
+		return nil, fmt.Errorf("ingest: the watched repositories bucket %s is not open (Options.OpenBuckets)", events.BucketWatchedRepos)
+	}
+	e, err := s.o.WatchedRepos.Get(ctx, events.KeyTotalsRepos)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ingest: read the watched repositories (%s in bucket %s): %w", events.KeyTotalsRepos, events.BucketCursors, err)
+		return nil, fmt.Errorf("ingest: read the watched repositories (%s in bucket %s): %w", events.KeyTotalsRepos, events.BucketWatchedRepos, err)
 	}
 	var repos []string
 	if err := json.Unmarshal(e.Value(), &repos); err != nil {
-		return nil, fmt.Errorf("ingest: watched repositories (%s in bucket %s) are not a JSON array of owner/name: %w", events.KeyTotalsRepos, events.BucketCursors, err)
+		return nil, fmt.Errorf("ingest: watched repositories (%s in bucket %s) are not a JSON array of owner/name: %w", events.KeyTotalsRepos, events.BucketWatchedRepos, err)
 	}
 	set := make(map[string]bool, len(repos))
 	for _, r := range repos {

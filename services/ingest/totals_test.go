@@ -44,7 +44,7 @@ func TestBackfillPublishesTotals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.o.KV.Put(ctx, events.KeyTotalsRepos, list); err != nil {
+	if _, err := svc.o.WatchedRepos.Put(ctx, events.KeyTotalsRepos, list); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

@@ -51,7 +51,7 @@ func BenchmarkDashboardDuringAdHoc(b *testing.B) {
 			}
 		}
 	}
-	srv := report.New(st, report.Options{Company: "Bench", Query: config.Query{MaxTime: config.Duration(budget)}}, nil).Handler()
+	srv := newServer(b, report.Options{Store: st, Company: "Bench", Query: config.Query{MaxTime: config.Duration(budget)}}).Handler()
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	page := func() time.Duration {

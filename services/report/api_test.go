@@ -231,7 +231,7 @@ func TestBadParameters(t *testing.T) {
 }
 
 func TestReady(t *testing.T) {
-	srv := report.New(testkit.Store(t), report.Options{}, nil)
+	srv := newServer(t, report.Options{Store: testkit.Store(t)})
 	if err := srv.Ready(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func BenchmarkHeadlineQueries(b *testing.B) {
 	year := metrics.Filter{From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), Upstream: metrics.UpstreamAll}
 	team := year
 	team.Team, team.Upstream = "team7", metrics.UpstreamOnly
-	srv := report.New(st, report.Options{Company: "Bench"}, nil).Handler()
+	srv := newServer(b, report.Options{Store: st, Company: "Bench"}).Handler()
 	queries := []struct {
 		name string
 		run  func() error

@@ -64,7 +64,7 @@ func TestCycle(t *testing.T) {
 	if err := st.InsertContributions(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(report.New(st, report.Options{Company: "Acme"}, slog.New(slog.DiscardHandler)).Handler())
+	ts := httptest.NewServer(newServer(t, report.Options{Store: st, Company: "Acme", Log: slog.New(slog.DiscardHandler)}).Handler())
 	t.Cleanup(ts.Close)
 
 	var got metrics.Cycle

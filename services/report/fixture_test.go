@@ -130,8 +130,8 @@ func server(t *testing.T, q config.Query) (*httptest.Server, *store.Store) {
 	t.Helper()
 	st := fixture(t)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := report.New(st, report.Options{Company: "Acme Corp", Query: q,
-		Now: func() time.Time { return day("2025-03-31 12:00") }}, log)
+	srv := newServer(t, report.Options{Store: st, Company: "Acme Corp", Query: q,
+		Now: func() time.Time { return day("2025-03-31 12:00") }, Log: log})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts, st

@@ -78,8 +78,8 @@ func TestInfluenceElephantFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := fixture(t) // login-e1, login-e2 and login-e3 are employees
-	ts := httptest.NewServer(report.New(st, report.Options{Company: "Acme Corp", Affiliations: af,
-		Now: func() time.Time { return day("2025-03-31 12:00") }}, nil).Handler())
+	ts := httptest.NewServer(newServer(t, report.Options{Store: st, Company: "Acme Corp", Affiliations: af,
+		Now: func() time.Time { return day("2025-03-31 12:00") }}).Handler())
 	t.Cleanup(ts.Close)
 	var rows []events.ActivityRow
 	add := func(d, repo, actor string, n uint64) {

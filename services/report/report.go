@@ -33,14 +33,17 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/store"
 )
 
 // Options configure the Server.
 type Options struct {
+	// Store is the ClickHouse store read by every route but /sources; nil serves only /sources
+	// and the routes' list (Routes).
+	Store *store.Store
+	// Log receives the service's logs; nil discards them.
+	Log *slog.Logger
 	// Company is shown in the dashboard's header.
 	Company string
 	// Query limits the ad hoc SQL endpoint (see query.Settings); zero fields take the defaults.
@@ -49,9 +52,9 @@ type Options struct {
 	TopRepos int
 	// Now is the clock that sets the default period; nil means time.Now.
 	Now func() time.Time
-	// Sources is ingest's cursor bucket (events.BucketCursors), read by /sources; nil answers
-	// 503 there.
-	Sources jetstream.KeyValue
+	// Sources are the buckets ingest writes (OpenSources), read by /sources; without them it
+	// answers 503 there.
+	Sources SourceBuckets
 	// Affiliations are the organizations of actors other than employees, for the Elephant
 	// Factor of /api/v1/metrics/influence (LoadAffiliations); nil leaves them all unaffiliated.
 	Affiliations *Affiliations
@@ -64,8 +67,9 @@ type Server struct {
 	log  *slog.Logger
 }
 
-// New returns a Server reading st. A nil logger discards the logs.
-func New(st *store.Store, opts Options, log *slog.Logger) *Server {
+// New returns a Server configured by opts.
+func New(opts Options) (*Server, error) {
+	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -78,7 +82,7 @@ func New(st *store.Store, opts Options, log *slog.Logger) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Server{st: st, opts: opts, log: log.With(slog.String("component", "report"))}
+	return &Server{st: opts.Store, opts: opts, log: log.With(slog.String("component", "report"))}, nil
 }
 
 // Handler returns the routes listed in the package documentation.

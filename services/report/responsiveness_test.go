@@ -78,7 +78,7 @@ func TestResponsiveness(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv := report.New(st, report.Options{Company: "Acme"}, slog.New(slog.DiscardHandler))
+	srv := newServer(t, report.Options{Store: st, Company: "Acme", Log: slog.New(slog.DiscardHandler)})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 

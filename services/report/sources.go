@@ -11,36 +11,32 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"giveback.dev/platform/events"
 )
 
-// The state of the collection, read from ingest's cursor bucket, where ingest writes it: the
-// REST sync's status per login under status.rest.<login> (githubsync.LoginStatus as JSON) and
-// a key gharchive.hour.<YYYY-MM-DD-H> per GH Archive hour backfilled. Report never talks to
-// ingest itself.
-const (
-	keyRESTStatus = "status.rest."
-	keyArchive    = "gharchive.hour."
-	keyHydration  = "status.hydrate" // githubsync.HydrationStatusKey
-)
+// SourceBuckets are the buckets where ingest keeps the state of the collection.
+type SourceBuckets struct {
+	Cursors  jetstream.KeyValue // events.BucketCursors: the GH Archive hours backfilled
+	Statuses jetstream.KeyValue // events.BucketStatus: the REST sync's and hydration's statuses
+}
 
-// RESTStatus is the state of the REST sync of one login, as ingest stored it.
-type RESTStatus struct {
-	Login       string               `json:"login"`
-	LastSync    time.Time            `json:"last_sync"`
-	NextSync    time.Time            `json:"next_sync,omitzero"`
-	Cursors     map[string]time.Time `json:"cursors,omitempty"`
-	Items       int                  `json:"items"`
-	Requests    int                  `json:"requests"`
-	NotModified int                  `json:"not_modified"`
-	Remaining   int                  `json:"remaining"`
-	Reset       time.Time            `json:"reset,omitzero"`
-	LastError   string               `json:"last_error"`
+// OpenSources opens the buckets /sources reads.
+func OpenSources(ctx context.Context, js jetstream.JetStream) (SourceBuckets, error) {
+	var b SourceBuckets
+	var err error
+	if b.Cursors, err = js.KeyValue(ctx, events.BucketCursors); err != nil {
+		return b, fmt.Errorf("report: bucket %s: %w", events.BucketCursors, err)
+	}
+	if b.Statuses, err = js.KeyValue(ctx, events.BucketStatus); err != nil {
+		return b, fmt.Errorf("report: bucket %s: %w", events.BucketStatus, err)
+	}
+	return b, nil
 }
 
 // ArchiveStatus is the state of the GH Archive backfill.
@@ -49,75 +45,53 @@ type ArchiveStatus struct {
 	LastHour  string `json:"last_hour"` // the latest hour backfilled, 2025-01-01T15:00:00Z; empty when none
 }
 
-// HydrationStatus is what the hydration of trimmed GH Archive events did since ingest started.
-type HydrationStatus struct {
-	Requests     int       `json:"requests"`
-	PullRequests int       `json:"pull_requests"`
-	Commits      int       `json:"commits"`
-	Gone         int       `json:"gone"`
-	Counted      int       `json:"counted"`
-	NotModified  int       `json:"not_modified"`
-	Watched      int       `json:"watched"`
-	LastError    string    `json:"last_error"`
-	LastAt       time.Time `json:"last_at,omitzero"`
-}
-
 // Sources is the answer of GET /api/v1/sources.
 type Sources struct {
-	REST      []RESTStatus  `json:"rest"`
-	GHArchive ArchiveStatus `json:"gharchive"`
+	REST      []events.RESTStatus `json:"rest"`
+	GHArchive ArchiveStatus       `json:"gharchive"`
 	// Hydration is absent until ingest hydrated something.
-	Hydration *HydrationStatus `json:"hydration,omitempty"`
+	Hydration *events.HydrationStatus `json:"hydration,omitempty"`
 }
 
-// errNoSources answers /sources when the server has no cursor bucket.
-var errNoSources = errors.New("the collection state is not available: the report service was started without ingest's cursor bucket")
+// errNoSources answers /sources when the server has not the buckets ingest writes.
+var errNoSources = errors.New("the collection state is not available: the report service was started without ingest's cursor and status buckets")
 
-// sources reads the state of the collection from the bucket. A malformed status is skipped and
-// logged.
+// sources reads the state of the collection from the buckets. A malformed status or hour key is
+// skipped and logged.
 func (s *Server) sources(ctx context.Context) (Sources, error) {
-	out := Sources{REST: []RESTStatus{}}
-	lister, err := s.opts.Sources.ListKeysFiltered(ctx, keyRESTStatus+">", keyArchive+">", keyHydration)
-	if errors.Is(err, jetstream.ErrNoKeysFound) {
-		return out, nil
-	}
-	if err != nil {
-		return out, fmt.Errorf("report: sources: list keys: %w", err)
-	}
-	defer func() {
-		// Once every key was read the lister has already unsubscribed, and Stop says so.
-		if err := lister.Stop(); err != nil && !errors.Is(err, nats.ErrBadSubscription) {
-			s.log.Warn("sources: stop key lister", slog.Any("err", err))
-		}
-	}()
+	out := Sources{REST: []events.RESTStatus{}}
 	var last time.Time
-	for key := range lister.Keys() {
-		switch {
-		case strings.HasPrefix(key, keyArchive):
-			h, err := parseArchiveHour(strings.TrimPrefix(key, keyArchive))
-			if err != nil {
-				s.log.Warn("sources: skipping a malformed hour key", slog.String("key", key), slog.Any("err", err))
-				continue
-			}
-			out.GHArchive.HoursDone++
-			if h.After(last) {
-				last = h
-			}
-		case strings.HasPrefix(key, keyRESTStatus):
-			var st RESTStatus
-			if ok, err := s.readStatus(ctx, key, &st); err != nil {
-				return out, err
-			} else if ok {
-				out.REST = append(out.REST, st)
-			}
-		case key == keyHydration:
-			var h HydrationStatus
-			if ok, err := s.readStatus(ctx, key, &h); err != nil {
-				return out, err
-			} else if ok {
-				out.Hydration = &h
-			}
+	err := s.eachKey(ctx, s.opts.Sources.Cursors, events.KeyHourDonePrefix+">", func(key string) error {
+		h, err := events.ParseHourName(strings.TrimPrefix(key, events.KeyHourDonePrefix))
+		if err != nil {
+			s.log.Warn("sources: skipping a malformed hour key", slog.String("key", key), slog.Any("err", err))
+			return nil
 		}
+		out.GHArchive.HoursDone++
+		if h.After(last) {
+			last = h
+		}
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	err = s.eachKey(ctx, s.opts.Sources.Statuses, events.KeyStatusRESTPrefix+">", func(key string) error {
+		var st events.RESTStatus
+		ok, err := s.readStatus(ctx, key, &st)
+		if ok {
+			out.REST = append(out.REST, st)
+		}
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	var h events.HydrationStatus
+	if ok, err := s.readStatus(ctx, events.KeyStatusHydration, &h); err != nil {
+		return out, err
+	} else if ok {
+		out.Hydration = &h
 	}
 	if !last.IsZero() {
 		out.GHArchive.LastHour = last.Format(time.RFC3339)
@@ -126,12 +100,36 @@ func (s *Server) sources(ctx context.Context) (Sources, error) {
 	return out, nil
 }
 
-// readStatus decodes the JSON status under key into v. It reports false, and logs, when the key
-// was deleted meanwhile or its value is malformed; an error means the bucket did not answer.
+// eachKey calls f with each key of kv matching filter, until f fails.
+func (s *Server) eachKey(ctx context.Context, kv jetstream.KeyValue, filter string, f func(key string) error) error {
+	lister, err := kv.ListKeysFiltered(ctx, filter)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("report: sources: list keys: %w", err)
+	}
+	defer func() {
+		// Once every key was read the lister has already unsubscribed, and Stop says so.
+		if err := lister.Stop(); err != nil && !errors.Is(err, nats.ErrBadSubscription) {
+			s.log.Warn("sources: stop key lister", slog.Any("err", err))
+		}
+	}()
+	for key := range lister.Keys() {
+		if err := f(key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readStatus decodes the JSON status under key of the status bucket into v. It reports false,
+// and logs, when the key is absent or its value is malformed; an error means the bucket did not
+// answer.
 func (s *Server) readStatus(ctx context.Context, key string, v any) (bool, error) {
-	e, err := s.opts.Sources.Get(ctx, key)
+	e, err := s.opts.Sources.Statuses.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return false, nil // deleted meanwhile
+		return false, nil // never written, or deleted meanwhile
 	}
 	if err != nil {
 		return false, fmt.Errorf("report: sources: read %s: %w", key, err)
@@ -143,23 +141,6 @@ func (s *Server) readStatus(ctx context.Context, key string, v any) (bool, error
 	return true, nil
 }
 
-// parseArchiveHour reads GH Archive's hour name, 2025-01-01-5.
-func parseArchiveHour(s string) (time.Time, error) {
-	i := strings.LastIndexByte(s, '-')
-	if i < 0 {
-		return time.Time{}, fmt.Errorf("%q is not YYYY-MM-DD-H", s)
-	}
-	day, err := time.Parse(time.DateOnly, s[:i])
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not YYYY-MM-DD-H: %w", s, err)
-	}
-	h, err := strconv.Atoi(s[i+1:])
-	if err != nil || h < 0 || h > 23 {
-		return time.Time{}, fmt.Errorf("%q is not YYYY-MM-DD-H: bad hour", s)
-	}
-	return day.Add(time.Duration(h) * time.Hour), nil
-}
-
 // sourcesAPI serves GET /api/v1/sources:
 //
 //	{"rest": [{"login": "octocat", "last_sync": "…", "next_sync": "…", "cursors": {"author": "…", …},
@@ -168,9 +149,9 @@ func parseArchiveHour(s string) (time.Time, error) {
 //	 "hydration": {"requests": 120, "pull_requests": 40, "commits": 300, "gone": 1, "counted": 150,
 //	  "not_modified": 12, "watched": 9, "last_error": "", "last_at": "…"}}
 //
-// Without the cursor bucket it answers 503.
+// Without the cursor and status buckets it answers 503.
 func (s *Server) sourcesAPI(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Sources == nil {
+	if s.opts.Sources.Cursors == nil || s.opts.Sources.Statuses == nil {
 		s.writeJSON(w, r, http.StatusServiceUnavailable, apiError{Error: errNoSources.Error()})
 		return
 	}
@@ -210,11 +191,11 @@ type sourcesView struct {
 func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
 	v := sourcesView{Company: s.opts.Company, CSS: template.CSS(sourcesCSS)} // #nosec G203 -- our own stylesheet
 	status := http.StatusOK
-	if s.opts.Sources == nil {
+	if s.opts.Sources.Cursors == nil || s.opts.Sources.Statuses == nil {
 		v.Error, status = errNoSources.Error(), http.StatusServiceUnavailable
 	} else if src, err := s.sources(r.Context()); err != nil {
 		s.log.Error("sources page", slog.Any("err", err))
-		v.Error, status = "the cursor bucket did not answer; the server log has the detail", http.StatusInternalServerError
+		v.Error, status = "the cursor or status bucket did not answer; the server log has the detail", http.StatusInternalServerError
 	} else {
 		v.Sources = src
 		for _, st := range src.REST {

@@ -1,9 +1,16 @@
 // Package chdblib finds libchdb.so before chdb-go looks for it. chdb-go opens the library in its
-// package init and panics when it is not found; this package's init runs first (Go initializes
-// ready packages in import-path order, and "giveback.dev/…" sorts before "github.com/…") and
-// points CHDB_LIB_PATH at the library fetched by scripts/setup.sh when the variable is unset.
-// When the library is nowhere, it stops the program with a message saying how to get it,
-// instead of chdb-go's panic.
+// package init, from CHDB_LIB_PATH or the system's library paths, and panics when it is not
+// found; this package's init points CHDB_LIB_PATH at the library fetched by scripts/setup.sh
+// when the variable is unset, or stops the program with a message saying how to get it.
+//
+// Its init runs before chdb-go's because Go initializes packages one at a time, each time the
+// first by import path of those whose imports are all initialized (the Go spec, since Go 1.21).
+// "github.com/…" sorts before "giveback.dev/…", so this package goes first only because
+// chdb-go still waits on an import when this one is ready: os/exec, which waits on
+// path/filepath, the last of this package's imports to be initialized. So this package imports
+// nothing beyond fmt, os and path/filepath (importing os/exec, golang.org/x/sys/unix or purego
+// would reverse the order), and platform/store's TestChdbLibInitRunsFirst starts a binary
+// without CHDB_LIB_PATH and checks the order in the runtime's trace of package inits.
 package chdblib
 
 import (

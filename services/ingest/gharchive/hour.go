@@ -7,6 +7,8 @@ package gharchive
 import (
 	"fmt"
 	"time"
+
+	"giveback.dev/platform/events"
 )
 
 // Hours returns every hour from from to to, both included, truncated to the hour in UTC.
@@ -36,8 +38,6 @@ func paddedName(h time.Time) string {
 	return fmt.Sprintf("%s-%02d.json.gz", h.Format(time.DateOnly), h.Hour())
 }
 
-// HourKey returns the hour as GH Archive names it, without extension: 2025-01-01-5.
-func HourKey(h time.Time) string {
-	h = h.UTC()
-	return fmt.Sprintf("%s-%d", h.Format(time.DateOnly), h.Hour())
-}
+// HourKey returns the hour as GH Archive names it, without extension: 2025-01-01-5
+// (events.HourName, which the KV keys of finished hours use too).
+func HourKey(h time.Time) string { return events.HourName(h) }

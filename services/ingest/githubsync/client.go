@@ -1,7 +1,8 @@
 // Package githubsync collects the contributions of the roster's GitHub logins through the REST
-// API — pull requests and issues authored, reviews, comments, commits — incrementally: a cursor
-// per login and search in the NATS KV bucket, advanced only after what came before it was
-// published; conditional requests (ETags), so a cycle without news costs no rate limit; and
+// API. The Syncer gathers pull requests and issues authored, reviews, comments and commits
+// incrementally: a cursor per login and search in the cursor bucket, advanced only after what
+// came before it was published. The Hydrator fills trimmed GH Archive events. Both go through
+// one REST value: conditional requests (ETags), so a cycle without news costs no rate limit, and
 // several tokens, each request going to the one with the most left of its rate limit.
 package githubsync
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"giveback.dev/platform/bus"
+	"giveback.dev/platform/events"
 	"giveback.dev/platform/testkit"
 )
 
@@ -158,8 +159,8 @@ func TestTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		pub := bus.NewPublisher(js)
-		s := &Syncer{Clients: clients, Logins: logins, Searches: []string{SearchAuthor}, KV: kvOf(t, js),
-			Publish: pub.Publish, Flush: pub.Flush, MaxWait: time.Minute}
+		s := &Syncer{REST: &REST{Clients: clients, KV: kvOf(t, js), Publish: pub.Publish, Flush: pub.Flush, MaxWait: time.Minute},
+			Logins: logins, Searches: []string{SearchAuthor}, Statuses: bucketOf(t, js, events.BucketStatus)}
 		var waits []time.Duration
 		s.sleep = func(ctx context.Context, d time.Duration) error {
 			waits = append(waits, d)

@@ -2,22 +2,19 @@ package githubsync
 
 import (
 	"context"
-	"crypto/sha1" // #nosec G505 -- a key name, not a signature
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"giveback.dev/platform/events"
 )
 
-// etag is what the syncer keeps of a response it processed, to ask again with If-None-Match:
-// a 304 costs no rate limit and means the response, already processed, is unchanged. Next is
-// the response's rel="next" page (0 for the last), since a 304 has no body to page on.
-type etag struct {
-	ETag string `json:"etag"`
-	Next int    `json:"next,omitempty"`
-}
+// etag is what the syncer keeps of a response it processed (events.ETag), to ask again with
+// If-None-Match: a 304 costs no rate limit and means the response, already processed, is
+// unchanged.
+type etag = events.ETag
 
 // pendingETag is an ETag to keep once what its response carried is stored.
 type pendingETag struct {
@@ -25,22 +22,16 @@ type pendingETag struct {
 	e   etag
 }
 
-// ETagKey returns the KV key of the ETag of a request URL: rest.etag.<sha1 of the URL>.
-func ETagKey(u string) string {
-	sum := sha1.Sum([]byte(u)) // #nosec G401 -- a key name, not a signature
-	return "rest.etag." + hex.EncodeToString(sum[:])
-}
-
 // lookupETag returns the ETag kept for u, from memory or else the KV bucket; ok is false when
 // there is none.
-func (s *Syncer) lookupETag(ctx context.Context, u string) (etag, bool, error) {
+func (s *REST) lookupETag(ctx context.Context, u string) (etag, bool, error) {
 	s.mu.Lock()
 	e, seen := s.etags[u]
 	s.mu.Unlock()
 	if seen {
 		return e, e.ETag != "", nil
 	}
-	kvEntry, err := s.KV.Get(ctx, ETagKey(u))
+	kvEntry, err := s.KV.Get(ctx, events.KeyETag(u))
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 		e = etag{}
@@ -48,7 +39,7 @@ func (s *Syncer) lookupETag(ctx context.Context, u string) (etag, bool, error) {
 		return etag{}, false, fmt.Errorf("read etag of %s: %w", u, err)
 	default:
 		if err := json.Unmarshal(kvEntry.Value(), &e); err != nil {
-			return etag{}, false, fmt.Errorf("etag %s of %s = %q: %w", ETagKey(u), u, kvEntry.Value(), err)
+			return etag{}, false, fmt.Errorf("etag %s of %s = %q: %w", events.KeyETag(u), u, kvEntry.Value(), err)
 		}
 	}
 	s.mu.Lock()
@@ -61,7 +52,7 @@ func (s *Syncer) lookupETag(ctx context.Context, u string) (etag, bool, error) {
 }
 
 // keepETags stores ETags in memory and, when they changed, in the KV bucket.
-func (s *Syncer) keepETags(ctx context.Context, es []pendingETag) error {
+func (s *REST) keepETags(ctx context.Context, es []pendingETag) error {
 	for _, p := range es {
 		s.mu.Lock()
 		old, ok := s.etags[p.url]
@@ -77,7 +68,7 @@ func (s *Syncer) keepETags(ctx context.Context, es []pendingETag) error {
 		if err != nil {
 			return fmt.Errorf("githubsync: etag of %s: %w", p.url, err)
 		}
-		if _, err := s.KV.Put(ctx, ETagKey(p.url), b); err != nil {
+		if _, err := s.KV.Put(ctx, events.KeyETag(p.url), b); err != nil {
 			return fmt.Errorf("githubsync: store etag of %s: %w", p.url, err)
 		}
 	}

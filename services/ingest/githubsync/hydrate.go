@@ -2,15 +2,13 @@ package githubsync
 
 import (
 	"context"
-	"crypto/sha1" // #nosec G505 -- key names, not signatures
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -24,47 +22,29 @@ import (
 // REST records the sync publishes (pull_request_detail, commit), so enrich maps them onto the
 // canonical ids the trimmed events already have and the stored rows are updated.
 //
-// A pull request found open is kept on a watch list in the KV bucket (OpenKey) and fetched again
+// A pull request found open is kept on a watch list (events.BucketHydrateWatch) and fetched again
 // by RecheckOpen, conditionally — a 304 costs no rate limit — until it is closed: the event that
 // closes it may be by someone the GH Archive filter does not keep, and it is trimmed anyway.
 
-// OpenKeyPrefix prefixes the KV keys of the open pull requests hydration watches.
-const OpenKeyPrefix = "hydrate.open."
+// Hydrator fills trimmed GH Archive events from the REST API (events.Hydrate) and re-checks the
+// open pull requests it watches.
+type Hydrator struct {
+	// REST sends the requests and publishes the records; the Syncer may share it (the tokens'
+	// rate limits and the ETags with it).
+	*REST
+	// Statuses keeps the HydrationStatus (events.BucketStatus), for the report service.
+	Statuses jetstream.KeyValue
+	// Watch keeps the open pull requests re-checked (events.BucketHydrateWatch).
+	Watch jetstream.KeyValue
 
-// OpenKey returns the KV key of a watched pull request: hydrate.open.<sha1 of owner/name#n>.
-func OpenKey(repo string, number int) string {
-	sum := sha1.Sum([]byte(strings.ToLower(repo) + "#" + strconv.Itoa(number))) // #nosec G401 -- a key name
-	return OpenKeyPrefix + hex.EncodeToString(sum[:])
+	mu            sync.Mutex
+	hydration     events.HydrationStatus
+	hydrationOnce sync.Once
 }
 
-// openPull is the value of an OpenKey.
-type openPull struct {
-	Repo   string    `json:"repo"`
-	Number int       `json:"number"`
-	Actor  string    `json:"actor"`
-	Since  time.Time `json:"since"` // when hydration first found it open
-}
-
-// HydrationStatus is what hydration did since it was first set up (resumed from the KV bucket at
-// start).
-type HydrationStatus struct {
-	Requests     int       `json:"requests"`      // hydration requests handled
-	PullRequests int       `json:"pull_requests"` // pull request details published
-	Commits      int       `json:"commits"`       // commits published
-	Gone         int       `json:"gone"`          // objects GitHub no longer shows (deleted, private, force-pushed away)
-	Invalid      int       `json:"invalid"`       // requests with a value that may not go into an API path: not requested
-	Counted      int       `json:"counted"`       // requests the rate limit counted
-	NotModified  int       `json:"not_modified"`  // 304 answers (free)
-	Watched      int       `json:"watched"`       // open pull requests re-checked each cycle
-	LastError    string    `json:"last_error"`
-	LastAt       time.Time `json:"last_at,omitzero"`
-}
-
-// HydrationStatusKey is the KV key of the HydrationStatus, as JSON, for the report service.
-const HydrationStatusKey = "status.hydrate"
-
-// HydrationStatus returns what hydration did so far.
-func (s *Syncer) HydrationStatus() HydrationStatus {
+// HydrationStatus returns what hydration did since it was first set up (resumed from the status
+// bucket at start).
+func (s *Hydrator) HydrationStatus() events.HydrationStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.hydration
@@ -72,16 +52,16 @@ func (s *Syncer) HydrationStatus() HydrationStatus {
 
 // resumeHydrationStatus starts the counters from the status a previous run kept in the KV
 // bucket, once, so they count since hydration was first set up, not since the last start.
-func (s *Syncer) resumeHydrationStatus(ctx context.Context) {
+func (s *Hydrator) resumeHydrationStatus(ctx context.Context) {
 	s.hydrationOnce.Do(func() {
-		e, err := s.KV.Get(ctx, HydrationStatusKey)
+		e, err := s.Statuses.Get(ctx, events.KeyStatusHydration)
 		if err != nil {
 			if !errors.Is(err, jetstream.ErrKeyNotFound) {
 				s.log().Warn("hydration: previous status unreadable; counting from zero", slog.Any("err", err))
 			}
 			return
 		}
-		var prev HydrationStatus
+		var prev events.HydrationStatus
 		if err := json.Unmarshal(e.Value(), &prev); err != nil {
 			s.log().Warn("hydration: previous status malformed; counting from zero", slog.Any("err", err))
 			return
@@ -92,7 +72,7 @@ func (s *Syncer) resumeHydrationStatus(ctx context.Context) {
 	})
 }
 
-func (s *Syncer) noteHydration(st Stats, f func(*HydrationStatus)) {
+func (s *Hydrator) noteHydration(st Stats, f func(*events.HydrationStatus)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hydration.Counted += st.Requests
@@ -109,11 +89,11 @@ func (s *Syncer) noteHydration(st Stats, f func(*HydrationStatus)) {
 // stored on the bus. An object GitHub no longer shows is counted and is not an error. A request
 // with a repository, number or SHA that GitHub would not have made (h.Validate) is counted,
 // logged and not requested; the error wraps events.ErrInvalid, so it is not retried.
-func (s *Syncer) Hydrate(ctx context.Context, h events.Hydrate) error {
+func (s *Hydrator) Hydrate(ctx context.Context, h events.Hydrate) error {
 	s.resumeHydrationStatus(ctx)
 	if err := h.Validate(); err != nil {
 		s.log().Warn("hydration request refused", slog.Any("err", err))
-		s.noteHydration(Stats{}, func(hs *HydrationStatus) {
+		s.noteHydration(Stats{}, func(hs *events.HydrationStatus) {
 			hs.Requests++
 			hs.Invalid++
 			hs.LastError = err.Error()
@@ -134,7 +114,7 @@ func (s *Syncer) Hydrate(ctx context.Context, h events.Hydrate) error {
 	if err == nil {
 		err = s.flush(ctx, lr)
 	}
-	s.noteHydration(st, func(hs *HydrationStatus) {
+	s.noteHydration(st, func(hs *events.HydrationStatus) {
 		hs.Requests++
 		if err != nil {
 			hs.LastError = err.Error()
@@ -143,21 +123,21 @@ func (s *Syncer) Hydrate(ctx context.Context, h events.Hydrate) error {
 	return errors.Join(err, s.storeHydrationStatus(ctx))
 }
 
-// storeHydrationStatus keeps the status in the KV bucket.
-func (s *Syncer) storeHydrationStatus(ctx context.Context) error {
+// storeHydrationStatus keeps the status in the status bucket.
+func (s *Hydrator) storeHydrationStatus(ctx context.Context) error {
 	b, err := json.Marshal(s.HydrationStatus())
 	if err != nil {
 		return fmt.Errorf("githubsync: hydration status: %w", err)
 	}
-	if _, err := s.KV.Put(context.WithoutCancel(ctx), HydrationStatusKey, b); err != nil {
+	if _, err := s.Statuses.Put(context.WithoutCancel(ctx), events.KeyStatusHydration, b); err != nil {
 		return fmt.Errorf("githubsync: store hydration status: %w", err)
 	}
 	return nil
 }
 
 // watchedKeys returns the keys of the watched pull requests.
-func (s *Syncer) watchedKeys(ctx context.Context) ([]string, error) {
-	lister, err := s.KV.ListKeysFiltered(ctx, OpenKeyPrefix+">")
+func (s *Hydrator) watchedKeys(ctx context.Context) ([]string, error) {
+	lister, err := s.Watch.ListKeysFiltered(ctx, events.KeyHydrateOpenPrefix+">")
 	if errors.Is(err, jetstream.ErrNoKeysFound) {
 		return nil, nil
 	}
@@ -185,13 +165,13 @@ func gone(err error) bool {
 	return false
 }
 
-func (s *Syncer) countGone(what string, err error) {
+func (s *Hydrator) countGone(what string, err error) {
 	s.log().Info("hydration: GitHub no longer shows it", slog.String("object", what), slog.Any("err", err))
-	s.noteHydration(Stats{}, func(hs *HydrationStatus) { hs.Gone++ })
+	s.noteHydration(Stats{}, func(hs *events.HydrationStatus) { hs.Gone++ })
 }
 
 // hydratePull publishes the pull request's details and keeps it on the watch list while open.
-func (s *Syncer) hydratePull(ctx context.Context, lr *loginRun, repo string, number int, actor, rawID string) error {
+func (s *Hydrator) hydratePull(ctx context.Context, lr *loginRun, repo string, number int, actor, rawID string) error {
 	if !events.ValidRepo(repo) || !events.ValidNumber(number) {
 		return fmt.Errorf("githubsync: hydrate %s: pull request %.120q#%d: %w: want owner/name and a number GitHub allows", rawID, repo, number, events.ErrInvalid)
 	}
@@ -229,14 +209,14 @@ func (s *Syncer) hydratePull(ctx context.Context, lr *loginRun, repo string, num
 		return err
 	}
 	if head.State == "open" {
-		return s.watch(ctx, openPull{Repo: repo, Number: number, Actor: actor, Since: time.Now().UTC()})
+		return s.watch(ctx, events.HydrateOpen{Repo: repo, Number: number, Actor: actor, Since: time.Now().UTC()})
 	}
 	return s.unwatch(ctx, repo, number)
 }
 
-func (s *Syncer) watch(ctx context.Context, p openPull) error {
-	key := OpenKey(p.Repo, p.Number)
-	if _, err := s.KV.Get(ctx, key); err == nil {
+func (s *Hydrator) watch(ctx context.Context, p events.HydrateOpen) error {
+	key := events.KeyHydrateOpen(p.Repo, p.Number)
+	if _, err := s.Watch.Get(ctx, key); err == nil {
 		return nil // watched already: keep when it was first seen open
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("githubsync: watch %s#%d: %w", p.Repo, p.Number, err)
@@ -245,14 +225,14 @@ func (s *Syncer) watch(ctx context.Context, p openPull) error {
 	if err != nil {
 		return fmt.Errorf("githubsync: watch %s#%d: %w", p.Repo, p.Number, err)
 	}
-	if _, err := s.KV.Put(ctx, key, b); err != nil {
+	if _, err := s.Watch.Put(ctx, key, b); err != nil {
 		return fmt.Errorf("githubsync: watch %s#%d: %w", p.Repo, p.Number, err)
 	}
 	return nil
 }
 
-func (s *Syncer) unwatch(ctx context.Context, repo string, number int) error {
-	if err := s.KV.Delete(ctx, OpenKey(repo, number)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+func (s *Hydrator) unwatch(ctx context.Context, repo string, number int) error {
+	if err := s.Watch.Delete(ctx, events.KeyHydrateOpen(repo, number)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("githubsync: unwatch %s#%d: %w", repo, number, err)
 	}
 	return nil
@@ -261,7 +241,7 @@ func (s *Syncer) unwatch(ctx context.Context, repo string, number int) error {
 // RecheckOpen fetches every watched open pull request again and returns how many are still
 // watched. Each fetch is conditional: an unchanged pull request costs no rate limit. A failing
 // one is reported and the others still run.
-func (s *Syncer) RecheckOpen(ctx context.Context) (int, error) {
+func (s *Hydrator) RecheckOpen(ctx context.Context) (int, error) {
 	s.resumeHydrationStatus(ctx)
 	keys, err := s.watchedKeys(ctx)
 	if err != nil {
@@ -272,7 +252,7 @@ func (s *Syncer) RecheckOpen(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		e, err := s.KV.Get(ctx, k)
+		e, err := s.Watch.Get(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue
 		}
@@ -280,10 +260,10 @@ func (s *Syncer) RecheckOpen(ctx context.Context) (int, error) {
 			errs = append(errs, fmt.Errorf("githubsync: watched pull request %s: %w", k, err))
 			continue
 		}
-		var p openPull
+		var p events.HydrateOpen
 		if err := json.Unmarshal(e.Value(), &p); err != nil {
 			s.log().Warn("hydration: unreadable watch entry dropped", slog.String("key", k), slog.Any("err", err))
-			if derr := s.KV.Delete(ctx, k); derr != nil {
+			if derr := s.Watch.Delete(ctx, k); derr != nil {
 				errs = append(errs, derr)
 			}
 			continue
@@ -303,7 +283,7 @@ func (s *Syncer) RecheckOpen(ctx context.Context) (int, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	s.noteHydration(Stats{}, func(hs *HydrationStatus) {
+	s.noteHydration(Stats{}, func(hs *events.HydrationStatus) {
 		hs.Watched = len(still)
 		if len(errs) > 0 {
 			hs.LastError = errors.Join(errs...).Error()
@@ -318,7 +298,7 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 
 // hydratePush publishes the commits of a push: those between its before and head, or, for a
 // new branch (nothing to compare with) or a before that a force push took away, its head commit.
-func (s *Syncer) hydratePush(ctx context.Context, lr *loginRun, h events.Hydrate) error {
+func (s *Hydrator) hydratePush(ctx context.Context, lr *loginRun, h events.Hydrate) error {
 	if err := h.Validate(); err != nil {
 		return fmt.Errorf("githubsync: %w", err)
 	}
@@ -370,7 +350,7 @@ func (s *Syncer) hydratePush(ctx context.Context, lr *loginRun, h events.Hydrate
 	return nil
 }
 
-func (s *Syncer) publishCommit(ctx context.Context, lr *loginRun, u, repo string, meta map[string]string, c json.RawMessage) error {
+func (s *Hydrator) publishCommit(ctx context.Context, lr *loginRun, u, repo string, meta map[string]string, c json.RawMessage) error {
 	var head struct {
 		SHA string `json:"sha"`
 	}
@@ -381,57 +361,5 @@ func (s *Syncer) publishCommit(ctx context.Context, lr *loginRun, u, repo string
 		return err
 	}
 	lr.st.Commits++
-	return nil
-}
-
-// noteFirstResponse sets meta["first_response_at"] to when someone other than the pull
-// request's author, and not a bot, first commented on its conversation or reviewed it; it sets
-// nothing when nobody has. The oldest 100 of each are read, unconditionally (their answer is
-// needed whenever the pull request changed). A failed lookup is logged and leaves the time
-// out: the next change of the pull request looks again.
-func (s *Syncer) noteFirstResponse(ctx context.Context, lr *loginRun, repo string, number int, pr json.RawMessage, meta map[string]string) error {
-	var head struct {
-		User struct {
-			Login string `json:"login"`
-		} `json:"user"`
-	}
-	if err := json.Unmarshal(pr, &head); err != nil || head.User.Login == "" {
-		return nil
-	}
-	var first time.Time
-	for _, path := range []string{"issues/%d/comments", "pulls/%d/reviews"} {
-		u := fmt.Sprintf("%s/"+path+"?per_page=%d", repoPath(repo), number, perPage)
-		var objs []struct {
-			User *struct {
-				Login string `json:"login"`
-				Type  string `json:"type"`
-			} `json:"user"`
-			CreatedAt   time.Time `json:"created_at"`
-			SubmittedAt time.Time `json:"submitted_at"`
-		}
-		_, kept, err := s.get(ctx, lr, u, &objs)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil || kept != nil {
-			s.log().Debug("first response of a pull request not found", slog.String("url", u), slog.Any("err", err))
-			return nil
-		}
-		for _, o := range objs {
-			if o.User == nil || strings.EqualFold(o.User.Login, head.User.Login) || o.User.Type == "Bot" || strings.HasSuffix(o.User.Login, "[bot]") {
-				continue
-			}
-			at := o.CreatedAt
-			if at.IsZero() {
-				at = o.SubmittedAt
-			}
-			if !at.IsZero() && (first.IsZero() || at.Before(first)) {
-				first = at
-			}
-		}
-	}
-	if !first.IsZero() {
-		meta["first_response_at"] = first.UTC().Format(time.RFC3339)
-	}
 	return nil
 }

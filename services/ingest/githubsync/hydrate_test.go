@@ -89,8 +89,13 @@ func mergedAt(t *testing.T, pr json.RawMessage, at string) json.RawMessage {
 	return b
 }
 
+// newHydrator returns the hydrator of a test, on the recording r.
+func newHydrator(t *testing.T, r *replay, js jetstream.JetStream) *Hydrator {
+	return &Hydrator{REST: newREST(t, r, js), Statuses: bucketOf(t, js, events.BucketStatus), Watch: bucketOf(t, js, events.BucketHydrateWatch)}
+}
+
 func watched(t *testing.T, kv jetstream.KeyValue, repo string, number int) bool {
-	_, err := kv.Get(context.Background(), OpenKey(repo, number))
+	_, err := kv.Get(context.Background(), events.KeyHydrateOpen(repo, number))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false
 	}
@@ -138,8 +143,8 @@ func TestHydratePullRequest(t *testing.T) {
 	r.add("GET", "/repos/"+repo+"/pulls/"+itoa(n)+"/reviews", lists(string(review)))
 	r.add("GET", "/repos/gone/away/pulls/1", exchange{Status: 404, Response: json.RawMessage(`{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`)})
 
-	s := newSyncer(t, r, js)
-	kv := kvOf(t, js)
+	s := newHydrator(t, r, js)
+	kv := bucketOf(t, js, events.BucketHydrateWatch)
 	req := events.Hydrate{Schema: events.SchemaHydrate, Kind: events.HydratePullRequest, Repo: repo, Number: n, Actor: "Codertocat",
 		At: time.Date(2025, 10, 8, 10, 0, 0, 0, time.UTC), RawID: "50000000001"}
 	if err := s.Hydrate(ctx, req); err != nil {
@@ -178,7 +183,7 @@ func TestHydratePullRequest(t *testing.T) {
 		t.Fatalf("an unchanged re-check cost %d counted requests", c)
 	}
 	// A fresh syncer (a restart) finds the watch list and the ETags in the bucket.
-	s = newSyncer(t, r, js)
+	s = newHydrator(t, r, js)
 	if still, err := s.RecheckOpen(ctx); err != nil || still != 0 {
 		t.Fatalf("RecheckOpen = %d, %v; want 0 still open", still, err)
 	}
@@ -207,12 +212,12 @@ func TestHydratePullRequest(t *testing.T) {
 	if st.Gone != 1 || st.Requests != 3 || st.PullRequests != 2 || st.Watched != 0 {
 		t.Fatalf("status %+v", st)
 	}
-	var stored HydrationStatus
-	if err := json.Unmarshal([]byte(kvValue(t, kv, HydrationStatusKey)), &stored); err != nil || stored.Gone != 1 {
+	var stored events.HydrationStatus
+	if err := json.Unmarshal([]byte(kvValue(t, s.Statuses, events.KeyStatusHydration)), &stored); err != nil || stored.Gone != 1 {
 		t.Fatalf("stored status %+v, %v", stored, err)
 	}
 	// A restart counts on from the stored status.
-	s = newSyncer(t, r, js)
+	s = newHydrator(t, r, js)
 	if err := s.Hydrate(ctx, events.Hydrate{Schema: events.SchemaHydrate, Kind: events.HydratePullRequest, Repo: "gone/away", Number: 1, Actor: "x", RawID: "3"}); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +240,7 @@ func TestHydratePush(t *testing.T) {
 	}
 	r.add("GET", "/repos/"+repo+"/compare/"+before+"..."+sha, exchange{Response: cmp})
 	r.add("GET", "/repos/"+repo+"/commits/"+sha, exchange{Response: commit})
-	s := newSyncer(t, r, js)
+	s := newHydrator(t, r, js)
 
 	req := events.Hydrate{Schema: events.SchemaHydrate, Kind: events.HydratePush, Repo: repo, Before: before, Head: sha, Actor: "pusher", RawID: "7"}
 	if err := s.Hydrate(ctx, req); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,7 +44,7 @@ type commitHead struct {
 	} `json:"repository"`
 }
 
-func (s *Syncer) publish(ctx context.Context, login string, r *events.Raw) error {
+func (s *REST) publish(ctx context.Context, login string, r *events.Raw) error {
 	if err := s.Publish(ctx, r); err != nil {
 		return fmt.Errorf("githubsync: %s: publish %s: %w", login, r.ID, err)
 	}
@@ -249,4 +250,56 @@ func (s *Syncer) commitItem(ctx context.Context, w *walkRun, origin string, item
 	}
 	w.st.Commits++
 	return at, nil
+}
+
+// noteFirstResponse sets meta["first_response_at"] to when someone other than the pull
+// request's author, and not a bot, first commented on its conversation or reviewed it; it sets
+// nothing when nobody has. The oldest 100 of each are read, unconditionally (their answer is
+// needed whenever the pull request changed). A failed lookup is logged and leaves the time
+// out: the next change of the pull request looks again.
+func (s *REST) noteFirstResponse(ctx context.Context, lr *loginRun, repo string, number int, pr json.RawMessage, meta map[string]string) error {
+	var head struct {
+		User struct {
+			Login string `json:"login"`
+		} `json:"user"`
+	}
+	if err := json.Unmarshal(pr, &head); err != nil || head.User.Login == "" {
+		return nil
+	}
+	var first time.Time
+	for _, path := range []string{"issues/%d/comments", "pulls/%d/reviews"} {
+		u := fmt.Sprintf("%s/"+path+"?per_page=%d", repoPath(repo), number, perPage)
+		var objs []struct {
+			User *struct {
+				Login string `json:"login"`
+				Type  string `json:"type"`
+			} `json:"user"`
+			CreatedAt   time.Time `json:"created_at"`
+			SubmittedAt time.Time `json:"submitted_at"`
+		}
+		_, kept, err := s.get(ctx, lr, u, &objs)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil || kept != nil {
+			s.log().Debug("first response of a pull request not found", slog.String("url", u), slog.Any("err", err))
+			return nil
+		}
+		for _, o := range objs {
+			if o.User == nil || strings.EqualFold(o.User.Login, head.User.Login) || o.User.Type == "Bot" || strings.HasSuffix(o.User.Login, "[bot]") {
+				continue
+			}
+			at := o.CreatedAt
+			if at.IsZero() {
+				at = o.SubmittedAt
+			}
+			if !at.IsZero() && (first.IsZero() || at.Before(first)) {
+				first = at
+			}
+		}
+	}
+	if !first.IsZero() {
+		meta["first_response_at"] = first.UTC().Format(time.RFC3339)
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"giveback.dev/platform/events"
@@ -53,13 +51,6 @@ const perPage = 100
 // is split by date.
 const searchCap = 1000
 
-// maxAttempts bounds the tries of one request through rate limits.
-const maxAttempts = 6
-
-// resetSlack is added to a rate limit's reset (a whole second in GitHub's header) before the
-// token is used again.
-const resetSlack = time.Second
-
 // githubEpoch is before anything GitHub holds: the lower bound of a date range to split when a
 // login has no cursor.
 var githubEpoch = time.Date(2007, 10, 1, 0, 0, 0, 0, time.UTC)
@@ -69,62 +60,26 @@ var githubEpoch = time.Date(2007, 10, 1, 0, 0, 0, 0, time.UTC)
 // publishes each result with, for a pull request, its details (merged, merged_at), and the
 // login's reviews and comments on the results of the reviewed and commented searches.
 //
-// Every request is conditional: the ETag of each processed response is kept (in memory and in
-// the KV bucket), and a 304 — free of rate limit — means nothing new. A cycle in which nothing
-// changed therefore costs no rate limit at all (see TestNoChangeCycleIsFree).
+// Every request is conditional (REST): a cycle in which nothing changed therefore costs no rate
+// limit at all (see TestNoChangeCycleIsFree).
 type Syncer struct {
-	// Clients are the clients to spread requests over, one per token (NewClients); the syncer
-	// sends each request with the token that has the most left of its rate limit.
-	Clients []*github.Client
-	// Client is used when Clients is empty.
-	Client *github.Client
+	// REST sends the requests and publishes the records; the Hydrator may share it. Its KV also
+	// keeps the cursor of each search of each login.
+	*REST
 	// Logins to sync; SetLogins changes them while the syncer runs.
 	Logins []string
 	// Searches to run per login (SearchAuthor, …); nil runs every one.
 	Searches []string
-	// KV keeps the cursors, ETags and statuses (events.BucketCursors).
-	KV jetstream.KeyValue
-	// Publish sends a record on the bus.
-	Publish func(ctx context.Context, r *events.Raw) error
-	// Flush, when set, waits until every record published so far is stored, and reports the
-	// first failure; a cursor moves only after it returned nil. Leave it nil when Publish is
-	// synchronous.
-	Flush func(ctx context.Context) error
+	// Statuses keeps the status of each login (events.BucketStatus), for the report service.
+	Statuses jetstream.KeyValue
 	// Since is where a search without a cursor starts; zero means from the beginning.
 	Since time.Time
-	// MaxWait is the longest the syncer waits for a rate limit to reset (default 1h); a longer
-	// wait fails the login until the next run.
-	MaxWait time.Duration
-	Log     *slog.Logger
 
-	poolOnce sync.Once
-	pool     *pool
+	mu       sync.Mutex
+	status   map[string]*events.RESTStatus
+	interval time.Duration // of Run, for events.RESTStatus.NextSync
 
-	mu            sync.Mutex
-	status        map[string]*LoginStatus
-	etags         map[string]etag // by request URL; an empty ETag records a miss
-	interval      time.Duration   // of Run, for LoginStatus.NextSync
-	hydration     HydrationStatus
-	hydrationOnce sync.Once
-
-	sleep func(ctx context.Context, d time.Duration) error // tests watch the waits
-	now   func() time.Time                                 // tests fix the clock of date splits
-}
-
-// LoginStatus is what the last sync of one login did. It is also stored, as JSON, in the KV
-// bucket under StatusKey(login) after each sync of the login, for the report service.
-type LoginStatus struct {
-	Login     string               `json:"login"`
-	LastSync  time.Time            `json:"last_sync"`          // when the last sync of the login ended
-	NextSync  time.Time            `json:"next_sync,omitzero"` // when the next is due (zero outside Run)
-	Cursor    time.Time            `json:"cursor,omitzero"`    // updated_at reached by the author search
-	Cursors   map[string]time.Time `json:"cursors,omitempty"`  // the cursor of each search
-	Items     int                  `json:"items"`              // records published by the last sync
-	Requests  int                  `json:"requests"`           // requests the rate limit counted
-	Unchanged int                  `json:"not_modified"`       // 304 answers (free)
-	Err       string               `json:"last_error"`         // the last sync's error, empty when it succeeded
-	Remaining int                  `json:"remaining"`          // requests left in the rate limit GitHub reported last
-	Reset     time.Time            `json:"reset,omitzero"`     // when that rate limit resets
+	now func() time.Time // tests fix the clock of date splits
 }
 
 // Stats counts what SyncOnce did.
@@ -169,23 +124,11 @@ func (s *Syncer) CurrentLogins() []string {
 	return append([]string(nil), s.Logins...)
 }
 
-// CursorKey returns the KV key of a login's author cursor.
-func CursorKey(login string) string { return SearchCursorKey(SearchAuthor, login) }
-
-// SearchCursorKey returns the KV key of the cursor of one search of a login:
-// rest.<search>.<login>, e.g. rest.reviewed.octocat.
-func SearchCursorKey(search, login string) string {
-	return "rest." + search + "." + strings.ToLower(login)
-}
-
-// StatusKey returns the KV key of a login's LoginStatus: status.rest.<login>.
-func StatusKey(login string) string { return "status.rest." + strings.ToLower(login) }
-
 // Status returns the status of every login synced so far, sorted by login.
-func (s *Syncer) Status() []LoginStatus {
+func (s *Syncer) Status() []events.RESTStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]LoginStatus, 0, len(s.status))
+	out := make([]events.RESTStatus, 0, len(s.status))
 	for _, st := range s.status {
 		c := *st
 		if st.Cursors != nil {
@@ -200,26 +143,18 @@ func (s *Syncer) Status() []LoginStatus {
 	return out
 }
 
-func (s *Syncer) update(login string, f func(*LoginStatus)) {
+func (s *Syncer) update(login string, f func(*events.RESTStatus)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.status == nil {
-		s.status = map[string]*LoginStatus{}
+		s.status = map[string]*events.RESTStatus{}
 	}
 	st := s.status[login]
 	if st == nil {
-		st = &LoginStatus{Login: login}
+		st = &events.RESTStatus{Login: login}
 		s.status[login] = st
 	}
 	f(st)
-}
-
-func (s *Syncer) log() *slog.Logger {
-	l := s.Log
-	if l == nil {
-		l = slog.Default()
-	}
-	return l.With(slog.String("component", "githubsync"))
 }
 
 func (s *Syncer) clock() time.Time {
@@ -227,18 +162,6 @@ func (s *Syncer) clock() time.Time {
 		return s.now().UTC()
 	}
 	return time.Now().UTC()
-}
-
-// clients returns the pool of the syncer's clients.
-func (s *Syncer) clients() *pool {
-	s.poolOnce.Do(func() {
-		cs := s.Clients
-		if len(cs) == 0 && s.Client != nil {
-			cs = []*github.Client{s.Client}
-		}
-		s.pool = newPool(cs)
-	})
-	return s.pool
 }
 
 // Run syncs at once and then every interval until ctx ends. Failures are logged and visible in
@@ -298,11 +221,11 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Stats, error) {
 	return total, errors.Join(errs...)
 }
 
-// finishLogin records the login's status in memory and in the KV bucket.
+// finishLogin records the login's status in memory and in the status bucket.
 func (s *Syncer) finishLogin(ctx context.Context, login string, st Stats, syncErr error) error {
 	now := time.Now().UTC()
-	var snapshot LoginStatus
-	s.update(login, func(ls *LoginStatus) {
+	var snapshot events.RESTStatus
+	s.update(login, func(ls *events.RESTStatus) {
 		ls.LastSync = now
 		ls.NextSync = time.Time{}
 		if s.interval > 0 {
@@ -310,10 +233,10 @@ func (s *Syncer) finishLogin(ctx context.Context, login string, st Stats, syncEr
 		}
 		ls.Items = st.published()
 		ls.Requests = st.Requests
-		ls.Unchanged = st.NotModified
-		ls.Err = ""
+		ls.NotModified = st.NotModified
+		ls.LastError = ""
 		if syncErr != nil {
-			ls.Err = syncErr.Error()
+			ls.LastError = syncErr.Error()
 		}
 		snapshot = *ls
 	})
@@ -324,29 +247,19 @@ func (s *Syncer) finishLogin(ctx context.Context, login string, st Stats, syncEr
 	if err != nil {
 		return fmt.Errorf("githubsync: %s: status: %w", login, err)
 	}
-	if _, err := s.KV.Put(context.WithoutCancel(ctx), StatusKey(login), b); err != nil {
+	if _, err := s.Statuses.Put(context.WithoutCancel(ctx), events.KeyStatusREST(login), b); err != nil {
 		return fmt.Errorf("githubsync: %s: store status: %w", login, err)
 	}
 	return nil
-}
-
-// loginRun is the state of one login's sync.
-type loginRun struct {
-	login string
-	st    *Stats
-	// published holds the ids of the search results published in this sync, so an item found
-	// by several searches is published (and its details fetched) once.
-	published map[string]bool
-	// pending holds the ETags of the responses of the details, reviews and comments published
-	// since the last flush: they are kept once the flush says the records are stored.
-	pending []pendingETag
 }
 
 // syncLogin runs the login's searches. A failing search does not stop the others; the errors
 // are joined.
 func (s *Syncer) syncLogin(ctx context.Context, login string) (Stats, error) {
 	var st Stats
-	lr := &loginRun{login: login, st: &st, published: map[string]bool{}}
+	lr := &loginRun{login: login, st: &st, published: map[string]bool{}, rate: func(remaining int, reset time.Time) {
+		s.update(login, func(ls *events.RESTStatus) { ls.Remaining, ls.Reset = remaining, reset })
+	}}
 	searches := s.Searches
 	if searches == nil {
 		searches = Searches
@@ -513,19 +426,6 @@ func splitPoint(lo, hi, now time.Time) (time.Time, bool) {
 	return mid, mid.After(lo) && mid.Before(hi)
 }
 
-// flush waits until every record published is stored, then keeps the ETags of the responses
-// they came from.
-func (s *Syncer) flush(ctx context.Context, lr *loginRun) error {
-	if s.Flush != nil {
-		if err := s.Flush(ctx); err != nil {
-			return fmt.Errorf("githubsync: %s: publish: %w", lr.login, err)
-		}
-	}
-	pending := lr.pending
-	lr.pending = nil
-	return s.keepETags(ctx, pending)
-}
-
 // advance stores a search's cursor once what came before it is stored.
 func (s *Syncer) advance(ctx context.Context, lr *loginRun, search string, t time.Time) error {
 	if err := s.flush(ctx, lr); err != nil {
@@ -540,7 +440,7 @@ func (s *Syncer) advance(ctx context.Context, lr *loginRun, search string, t tim
 
 func (s *Syncer) setCursor(login, search string, t time.Time) {
 	t = t.UTC()
-	s.update(login, func(ls *LoginStatus) {
+	s.update(login, func(ls *events.RESTStatus) {
 		if ls.Cursors == nil {
 			ls.Cursors = map[string]time.Time{}
 		}
@@ -587,121 +487,9 @@ func repoOf(repositoryURL string) string {
 	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
 }
 
-// get sends a conditional GET through go-github, decoding the JSON into v. It returns the kept
-// ETag, non-nil, when GitHub answered 304 Not Modified (v is then untouched).
-//
-// The request goes with the token that has the most left of its rate limit. A token that hit a
-// primary limit is set aside until its reset, one that hit a secondary limit for its
-// Retry-After; when every token is set aside, get waits for the first to come back.
-func (s *Syncer) get(ctx context.Context, lr *loginRun, u string, v any) (*github.Response, *etag, error) {
-	kept, conditional, err := s.lookupETag(ctx, u)
-	if err != nil {
-		return nil, nil, err
-	}
-	p := s.clients()
-	resource := resourceOf(u)
-	attempts := maxAttempts + 2*len(p.clients)
-	for attempt := 1; ; attempt++ {
-		i, d := p.pick(resource, time.Now())
-		if i < 0 {
-			if attempt >= attempts {
-				return nil, nil, fmt.Errorf("still rate limited after %d attempts", attempt)
-			}
-			if err := s.wait(ctx, lr.login, "rate limit used up on every token", d); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		c := p.clients[i]
-		req, err := c.NewRequest(http.MethodGet, u, nil)
-		if err != nil {
-			return nil, nil, fmt.Errorf("request %s: %w", u, err)
-		}
-		if conditional {
-			req.Header.Set("If-None-Match", kept.ETag)
-		}
-		resp, err := c.Do(ctx, req, v)
-		if resp != nil && resp.Response != nil && len(resp.Header) > 0 { // not go-github's refusal before sending
-			if resp.StatusCode == http.StatusNotModified {
-				lr.st.NotModified++
-			} else {
-				lr.st.Requests++
-			}
-			p.observe(i, resource, resp.Rate)
-			if resp.Rate.Limit > 0 && lr.login != "" {
-				remaining, reset := resp.Rate.Remaining, resp.Rate.Reset.Time
-				if reset.After(time.Now().Add(24 * time.Hour)) {
-					reset = time.Time{} // not a reset GitHub would send (a recording in milliseconds)
-				}
-				s.update(lr.login, func(ls *LoginStatus) { ls.Remaining, ls.Reset = remaining, reset })
-			}
-		}
-		if resp != nil && resp.StatusCode == http.StatusNotModified && conditional {
-			return resp, &kept, nil
-		}
-		if err == nil {
-			return resp, nil, nil
-		}
-		var rle *github.RateLimitError
-		var abuse *github.AbuseRateLimitError
-		switch {
-		case errors.As(err, &rle):
-			p.observe(i, resource, rle.Rate)
-			p.block(i, resource, rle.Rate.Reset.Time.Add(resetSlack))
-		case errors.As(err, &abuse):
-			d := abuse.GetRetryAfter()
-			if d <= 0 {
-				d = time.Minute
-			}
-			p.block(i, resource, time.Now().Add(d+retrySlack))
-		case resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusForbidden) &&
-			resp.Header.Get("Retry-After") != "":
-			secs, perr := strconv.Atoi(resp.Header.Get("Retry-After"))
-			if perr != nil {
-				return nil, nil, err
-			}
-			p.block(i, resource, time.Now().Add(time.Duration(secs)*time.Second+retrySlack))
-		default:
-			return nil, nil, err
-		}
-		if attempt >= attempts {
-			return nil, nil, fmt.Errorf("still rate limited after %d attempts: %w", attempt, err)
-		}
-	}
-}
-
-// retrySlack is added to a Retry-After, so go-github's own check of it has passed.
-const retrySlack = 250 * time.Millisecond
-
-// wait sleeps d unless ctx ends first or d is longer than MaxWait.
-func (s *Syncer) wait(ctx context.Context, login, why string, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	limit := s.MaxWait
-	if limit <= 0 {
-		limit = time.Hour
-	}
-	if d > limit {
-		return fmt.Errorf("githubsync: %s: %s for %s, longer than the %s allowed", login, why, d.Round(time.Second), limit)
-	}
-	s.log().Info("waiting on GitHub rate limit", slog.String("login", login), slog.String("why", why), slog.Duration("wait", d))
-	if s.sleep != nil {
-		return s.sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // loadCursor returns the cursor of a search of the login, or Since when it has none.
 func (s *Syncer) loadCursor(ctx context.Context, search, login string) (time.Time, error) {
-	key := SearchCursorKey(search, login)
+	key := events.KeyRESTCursor(search, login)
 	e, err := s.KV.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return s.Since.UTC(), nil
@@ -717,7 +505,7 @@ func (s *Syncer) loadCursor(ctx context.Context, search, login string) (time.Tim
 }
 
 func (s *Syncer) storeCursor(ctx context.Context, search, login string, t time.Time) error {
-	key := SearchCursorKey(search, login)
+	key := events.KeyRESTCursor(search, login)
 	if _, err := s.KV.Put(ctx, key, []byte(t.UTC().Format(time.RFC3339Nano))); err != nil {
 		return fmt.Errorf("githubsync: %s: store cursor %s: %w", login, key, err)
 	}

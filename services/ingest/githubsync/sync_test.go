@@ -227,7 +227,11 @@ func recordedPullRequest(t *testing.T) json.RawMessage {
 }
 
 func kvOf(t *testing.T, js jetstream.JetStream) jetstream.KeyValue {
-	kv, err := js.KeyValue(context.Background(), events.BucketCursors)
+	return bucketOf(t, js, events.BucketCursors)
+}
+
+func bucketOf(t *testing.T, js jetstream.JetStream, bucket string) jetstream.KeyValue {
+	kv, err := js.KeyValue(context.Background(), bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +239,7 @@ func kvOf(t *testing.T, js jetstream.JetStream) jetstream.KeyValue {
 }
 
 func cursorOf(t *testing.T, kv jetstream.KeyValue, login string) string {
-	e, err := kv.Get(context.Background(), CursorKey(login))
+	e, err := kv.Get(context.Background(), events.KeyRESTCursor(SearchAuthor, login))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return ""
 	}
@@ -278,14 +282,18 @@ func streamRecords(t *testing.T, js jetstream.JetStream) map[string]events.Raw {
 }
 
 func newSyncer(t *testing.T, r *replay, js jetstream.JetStream, logins ...string) *Syncer {
+	return &Syncer{REST: newREST(t, r, js), Logins: logins, Statuses: bucketOf(t, js, events.BucketStatus)}
+}
+
+// newREST returns the REST client of a test, on the recording r.
+func newREST(t *testing.T, r *replay, js jetstream.JetStream) *REST {
 	// A base URL other than api.github.com: the client is GitHub Enterprise's, under /api/v3/.
 	client, err := NewClient(r.srv.URL+"/", "0000000000000000000000000000000000000001", r.srv.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
 	pub := bus.NewPublisher(js)
-	return &Syncer{Client: client, Logins: logins, KV: kvOf(t, js), Publish: pub.Publish, Flush: pub.Flush,
-		Log: slog.New(slog.DiscardHandler)}
+	return &REST{Client: client, KV: kvOf(t, js), Publish: pub.Publish, Flush: pub.Flush, Log: slog.New(slog.DiscardHandler)}
 }
 
 func TestSyncOnceReplay(t *testing.T) {
@@ -390,22 +398,22 @@ func TestSyncOnceReplay(t *testing.T) {
 		t.Fatalf("commit = %+v", commit)
 	}
 	for key, want := range map[string]string{
-		CursorKey(userA): recorded, CursorKey(userB): recorded,
-		SearchCursorKey(SearchReviewed, userC): recorded, SearchCursorKey(SearchCommented, userC): recorded,
-		SearchCursorKey(SearchCommits, userC): recorded, SearchCursorKey(SearchReviewed, userA): "",
+		events.KeyRESTCursor(SearchAuthor, userA): recorded, events.KeyRESTCursor(SearchAuthor, userB): recorded,
+		events.KeyRESTCursor(SearchReviewed, userC): recorded, events.KeyRESTCursor(SearchCommented, userC): recorded,
+		events.KeyRESTCursor(SearchCommits, userC): recorded, events.KeyRESTCursor(SearchReviewed, userA): "",
 	} {
 		if got := kvValue(t, s.KV, key); got != want {
 			t.Fatalf("cursor %s = %q, want %q", key, got, want)
 		}
 	}
 	status := s.Status()
-	if len(status) != 3 || status[0].Login != userC || status[1].Login != userA || status[1].Err != "" || status[1].Items != 14 ||
+	if len(status) != 3 || status[0].Login != userC || status[1].Login != userA || status[1].LastError != "" || status[1].Items != 14 ||
 		status[1].Remaining == 0 || status[1].LastSync.IsZero() || status[1].Cursor.Format(time.RFC3339) != recorded ||
 		status[0].Cursors[SearchCommits].Format(time.RFC3339) != recorded {
 		t.Fatalf("status = %+v", status)
 	}
-	var stored LoginStatus
-	if err := json.Unmarshal([]byte(kvValue(t, s.KV, StatusKey(userA))), &stored); err != nil {
+	var stored events.RESTStatus
+	if err := json.Unmarshal([]byte(kvValue(t, s.Statuses, events.KeyStatusREST(userA))), &stored); err != nil {
 		t.Fatal(err)
 	}
 	if stored.Login != userA || stored.Items != 14 || stored.Requests != 12 || !stored.LastSync.Equal(status[1].LastSync) {
@@ -467,7 +475,7 @@ func TestCursorWaitsForPublish(t *testing.T) {
 	if got := cursorOf(t, s.KV, userB); got != recorded {
 		t.Fatalf("cursor of %s = %q: a failing login stopped the others", userB, got)
 	}
-	if status := s.Status(); status[0].Err == "" || status[1].Err != "" {
+	if status := s.Status(); status[0].LastError == "" || status[1].LastError != "" {
 		t.Fatalf("status = %+v", status)
 	}
 }

@@ -16,7 +16,7 @@ func TestHydrateRefusesInvalidValues(t *testing.T) {
 	ctx := context.Background()
 	_, _, js := testkit.NATS(t)
 	r := newReplay(t)
-	s := newSyncer(t, r, js)
+	s := newHydrator(t, r, js)
 	sha := strings.Repeat("a", 40)
 	bad := []events.Hydrate{
 		{Kind: events.HydratePullRequest, Repo: "octo/repo/../../user", Number: 1},

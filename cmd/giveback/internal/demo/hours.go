@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -110,4 +112,23 @@ func writeEmptyHour(name string) error {
 		return err
 	}
 	return os.Rename(name+".tmp", name)
+}
+
+// HoursIn lists the hours of the GH Archive files (YYYY-MM-DD-H.json.gz) in dir, in order; a
+// file of another name there is an error.
+func HoursIn(dir string) ([]time.Time, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.json.gz"))
+	if err != nil {
+		return nil, err
+	}
+	var hours []time.Time
+	for _, n := range names {
+		h, err := time.Parse("2006-01-02-15", strings.TrimSuffix(filepath.Base(n), ".json.gz"))
+		if err != nil {
+			return nil, fmt.Errorf("%s is not a GH Archive hour file name (YYYY-MM-DD-H.json.gz): %w", n, err)
+		}
+		hours = append(hours, h)
+	}
+	sort.Slice(hours, func(i, j int) bool { return hours[i].Before(hours[j]) })
+	return hours, nil
 }

@@ -1,8 +1,7 @@
-package main
+package ingest
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -23,7 +22,7 @@ func TestCollectionFollowsKVRoster(t *testing.T) {
 	_, _, js := testkit.NATS(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	kv, err := js.KeyValue(ctx, events.BucketCursors)
+	kv, err := js.KeyValue(ctx, events.BucketRoster)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,10 +34,10 @@ func TestCollectionFollowsKVRoster(t *testing.T) {
 	var current atomic.Pointer[func([]byte) bool]
 	filter := func(line []byte) bool { return (*current.Load())(line) }
 	sy := &githubsync.Syncer{}
-	followRoster(ctx, kv, file, slog.New(slog.NewTextHandler(io.Discard, nil)), func(r *roster.Roster) {
-		f := gharchive.LoginFilter(collectedLogins(r), []string{"acme"})
+	roster.Follow(ctx, kv, file, slog.New(slog.DiscardHandler), func(r *roster.Roster) {
+		f := gharchive.LoginFilter(CollectedLogins(r), []string{"acme"})
 		current.Store(&f)
-		sy.SetLogins(collectedLogins(r))
+		sy.SetLogins(CollectedLogins(r))
 	})
 	logins := func() string { return strings.Join(sy.CurrentLogins(), ",") }
 	if logins() != "alice" {
@@ -53,8 +52,8 @@ func TestCollectionFollowsKVRoster(t *testing.T) {
 	if _, err := kv.Put(ctx, events.KeyRosterCurrent, []byte(head+"e1,Alice,core,alice,,2020-01-01,,false\ne2,Bob,core,bob,,2024-01-01,,false\n")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the filter to take bob", func() bool { return filter(line("bob", "golang/go")) })
-	waitFor(t, 5*time.Second, "the REST sync to take bob", func() bool { return logins() == "alice,bob" })
+	waitUntil(t, 5*time.Second, "the filter to take bob", func() bool { return filter(line("bob", "golang/go")) })
+	waitUntil(t, 5*time.Second, "the REST sync to take bob", func() bool { return logins() == "alice,bob" })
 	if _, err := kv.Put(ctx, events.KeyRosterCurrent, []byte("not a roster\n")); err != nil {
 		t.Fatal(err)
 	}
@@ -64,5 +63,17 @@ func TestCollectionFollowsKVRoster(t *testing.T) {
 	}
 	if logins() != "alice,bob" {
 		t.Fatalf("a refused roster changed the synced logins: %q", logins())
+	}
+}
+
+// waitUntil polls fn until it returns true or d passes.
+func waitUntil(t *testing.T, d time.Duration, what string, fn func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !fn() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"giveback.dev/platform/store"
+)
+
+// syntheticColumn is a column of contributions the synthetic rows fill and the SQL expression
+// of its value, over number (the row's number) and at (its time, the third column). Columns
+// not listed take their defaults.
+type syntheticColumn struct{ name, expr string }
+
+// syntheticColumns is the shape of a large company's history: two years, six kinds, 300
+// employees in five teams, 2,000 repositories, a quarter of the pull requests open and half
+// merged. %[1]s in an expression is the time the history ends at.
+var syntheticColumns = []syntheticColumn{
+	{"id", "concat('bench:', toString(number))"},
+	{"kind", "['pull_request','review','issue','comment','commit','commit','commit','release'][1 + cityHash64(number, 1) % 8]"},
+	{"occurred_at", "toDateTime64('%[1]s', 3, 'UTC') - toIntervalSecond(cityHash64(number, 2) % (730 * 86400)) AS at"},
+	{"actor_login", "concat('user', toString(cityHash64(number, 3) % 2000))"},
+	{"employee_id", "if(cityHash64(number, 3) % 2000 < 300, concat('e', toString(cityHash64(number, 3) % 2000)), '')"},
+	{"team", "['core','platform','data','infra','web'][1 + cityHash64(number, 3) % 5]"},
+	{"repo", "concat('org', toString(cityHash64(number, 4) % 400), '/repo', toString(cityHash64(number, 5) % 5))"},
+	{"repo_owner", "concat('org', toString(cityHash64(number, 4) % 400))"},
+	{"is_upstream", "cityHash64(number, 4) % 400 >= 8"},
+	{"number", "toUInt32(number % 100000)"},
+	{"state", "if(cityHash64(number, 6) % 4 = 0, 'open', 'closed')"},
+	{"merged", "cityHash64(number, 6) % 4 IN (1, 2)"},
+	{"merged_at", "if(cityHash64(number, 6) % 4 IN (1, 2), at + toIntervalHour(30), NULL)"},
+	{"closed_at", "if(cityHash64(number, 6) % 4 != 0, at + toIntervalHour(30), NULL)"},
+	{"source", "'gharchive'"},
+	{"version", "if(number % 20 = 0, 2, 1)"},
+}
+
+// syntheticInsert returns the statement that appends count synthetic rows numbered from first,
+// the history ending at end. Each column must be one of store.ContributionColumns, the one
+// definition of the table's row.
+func syntheticInsert(end time.Time, first, count int) (string, error) {
+	known := map[string]bool{}
+	for _, c := range store.ContributionColumns {
+		known[c.Name] = true
+	}
+	names := make([]string, len(syntheticColumns))
+	exprs := make([]string, len(syntheticColumns))
+	for i, c := range syntheticColumns {
+		if !known[c.name] {
+			return "", fmt.Errorf("bench: synthetic column %s is not a column of contributions (store.ContributionColumns)", c.name)
+		}
+		names[i] = c.name
+		exprs[i] = "    " + strings.ReplaceAll(c.expr, "%[1]s", end.UTC().Format(time.DateTime))
+	}
+	return fmt.Sprintf("INSERT INTO contributions (%s)\nSELECT\n%s\nFROM numbers(%d, %d)",
+		strings.Join(names, ", "), strings.Join(exprs, ",\n"), first, count), nil
+}
+
+// syntheticOlder returns the statement that inserts the older state of every 20th synthetic row
+// numbered first to last (version 1, open, not merged), as a separate insert.
+func syntheticOlder(first, last int) string {
+	return fmt.Sprintf(`INSERT INTO contributions SELECT * REPLACE (1 AS version, 'open' AS state, 0 AS merged) FROM contributions WHERE id LIKE 'bench:%%' AND version = 2 AND toUInt64(substring(id, 7)) BETWEEN %d AND %d`, first, last)
+}
+
+// syntheticRows appends n contributions numbered from first (syntheticColumns), 5% of them
+// inserted again with an older version (a PR changing state), in 1M-row inserts.
+func (b *bench) syntheticRows(ctx context.Context, first, n int) error {
+	const chunk = 1_000_000
+	end := time.Now()
+	for off := first; off < first+n; off += chunk {
+		cnt := min(chunk, first+n-off)
+		q, err := syntheticInsert(end, off, cnt)
+		if err != nil {
+			return err
+		}
+		if err := b.store.Conn().Exec(ctx, q); err != nil {
+			return fmt.Errorf("bench: synthetic rows: %w", err)
+		}
+		if err := b.store.Conn().Exec(ctx, syntheticOlder(off, off+cnt-1)); err != nil {
+			return fmt.Errorf("bench: synthetic duplicates: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package bench
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"giveback.dev/platform/store"
+	"giveback.dev/platform/testkit"
+)
+
+// The synthetic rows insert into the contributions table as migrated: every id once, a
+// twentieth of them at version 2, every column the statement names a column of the table.
+func TestSyntheticRows(t *testing.T) {
+	st := testkit.Store(t)
+	b := &bench{store: st}
+	ctx := context.Background()
+	if err := b.syntheticRows(ctx, 0, 2000); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Query(ctx, "SELECT uniqExact(id), countIf(version = 2), countIf(employee_id != ''), uniqExact(team) FROM contributions FINAL", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, newer, employees, teams := store.AsInt(res.Rows[0][0]), store.AsInt(res.Rows[0][1]), store.AsInt(res.Rows[0][2]), store.AsInt(res.Rows[0][3])
+	if ids != 2000 || newer != 100 || employees == 0 || employees == ids || teams != 5 {
+		t.Errorf("%d ids, %d at version 2, %d of employees, %d teams; want 2000, 100, some and 5", ids, newer, employees, teams)
+	}
+}
+
+// A column the table does not have stops the bench before it runs a statement.
+func TestSyntheticColumnsAreTheTables(t *testing.T) {
+	saved := syntheticColumns
+	t.Cleanup(func() { syntheticColumns = saved })
+	syntheticColumns = append(append([]syntheticColumn(nil), saved...), syntheticColumn{"no_such_column", "1"})
+	if _, err := syntheticInsert(time.Now(), 0, 1); err == nil || !strings.Contains(err.Error(), "no_such_column") {
+		t.Fatalf("err %v, want one naming the unknown column", err)
+	}
+}
