@@ -15,6 +15,7 @@ import (
 	"giveback.dev/platform/auth"
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
+	"giveback.dev/platform/events"
 )
 
 const tokensUsage = `Usage:
@@ -62,7 +63,7 @@ func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer bus.Drain(nc, 10*time.Second)
-	kv, err := auth.TokenBucket(ctx, js, bus.BucketTokens, cfg.NATS.Replicas)
+	kv, err := auth.TokenBucket(ctx, js, events.BucketTokens, cfg.NATS.Replicas)
 	if err != nil {
 		return err
 	}
@@ -155,7 +156,7 @@ func newGuard(ctx context.Context, cfg config.Config, addr string, js jetstream.
 	}
 	if cfg.Auth.Mode != "none" && js != nil {
 		var err error
-		if toks, err = auth.FollowTokens(ctx, js, bus.BucketTokens, cfg.NATS.Replicas, 5*time.Second, log); err != nil {
+		if toks, err = auth.FollowTokens(ctx, js, events.BucketTokens, cfg.NATS.Replicas, 5*time.Second, log); err != nil {
 			return nil, err
 		}
 		log.Info("api tokens loaded", slog.Int("tokens", toks.Len()))

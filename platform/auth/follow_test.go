@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"giveback.dev/platform/auth"
-	"giveback.dev/platform/bus"
+	"giveback.dev/platform/events"
 )
 
 // A report replica whose NATS user may read the token bucket but not create it starts with no
@@ -22,7 +22,7 @@ func TestFollowTokensBeforeTheBucketExists(t *testing.T) {
 		Users: []*server.User{
 			{Username: "admin", Password: "admin-password"},
 			{Username: "report", Password: "report-password", Permissions: &server.Permissions{
-				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: []string{"$JS.API.STREAM.CREATE.KV_" + bus.BucketTokens}},
+				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: []string{"$JS.API.STREAM.CREATE.KV_" + events.BucketTokens}},
 				Subscribe: &server.SubjectPermission{Allow: []string{">"}},
 			}},
 		},
@@ -49,14 +49,14 @@ func TestFollowTokensBeforeTheBucketExists(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	set, err := auth.FollowTokens(ctx, connect("report", "report-password"), bus.BucketTokens, 1, 50*time.Millisecond, nil)
+	set, err := auth.FollowTokens(ctx, connect("report", "report-password"), events.BucketTokens, 1, 50*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if set.Len() != 0 {
 		t.Fatalf("%d tokens before the bucket exists", set.Len())
 	}
-	kv, err := auth.TokenBucket(ctx, connect("admin", "admin-password"), bus.BucketTokens, 1)
+	kv, err := auth.TokenBucket(ctx, connect("admin", "admin-password"), events.BucketTokens, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

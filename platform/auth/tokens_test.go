@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"giveback.dev/platform/auth"
-	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
+	"giveback.dev/platform/events"
 	"giveback.dev/platform/testkit"
 )
 
@@ -19,7 +19,7 @@ func TestTokensInBucket(t *testing.T) {
 	_, _, js := testkit.NATS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	kv, err := auth.TokenBucket(ctx, js, bus.BucketTokens, 1)
+	kv, err := auth.TokenBucket(ctx, js, events.BucketTokens, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

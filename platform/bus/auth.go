@@ -28,14 +28,6 @@ const (
 // Users lists every user of the bus.
 var Users = []string{UserIngest, UserEnrich, UserReport, UserAdmin}
 
-// BucketTokens is the KV bucket holding the report service's API tokens (written by the admin,
-// watched by report).
-const BucketTokens = "giveback_tokens"
-
-// BucketWebhookBodies is the KV bucket where ingest remembers the hashes of recent webhook
-// bodies, to recognise a signed body replayed under another delivery id.
-const BucketWebhookBodies = "giveback_webhook_bodies"
-
 // Permissions are the subjects a user may publish to and subscribe to. Deny wins over allow.
 type Permissions struct {
 	PublishAllow   []string
@@ -125,7 +117,7 @@ func declareAll() []string {
 func PermissionsOf(user string) Permissions {
 	// Every service authenticates HTTP requests against the token bucket, and creates it
 	// (empty) when it is missing; only the administrator writes tokens.
-	common := slices.Concat([]string{jsAPI + "INFO"}, declare("KV_"+BucketTokens), kvRead(BucketTokens))
+	common := slices.Concat([]string{jsAPI + "INFO"}, declare("KV_"+events.BucketTokens), kvRead(events.BucketTokens))
 	inbox := []string{"_INBOX.>"}
 	var p Permissions
 	switch user {
@@ -142,9 +134,9 @@ func PermissionsOf(user string) Permissions {
 			kvWrite(events.BucketHydrateWatch, ">"),
 			kvRead(events.BucketRoster),
 			kvRead(events.BucketWatchedRepos),
-			declare("KV_"+BucketWebhookBodies),
-			kvRead(BucketWebhookBodies),
-			kvWrite(BucketWebhookBodies, ">"),
+			declare("KV_"+events.BucketWebhookBodies),
+			kvRead(events.BucketWebhookBodies),
+			kvWrite(events.BucketWebhookBodies, ">"),
 		)
 	case UserEnrich:
 		p.PublishAllow = slices.Concat(common,

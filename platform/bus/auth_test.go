@@ -124,7 +124,7 @@ func TestPermissionsEnforced(t *testing.T) {
 	if _, err := kvRepos.Put(ctxT(t), events.KeyTotalsRepos, []byte(`["a/b"]`)); err != nil {
 		t.Fatalf("admin writes the watched repositories: %v", err)
 	}
-	if _, err := admin.CreateOrUpdateKeyValue(ctxT(t), jetstream.KeyValueConfig{Bucket: bus.BucketTokens}); err != nil {
+	if _, err := admin.CreateOrUpdateKeyValue(ctxT(t), jetstream.KeyValueConfig{Bucket: events.BucketTokens}); err != nil {
 		t.Fatalf("admin declares the token bucket: %v", err)
 	}
 
@@ -207,7 +207,7 @@ func TestPermissionsEnforced(t *testing.T) {
 	}
 	ensure := func(js jetstream.JetStream) error { return bus.EnsureStreams(ctxT(t), js, bus.StreamOptions{}) }
 	tokens := func(js jetstream.JetStream) error {
-		kv, err := js.KeyValue(ctxT(t), bus.BucketTokens)
+		kv, err := js.KeyValue(ctxT(t), events.BucketTokens)
 		if err != nil {
 			return err
 		}
@@ -291,7 +291,7 @@ func TestPermissionsEnforced(t *testing.T) {
 		{"report writes a status", func() error { return put(report, events.BucketStatus, events.KeyStatusREST("x")) }, false},
 		{"report lists the cursors", func() error { return list(report, events.BucketCursors) }, true},
 		{"report watches the token bucket", func() error {
-			kv, err := report.KeyValue(ctxT(t), bus.BucketTokens)
+			kv, err := report.KeyValue(ctxT(t), events.BucketTokens)
 			if err != nil {
 				return err
 			}
@@ -308,7 +308,7 @@ func TestPermissionsEnforced(t *testing.T) {
 		{"ingest writes a token", func() error { return tokens(ingest) }, false},
 		{"enrich writes a token", func() error { return tokens(enrich) }, false},
 		{"ingest reads the token bucket", func() error {
-			kv, err := ingest.KeyValue(ctxT(t), bus.BucketTokens)
+			kv, err := ingest.KeyValue(ctxT(t), events.BucketTokens)
 			if err != nil {
 				return err
 			}
@@ -316,7 +316,7 @@ func TestPermissionsEnforced(t *testing.T) {
 			return err
 		}, true},
 		{"ingest records a webhook body", func() error {
-			kv, err := ingest.CreateOrUpdateKeyValue(ctxT(t), jetstream.KeyValueConfig{Bucket: bus.BucketWebhookBodies})
+			kv, err := ingest.CreateOrUpdateKeyValue(ctxT(t), jetstream.KeyValueConfig{Bucket: events.BucketWebhookBodies})
 			if err != nil {
 				return err
 			}
@@ -324,7 +324,7 @@ func TestPermissionsEnforced(t *testing.T) {
 			return err
 		}, true},
 		{"enrich records a webhook body", func() error {
-			kv, err := enrich.KeyValue(ctxT(t), bus.BucketWebhookBodies)
+			kv, err := enrich.KeyValue(ctxT(t), events.BucketWebhookBodies)
 			if err != nil {
 				return err
 			}

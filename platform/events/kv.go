@@ -36,6 +36,16 @@ const (
 // Buckets lists every bucket of the contract above.
 var Buckets = []string{BucketCursors, BucketRoster, BucketStatus, BucketHydrateWatch, BucketWatchedRepos}
 
+// Buckets declared by their owners with settings of their own, outside Buckets.
+const (
+	// BucketTokens holds the report service's API tokens, hashed (platform/auth). The
+	// administrator writes it (`giveback tokens`); every report replica watches it.
+	BucketTokens = "giveback_tokens"
+	// BucketWebhookBodies holds the hashes of recent webhook bodies, with a TTL, so that ingest
+	// recognises a signed body replayed under another delivery id.
+	BucketWebhookBodies = "giveback_webhook_bodies"
+)
+
 // Keys of BucketRoster. `giveback roster load` writes the roster file's bytes under
 // KeyRosterCurrent and bumps KeyRosterGeneration (a decimal counter), then publishes a
 // RosterChange; every enrich replica reads its roster from there. KeyRosterCompany (company.go)

@@ -18,7 +18,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"giveback.dev/platform/bus"
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/roster"
 	"giveback.dev/platform/store"
@@ -420,14 +419,14 @@ func purgeStream(ctx context.Context, js jetstream.JetStream, name string, p sto
 // PurgeKV purges, with every revision, the keys of every KV bucket whose name or value names
 // the person: a key with the login as one of its dot-separated parts (status.rest.<login>,
 // rest.<search>.<login>), or a value that mentions them. The roster (events.KeyRosterCurrent) is
-// the company's file and is left alone, and so are the API tokens (bus.BucketTokens), which
+// the company's file and is left alone, and so are the API tokens (events.BucketTokens), which
 // `giveback tokens revoke` removes. It returns how many keys it purged per bucket.
 func PurgeKV(ctx context.Context, js jetstream.JetStream, p store.Person) (map[string]int64, error) {
 	out := map[string]int64{}
 	names := js.KeyValueStoreNames(ctx)
 	var buckets []string
 	for n := range names.Name() {
-		if n != bus.BucketTokens {
+		if n != events.BucketTokens {
 			buckets = append(buckets, n)
 		}
 	}

@@ -8,30 +8,29 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"giveback.dev/platform/bus"
+	"giveback.dev/platform/events"
 )
 
 // ReplayWindow is how long the hash of a delivered body is remembered: longer than GitHub keeps
 // deliveries for redelivery (three days), as long as the raw stream keeps records by default.
 const ReplayWindow = 7 * 24 * time.Hour
 
-// OpenReplays returns the KV bucket of recent body hashes (bus.BucketWebhookBodies), creating
+// OpenReplays returns the KV bucket of recent body hashes (events.BucketWebhookBodies), creating
 // it when missing. Each entry expires after ReplayWindow.
 func OpenReplays(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
-	kv, err := js.KeyValue(ctx, bus.BucketWebhookBodies)
+	kv, err := js.KeyValue(ctx, events.BucketWebhookBodies)
 	if err == nil {
 		return kv, nil
 	}
 	if !errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, fmt.Errorf("webhook: bucket %s: %w", bus.BucketWebhookBodies, err)
+		return nil, fmt.Errorf("webhook: bucket %s: %w", events.BucketWebhookBodies, err)
 	}
 	kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: bus.BucketWebhookBodies, TTL: ReplayWindow, History: 1,
+		Bucket: events.BucketWebhookBodies, TTL: ReplayWindow, History: 1,
 		Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("webhook: bucket %s: %w", bus.BucketWebhookBodies, err)
+		return nil, fmt.Errorf("webhook: bucket %s: %w", events.BucketWebhookBodies, err)
 	}
 	return kv, nil
 }
