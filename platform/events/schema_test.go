@@ -6,9 +6,11 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"giveback.dev/platform/auth"
 	"giveback.dev/platform/events"
 	"giveback.dev/schemas"
 )
@@ -113,6 +115,10 @@ func keyPattern(key string) *regexp.Regexp {
 func TestKVValuesMatchTheirSchemas(t *testing.T) {
 	at := time.Date(2025, 10, 8, 10, 0, 0, 0, time.UTC)
 	text := func(s string) []byte { return []byte(s) }
+	_, token, err := auth.NewToken("ci", auth.Analyst)
+	if err != nil {
+		t.Fatal(err)
+	}
 	values := map[string]struct {
 		bucket, key string
 		value       any // a []byte is written as is; anything else as JSON
@@ -130,7 +136,10 @@ func TestKVValuesMatchTheirSchemas(t *testing.T) {
 		"roster_generation.json": {events.BucketRoster, events.KeyRosterGeneration, text("3")},
 		"company.json": {events.BucketRoster, events.KeyRosterCompany, events.Company{Schema: events.SchemaCompany, Name: "Acme",
 			GitHubOrgs: []string{"acme"}, EmailDomains: []string{"acme.com"}}},
+		"api_token.json":    {events.BucketTokens, token.ID, token},
+		"webhook_body.json": {events.BucketWebhookBodies, strings.Repeat("ab", 32), text("72d3162e-cc78-11e3-81ab-4c9367dc0958")},
 	}
+	allBuckets := append(slices.Clone(events.Buckets), events.BucketTokens, events.BucketWebhookBodies)
 	files, err := schemas.KV.ReadDir("kv")
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +167,7 @@ func TestKVValuesMatchTheirSchemas(t *testing.T) {
 				t.Fatal(err)
 			}
 			buckets[schema.Bucket] = true
-			if schema.Bucket != v.bucket || !slices.Contains(events.Buckets, schema.Bucket) {
+			if schema.Bucket != v.bucket || !slices.Contains(allBuckets, schema.Bucket) {
 				t.Errorf("schema names bucket %q; the value is written to %q (buckets: %v)", schema.Bucket, v.bucket, events.Buckets)
 			}
 			if !keyPattern(schema.Key).MatchString(v.key) {
@@ -184,7 +193,7 @@ func TestKVValuesMatchTheirSchemas(t *testing.T) {
 			checkKVValue(t, schema, raw)
 		})
 	}
-	for _, b := range events.Buckets {
+	for _, b := range allBuckets {
 		if !buckets[b] {
 			t.Errorf("bucket %s: no schema in schemas/kv names it", b)
 		}
