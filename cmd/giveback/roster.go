@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"giveback.dev/platform/bus"
@@ -52,15 +53,11 @@ func cmdRoster(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := roster.Parse(bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("roster %s: %w", file, err)
 	}
-	nc, js, err := connectBus(ctx, cfg, "roster")
+	nc, js, kv, err := rosterBucket(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer bus.Drain(nc, 10*time.Second)
-	kv, err := js.KeyValue(ctx, events.BucketRoster)
-	if err != nil {
-		return fmt.Errorf("roster: bucket %s: %w", events.BucketRoster, err)
-	}
 	if c.configPath != "" {
 		if err := roster.PutCompany(ctx, kv, companyOf(cfg)); err != nil {
 			return err
@@ -106,4 +103,19 @@ func kvRoster(ctx context.Context, cfg config.Config, js jetstream.JetStream, fi
 		log = log.With(slog.String("file", cfg.Path(cfg.Roster)))
 	}
 	return roster.Starting(ctx, kv, file, log)
+}
+
+// rosterBucket connects to NATS as the administrator, who alone writes the roster, and opens the
+// roster bucket. The caller drains nc.
+func rosterBucket(ctx context.Context, cfg config.Config) (*nats.Conn, jetstream.JetStream, jetstream.KeyValue, error) {
+	nc, js, err := connectBus(ctx, cfg, "roster")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kv, err := js.KeyValue(ctx, events.BucketRoster)
+	if err != nil {
+		nc.Close()
+		return nil, nil, nil, fmt.Errorf("roster: bucket %s: %w", events.BucketRoster, err)
+	}
+	return nc, js, kv, nil
 }

@@ -20,7 +20,6 @@ import (
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/deps"
-	"giveback.dev/platform/events"
 	"giveback.dev/platform/ops"
 	"giveback.dev/platform/roster"
 	"giveback.dev/platform/store"
@@ -192,15 +191,11 @@ func (s *stack) seed(ctx context.Context, cfg config.Config) error {
 			return fmt.Errorf("roster: %w", err)
 		}
 	}
-	nc, js, err := connectBus(ctx, cfg, "roster")
+	nc, _, kv, err := rosterBucket(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer bus.Drain(nc, 10*time.Second)
-	kv, err := js.KeyValue(ctx, events.BucketRoster)
-	if err != nil {
-		return fmt.Errorf("roster: bucket %s: %w", events.BucketRoster, err)
-	}
 	return roster.Seed(ctx, kv, data, companyOf(cfg))
 }
 
