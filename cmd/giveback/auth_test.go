@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"giveback.dev/platform/auth"
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/ops"
+	"giveback.dev/platform/testkit"
 	"giveback.dev/services/ingest/webhook"
 	"giveback.dev/services/report"
 )
@@ -221,16 +221,7 @@ func TestUpTokens(t *testing.T) {
 // every answer carries (the pages use inline CSS and no script).
 func TestDashboardUnderCSP(t *testing.T) {
 	requireChDB(t)
-	bin := ""
-	for _, p := range []string{os.Getenv("GIVEBACK_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); p != "" && err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		t.Skip("no Chromium at /usr/bin/chromium (apt-get install chromium, or set GIVEBACK_CHROMIUM)")
-	}
+	bin := testkit.Chromium(t)
 	cfg := config.Default()
 	cfg.HTTP.Addr, cfg.NATS.ListenAddr = "127.0.0.1:0", "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())

@@ -33,6 +33,7 @@ var expect = map[string][3]string{
 	"GET /api/v1/metrics/acceptance":     {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"GET /api/v1/metrics/responsiveness": {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"GET /api/v1/metrics/cycle":          {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /api/v1/metrics/community":      {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"GET /api/v1/teams":                  {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"GET /api/v1/metrics/influence":      {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
 	"GET /api/v1/identities/unmatched":   {"401 403 403 200", "401 403 200 200", "403 403 403 403"},

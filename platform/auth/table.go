@@ -54,6 +54,7 @@ var Table = []Rule{
 	{Pattern: "GET /api/v1/metrics/acceptance", Min: Viewer},
 	{Pattern: "GET /api/v1/metrics/responsiveness", Min: Viewer},
 	{Pattern: "GET /api/v1/metrics/cycle", Min: Viewer},
+	{Pattern: "GET /api/v1/metrics/community", Min: Viewer},
 	{Pattern: "GET /api/v1/teams", Min: Viewer},
 
 	// Per-project detail and individuals. The influence of a project names unaffiliated actors

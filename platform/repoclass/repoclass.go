@@ -92,10 +92,12 @@ func Key(repo string) string { return strings.ToLower(strings.TrimSpace(repo)) }
 // Dependencies returns how many repositories the current dependency list holds.
 func (c *Classifier) Dependencies() int { return len(*c.deps.Load()) }
 
-// Classify says where a contribution by actorLogin to r went. The company's orgs come first
-// (internal, or company_oss when r is public), then the contributor's own repositories
-// (personal), then forks, and everything else is upstream.
-func (c *Classifier) Classify(r Repo, actorLogin string) Class {
+// Classify says where a contribution to r went, made by the person with the given logins (the
+// login that acted, and every other login the roster gives that person). The company's orgs
+// come first (internal, or company_oss when r is public), then the contributor's own
+// repositories (personal: owned by any of the logins), then forks, and everything else is
+// upstream: a third-party repository.
+func (c *Classifier) Classify(r Repo, logins ...string) Class {
 	name := Key(r.Name)
 	owner, _, _ := strings.Cut(name, "/")
 	var cl Class
@@ -105,7 +107,7 @@ func (c *Classifier) Classify(r Repo, actorLogin string) Class {
 		if r.Public {
 			cl.Destination = CompanyOSS
 		}
-	case owner != "" && strings.EqualFold(owner, actorLogin):
+	case owner != "" && ownedBy(owner, logins):
 		cl.Destination = Personal
 	case r.Fork:
 		cl.Destination = Fork
@@ -117,6 +119,16 @@ func (c *Classifier) Classify(r Repo, actorLogin string) Class {
 		cl.IsDependency, cl.Criticality = true, n
 	}
 	return cl
+}
+
+// ownedBy reports whether owner (lower case) is one of the logins.
+func ownedBy(owner string, logins []string) bool {
+	for _, l := range logins {
+		if strings.EqualFold(owner, strings.TrimSpace(l)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Foundation returns the foundation hosting repo (owner/name), or "".

@@ -140,3 +140,17 @@ func TestWatch(t *testing.T) {
 		t.Error("the refreshed list did not replace the old one")
 	}
 }
+
+func TestClassifyPersonalByAnyLoginOfThePerson(t *testing.T) {
+	c, err := New([]string{"example-corp"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ann-work pushes to a repository of her other login, ann: her own, not upstream.
+	if got := c.Classify(Repo{Name: "Ann/dotfiles", Public: true}, "ann-work", "ann", "ann-work"); got.Destination != Personal {
+		t.Errorf("repository of another login of the person: %q, want %q", got.Destination, Personal)
+	}
+	if got := c.Classify(Repo{Name: "bob/tool", Public: true}, "ann-work", "ann"); got.Destination != Upstream {
+		t.Errorf("someone else's repository: %q, want %q", got.Destination, Upstream)
+	}
+}

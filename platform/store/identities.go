@@ -10,7 +10,10 @@ import (
 
 // InsertUnmatched records contributions by identities the roster does not know, in one INSERT.
 // unmatched_identities aggregates them: min and max time, and the uniqExact state of the
-// contribution ids, so a contribution seen again is counted once.
+// contribution ids, so a contribution seen again is counted once. current_unmatched_identities
+// shows of them only the identities to resolve: those of a company e-mail domain, and the logins
+// active in a private repository of a company org (migration 0009); the others are outside
+// contributors to the company's open source.
 func (s *Store) InsertUnmatched(ctx context.Context, us []events.Unmatched) error {
 	// The rows travel inside the statement (values()), which ClickHouse parses whole and caps at
 	// max_query_size (256 KiB): send them in chunks that stay well under it.

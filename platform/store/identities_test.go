@@ -13,9 +13,22 @@ import (
 	"giveback.dev/platform/testkit"
 )
 
+// storeContribution stores one contribution by an employee to repo, whose destination it gives.
+func storeContribution(t *testing.T, s *store.Store, repo, destination string) {
+	t.Helper()
+	owner, _, _ := strings.Cut(repo, "/")
+	c := events.Contribution{Schema: events.SchemaContribution, ID: "pr:" + repo + "#1", Kind: events.KindPullRequest,
+		OccurredAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), ActorLogin: "ann", EmployeeID: "e1", Repo: repo, RepoOwner: owner,
+		Destination: destination, Source: events.SourceGHArchive, Version: 1}
+	if err := s.InsertContributions(context.Background(), []events.Contribution{c}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestUnmatchedCountsEachContributionOnce(t *testing.T) {
 	s := testkit.Store(t)
 	ctx := context.Background()
+	storeContribution(t, s, "acme/tool", "internal")
 	t1 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	t2 := t1.Add(72 * time.Hour)
 	u := func(id string, at time.Time) events.Unmatched {
@@ -135,11 +148,48 @@ func TestInsertUnmatchedLargeBatch(t *testing.T) {
 	if err := s.InsertUnmatched(ctx, us); err != nil {
 		t.Fatal(err)
 	}
+	storeContribution(t, s, "northwind-oss/a-repository-with-a-long-name", "internal")
 	res, err := s.Query(ctx, "SELECT count(), sum(contributions) FROM current_unmatched_identities", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if store.AsInt(res.Rows[0][0]) != 1700 || store.AsInt(res.Rows[0][1]) != 5000 {
 		t.Fatalf("got %v identities and contributions, want 1700 and 5000", res.Rows[0])
+	}
+}
+
+// An identity stays unmatched when it carries a company e-mail domain, wherever it acted, or when
+// it acted in a private repository of a company org; a login active only in the company's public
+// repositories is community inflow and leaves current_unmatched_identities, while
+// unmatched_identities keeps its record.
+func TestUnmatchedOnlyEmailsAndPrivateRepositories(t *testing.T) {
+	s := testkit.Store(t)
+	ctx := context.Background()
+	storeContribution(t, s, "Acme/Secret", "internal")
+	storeContribution(t, s, "acme/tool", "company_oss")
+	storeContribution(t, s, "golang/go", "upstream")
+	at := time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.InsertUnmatched(ctx, []events.Unmatched{
+		{Identity: "insider", Kind: events.IdentityLogin, Reason: events.UnmatchedCompanyOrg, Repo: "acme/secret", At: at, ContributionID: "c1"},
+		{Identity: "outsider", Kind: events.IdentityLogin, Reason: events.UnmatchedCompanyOrg, Repo: "acme/tool", At: at, ContributionID: "c2"},
+		{Identity: "new@acme.com", Kind: events.IdentityEmail, Reason: events.UnmatchedCompanyEmail, Repo: "golang/go", At: at, ContributionID: "c3"},
+		{Identity: "both", Kind: events.IdentityLogin, Reason: events.UnmatchedCompanyOrg, Repo: "acme/tool", At: at, ContributionID: "c4"},
+		{Identity: "both", Kind: events.IdentityLogin, Reason: events.UnmatchedCompanyOrg, Repo: "acme/secret", At: at, ContributionID: "c5"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Query(ctx, "SELECT identity, repo FROM current_unmatched_identities ORDER BY identity, repo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, store.AsString(r[0])+" "+store.AsString(r[1]))
+	}
+	if want := "both acme/secret,insider acme/secret,new@acme.com golang/go"; strings.Join(got, ",") != want {
+		t.Fatalf("unmatched %q, want %q", strings.Join(got, ","), want)
+	}
+	if res, err = s.Query(ctx, "SELECT count() FROM unmatched_identities", nil); err != nil || store.AsInt(res.Rows[0][0]) != 5 {
+		t.Fatalf("unmatched_identities keeps every record: %v %v", res, err)
 	}
 }

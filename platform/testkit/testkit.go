@@ -91,7 +91,8 @@ func Store(t testing.TB) *store.Store {
 }
 
 // Shared returns the directory of the data from outside the project (../shared/testdata beside
-// the repository, or $GIVEBACK_SHARED_TESTDATA), skipping the test when it is absent.
+// the repository, or $GIVEBACK_SHARED_TESTDATA), skipping the test when it is absent, except
+// under CI (the CI environment variable set), where its absence fails the test.
 func Shared(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv("GIVEBACK_SHARED_TESTDATA"); d != "" {
@@ -110,7 +111,11 @@ func Shared(t testing.TB) string {
 			break
 		}
 	}
-	t.Skip("testkit: ../shared/testdata is absent beside the repository (or set GIVEBACK_SHARED_TESTDATA); skipping a test that reads real GH Archive data")
+	const msg = "testkit: ../shared/testdata is absent beside the repository (or set GIVEBACK_SHARED_TESTDATA)"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + ": CI runs with it beside the repository")
+	}
+	t.Skip(msg + "; skipping a test that reads real GH Archive data")
 	return ""
 }
 

@@ -50,6 +50,7 @@ type Service struct {
 	log     *slog.Logger
 	roster  atomic.Pointer[roster.Roster]
 	classes atomic.Pointer[repoclass.Classifier]
+	logins  personLogins
 	stored  atomic.Bool // contributions stored since the last compaction
 	pub     *bus.Publisher
 	ids     *identities   // bots, aliases, company e-mails (identity.go)
@@ -77,8 +78,8 @@ type Options struct {
 	// is the roster generation stored versions carry (roster.Starting returns both).
 	Roster     *roster.Roster
 	Generation uint32
-	// Classifier classifies destinations (company orgs, foundations, dependencies); nil tells
-	// only what a record says of its repository.
+	// Classifier classifies destinations (company orgs, foundations, dependencies); nil
+	// classifies by the company's orgs and the built-in foundations, with no dependencies.
 	Classifier *repoclass.Classifier
 	// Registry, when set, receives the enrich metrics.
 	Registry prometheus.Registerer
@@ -123,9 +124,14 @@ func New(o Options) (*Service, error) {
 		}
 	}
 	s.setRosterGeneration(o.Roster, o.Generation)
-	if o.Classifier != nil {
-		s.classes.Store(o.Classifier)
+	cls := o.Classifier
+	if cls == nil {
+		var err error
+		if cls, err = repoclass.New(o.Company.GitHubOrgs, nil, nil); err != nil {
+			return nil, fmt.Errorf("enrich: classifier: %w", err)
+		}
 	}
+	s.classes.Store(cls)
 	return s, nil
 }
 
@@ -235,17 +241,20 @@ func storedVersions(cs []events.Contribution, gen uint32) error {
 	return nil
 }
 
-// attribute fills the employee, team and destination of a contribution.
+// attribute fills the employee, team and destination of a contribution. The person comes
+// first: a repository owned by any login of the matched person is their personal repository, not
+// only one owned by the login that acted. is_upstream is the upstream destination: a
+// third-party repository, neither the company's, nor the contributor's own, nor a fork.
 func (s *Service) attribute(ro *roster.Roster, c *events.Contribution) {
-	c.IsUpstream = !s.company.IsCompanyOrg(c.RepoOwner)
-	if cl := s.classes.Load(); cl != nil {
-		public := c.Source == events.SourceGHArchive || (c.RepoPrivate != nil && !*c.RepoPrivate)
-		k := cl.Classify(repoclass.Repo{Name: c.Repo, Public: public, Fork: c.RepoFork}, c.ActorLogin)
-		c.Destination, c.Foundation, c.IsDependency, c.DependencyCriticality = k.Destination, k.Foundation, k.IsDependency, k.Criticality
-	}
+	logins := []string{c.ActorLogin}
 	if m, ok := s.ids.match(ro, c); ok {
 		c.EmployeeID, c.Team = m.EmployeeID, m.Team
+		logins = append(logins, s.logins.of(ro, m.EmployeeID)...)
 	}
+	public := c.Source == events.SourceGHArchive || (c.RepoPrivate != nil && !*c.RepoPrivate)
+	k := s.classes.Load().Classify(repoclass.Repo{Name: c.Repo, Public: public, Fork: c.RepoFork}, logins...)
+	c.Destination, c.Foundation, c.IsDependency, c.DependencyCriticality = k.Destination, k.Foundation, k.IsDependency, k.Criticality
+	c.IsUpstream = c.Destination == repoclass.Upstream
 }
 
 // Handle is the batch handler: process, insert raw records and contributions, publish the

@@ -2,11 +2,13 @@ package enrich
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/events"
+	"giveback.dev/platform/repoclass"
 	"giveback.dev/platform/roster"
 )
 
@@ -116,7 +118,7 @@ func (id *identities) unmatched(c *events.Contribution) []events.Unmatched {
 		u.Identity, u.Kind, u.Reason = c.AuthorEmail, events.IdentityEmail, events.UnmatchedCompanyEmail
 		out = append(out, u)
 	}
-	if !c.IsUpstream && c.ActorLogin != "" {
+	if (c.Destination == repoclass.Internal || c.Destination == repoclass.CompanyOSS) && c.ActorLogin != "" {
 		u.Identity, u.Kind, u.Reason = strings.ToLower(c.ActorLogin), events.IdentityLogin, events.UnmatchedCompanyOrg
 		out = append(out, u)
 	}
@@ -143,4 +145,31 @@ func (id *identities) needles(idents []string) []string {
 		}
 	}
 	return out
+}
+
+// personLogins gives the logins of a roster person, indexed once per roster: a repository owned
+// by any of them is the person's own.
+type personLogins struct {
+	idx atomic.Pointer[loginIndex]
+}
+
+type loginIndex struct {
+	ro         *roster.Roster
+	byEmployee map[string][]string
+}
+
+// of returns every login the roster gives the employee, in any period.
+func (p *personLogins) of(ro *roster.Roster, employeeID string) []string {
+	if ro == nil {
+		return nil
+	}
+	x := p.idx.Load()
+	if x == nil || x.ro != ro {
+		x = &loginIndex{ro: ro, byEmployee: map[string][]string{}}
+		for _, per := range ro.Periods {
+			x.byEmployee[per.EmployeeID] = append(x.byEmployee[per.EmployeeID], per.Logins...)
+		}
+		p.idx.Store(x)
+	}
+	return x.byEmployee[employeeID]
 }

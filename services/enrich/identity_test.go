@@ -78,8 +78,10 @@ func TestCommitAttribution(t *testing.T) {
 	if n := botCount(t, reg); n != 2 {
 		t.Fatalf("bot contributions %v, want 2", n)
 	}
+	// acme/tool is public (GH Archive shows it): zed's login there is community inflow, not an
+	// unmatched identity; the company e-mail domain keeps the address unmatched.
 	un := query(t, st, "SELECT identity, kind, reason, repo, contributions FROM current_unmatched_identities ORDER BY identity, reason")
-	if w := "zed login company_org acme/tool 1|zed@acme.com email company_email acme/tool 1"; strings.Join(un, "|") != w {
+	if w := "zed@acme.com email company_email acme/tool 1"; strings.Join(un, "|") != w {
 		t.Fatalf("unmatched %q, want %q", un, w)
 	}
 }

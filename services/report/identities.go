@@ -14,12 +14,14 @@ import (
 	"giveback.dev/platform/store"
 )
 
-// Unmatched is one identity that looks like the company's (activity in a company org, a company
-// e-mail) but is on nobody's roster row, for the OSPO to resolve.
+// Unmatched is one identity that looks like the company's (activity in a private repository of a
+// company org, a company e-mail) but is on nobody's roster row, for the OSPO to resolve. People
+// outside the roster in the company's public repositories are not unmatched: they are the
+// community inflow (GET /api/v1/metrics/community).
 type Unmatched struct {
 	Identity      string   `json:"identity"`
 	Kind          string   `json:"kind"`   // login or email
-	Reason        string   `json:"reason"` // company_org or company_email
+	Reason        string   `json:"reason"` // company_org (a private company repository) or company_email
 	Repos         []string `json:"repos"`
 	FirstSeen     string   `json:"first_seen"` // RFC 3339, UTC
 	LastSeen      string   `json:"last_seen"`
@@ -70,8 +72,8 @@ func getUnmatched(ctx context.Context, st *store.Store, conds []string) ([]Unmat
 	res, err := st.Query(ctx, `SELECT identity, kind, reason, arraySort(groupUniqArray(repo)) AS repos,
        formatDateTime(min(f), '%Y-%m-%dT%H:%i:%SZ', 'UTC'), formatDateTime(max(l), '%Y-%m-%dT%H:%i:%SZ', 'UTC'),
        sum(n) AS contributions, min(f) AS first_seen, max(l) AS last_seen
-FROM (SELECT identity, kind, reason, repo, min(first_seen) AS f, max(last_seen) AS l, uniqExactMerge(contributions) AS n
-      FROM unmatched_identities GROUP BY identity, kind, reason, repo)
+FROM (SELECT identity, kind, reason, repo, first_seen AS f, last_seen AS l, contributions AS n
+      FROM current_unmatched_identities)
 GROUP BY identity, kind, reason`+having+`
 ORDER BY contributions DESC, identity, reason`, nil)
 	if err != nil {
@@ -98,7 +100,7 @@ var identitiesTmpl = template.Must(template.New("identities").Funcs(template.Fun
 	"why": func(reason string) string {
 		switch reason {
 		case "company_org":
-			return "active in a company org"
+			return "active in a private company repository"
 		case "company_email":
 			return "company e-mail domain"
 		}

@@ -21,7 +21,20 @@ func TestUnmatchedIdentities(t *testing.T) {
 	u := func(identity, kind, reason, repo, when, id string) events.Unmatched {
 		return events.Unmatched{Identity: identity, Kind: kind, Reason: reason, Repo: repo, At: at(when), ContributionID: id}
 	}
+	// acme/tool and acme/web are private repositories of the company (contributions to them go
+	// to the internal destination), acme/public is its open source: outsider, who acts only
+	// there, is community inflow and not unmatched.
+	var cs []events.Contribution
+	for _, r := range []struct{ id, repo, dest string }{{"pr:acme/tool#8", "acme/tool", "internal"}, {"pr:acme/web#8", "Acme/Web", "internal"}, {"pr:acme/public#8", "acme/public", "company_oss"}} {
+		c := contribution(r.id, events.KindPullRequest, "2025-01-05 10:00", "e1", "core", r.repo, false)
+		c.Destination = r.dest
+		cs = append(cs, c)
+	}
+	if err := st.InsertContributions(context.Background(), cs); err != nil {
+		t.Fatal(err)
+	}
 	if err := st.InsertUnmatched(context.Background(), []events.Unmatched{
+		u("outsider", events.IdentityLogin, events.UnmatchedCompanyOrg, "acme/public", "2025-01-12 10:00", "pr:acme/public#9"),
 		u("zed", events.IdentityLogin, events.UnmatchedCompanyOrg, "acme/tool", "2025-01-10 10:00", "pr:acme/tool#1"),
 		u("zed", events.IdentityLogin, events.UnmatchedCompanyOrg, "acme/tool", "2025-01-11 10:00", "pr:acme/tool#1"), // a later state: once
 		u("zed", events.IdentityLogin, events.UnmatchedCompanyOrg, "acme/web", "2025-02-01 10:00", "issue:acme/web#2"),
@@ -57,7 +70,10 @@ func TestUnmatchedIdentities(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("page: status %d, %v", resp.StatusCode, err)
 	}
-	for _, want := range []string{`data-identity="zed"`, `data-identity="new@acme.com"`, "active in a company org", "company e-mail domain",
+	if strings.Contains(string(body), `data-identity="outsider"`) {
+		t.Error("the page lists an outside contributor to the company's open source")
+	}
+	for _, want := range []string{`data-identity="zed"`, `data-identity="new@acme.com"`, "active in a private company repository", "company e-mail domain",
 		"acme/tool, acme/web", "2025-01-10 10:00", ">4</div>", "identities.aliases", `href="./"`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("page lacks %q", want)

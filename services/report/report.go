@@ -12,6 +12,8 @@
 //	GET       /api/v1/metrics/acceptance     pull request acceptance ratio per month
 //	GET       /api/v1/metrics/responsiveness time to first response of pull requests per month
 //	GET       /api/v1/metrics/cycle          the company's dependencies against its contributions to them
+//	GET       /api/v1/metrics/community      the community inflow: outside contributors to the company's
+//	                                         own open source, new and returning, their organizations
 //	GET       /api/v1/metrics/influence      the company's share of one project's activity and its
 //	                                         Elephant Factor (?repo=owner/name)
 //	GET       /api/v1/teams                  teams found in the data
@@ -124,6 +126,7 @@ func (s *Server) routes() (http.Handler, []string) {
 	mux.HandleFunc("GET /api/v1/metrics/acceptance", s.acceptance)
 	mux.HandleFunc("GET /api/v1/metrics/responsiveness", s.responsiveness)
 	mux.HandleFunc("GET /api/v1/metrics/cycle", s.cycle)
+	mux.HandleFunc("GET /api/v1/metrics/community", s.community)
 	mux.HandleFunc("GET /api/v1/metrics/influence", s.influence)
 	mux.HandleFunc("GET /api/v1/teams", s.teams)
 	mux.HandleFunc("GET /api/v1/identities/unmatched", s.unmatched)

@@ -19,7 +19,7 @@ func TestMetricsDocumented(t *testing.T) {
 	for _, st := range sts {
 		names = append(names, st.Name)
 	}
-	if got, want := strings.Join(names, " "), "acceptance contributions contributors cycle repos responsiveness summary teams"; got != want {
+	if got, want := strings.Join(names, " "), "acceptance community contributions contributors cycle repos responsiveness summary teams"; got != want {
 		t.Fatalf("statements %q, want %q", got, want)
 	}
 	for _, st := range sts {

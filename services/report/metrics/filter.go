@@ -15,8 +15,8 @@ type Upstream string
 // The values of Upstream, as written in the query string.
 const (
 	UpstreamAll      Upstream = "all" // every contribution
-	UpstreamOnly     Upstream = "1"   // contributions to repositories the company does not own
-	UpstreamInternal Upstream = "0"   // contributions to the company's own repositories
+	UpstreamOnly     Upstream = "1"   // contributions to third-party repositories (is_upstream = 1)
+	UpstreamInternal Upstream = "0"   // everything else: the company's, personal and fork repositories
 )
 
 // ParseUpstream reads 1, 0 or all (also true/false, yes/no); "" is all.

@@ -142,6 +142,8 @@ type Summary struct {
 	PRsClosed             int64    `json:"prs_closed"`             // pull requests decided (merged or closed) in the period
 	PRsDeclined           int64    `json:"prs_declined"`           // closed without merge: prs_closed - prs_merged
 	AcceptanceRatio       *float64 `json:"acceptance_ratio"`       // prs_merged / prs_closed; null when none closed
+	PersonalContributions int64    `json:"personal_contributions"` // to the contributors' own repositories, not upstream
+	ForkContributions     int64    `json:"fork_contributions"`     // to forks owned by someone else, not upstream
 }
 
 // GetSummary computes the summary.
@@ -151,13 +153,14 @@ func GetSummary(ctx context.Context, q Querier, f Filter) (Summary, error) {
 		return Summary{}, err
 	}
 	s := Summary{Filter: period(f)}
-	if len(res.Rows) == 0 || len(res.Rows[0]) < 8 {
+	if len(res.Rows) == 0 || len(res.Rows[0]) < 10 {
 		return s, fmt.Errorf("metrics: summary: unexpected result shape")
 	}
 	r := res.Rows[0]
 	s.Contributions, s.UpstreamContributions = store.AsInt(r[0]), store.AsInt(r[1])
 	s.ActiveContributors, s.UpstreamRepos, s.UpstreamOrgs = store.AsInt(r[2]), store.AsInt(r[3]), store.AsInt(r[4])
 	s.PRsOpened, s.PRsClosed, s.PRsMerged = store.AsInt(r[5]), store.AsInt(r[6]), store.AsInt(r[7])
+	s.PersonalContributions, s.ForkContributions = store.AsInt(r[8]), store.AsInt(r[9])
 	s.PRsDeclined = s.PRsClosed - s.PRsMerged
 	s.AcceptanceRatio = ratio(s.PRsMerged, s.PRsClosed)
 	return s, nil

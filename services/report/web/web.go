@@ -104,7 +104,8 @@ func hours(h *float64) string {
 func build(v *view) {
 	s := v.Summary
 	v.KPIs = []kpi{
-		{"contributions", "Contributions", count(s.Contributions), count(s.UpstreamContributions) + " upstream"},
+		{"contributions", "Contributions", count(s.Contributions), fmt.Sprintf("%s upstream (third-party); %s to own repositories, %s to forks",
+			count(s.UpstreamContributions), count(s.PersonalContributions), count(s.ForkContributions))},
 		{"active_contributors", "Active contributors", count(s.ActiveContributors), "employees with ≥1 contribution"},
 		{"upstream_repos", "Upstream repositories", count(s.UpstreamRepos), count(s.UpstreamOrgs) + " organizations"},
 		{"acceptance_ratio", "PR acceptance", percent(s.AcceptanceRatio), fmt.Sprintf("%s merged of %s closed", count(s.PRsMerged), count(s.PRsClosed))},

@@ -85,6 +85,7 @@ func NewGenerator(o Options) *Generator {
 	g.buildRepos()
 	g.buildPeople(r, ids)
 	g.buildOutsiders(r, ids)
+	g.buildSideRepos(r)
 	return g
 }
 
@@ -160,6 +161,8 @@ type repo struct {
 	apiURL     string // https://api.github.com/repos/owner/name
 	htmlURL    string // https://github.com/owner/name
 	focusTeams []int  // teams whose people work here
+	side       bool   // a person's own repository or a fork: only the people who own or use it act
+	fork       bool   // a fork of an upstream project, owned by someone outside the company
 }
 
 // person is one employee; a person has one or two logins (actors).
@@ -180,6 +183,8 @@ type person struct {
 	weight      float64
 	offset      int64     // seconds east of UTC
 	own, up     [][]*repo // per team: the company's and upstream repositories this person works in
+	mine        []*repo   // the person's own repositories, under any of their logins
+	forks       []*repo   // forks owned by outsiders that the person sends pull requests to
 }
 
 // actor is a GitHub account with its JSON fragments built once.
@@ -565,4 +570,44 @@ func (g *Generator) RosterCSV(w io.Writer) error {
 		return fmt.Errorf("demo: roster: %w", err)
 	}
 	return nil
+}
+
+// personalNames are names of repositories people keep under their own login.
+var personalNames = []string{"dotfiles", "notes", "blog", "homelab", "scripts", "advent-of-code", "playground",
+	"nvim-config", "resume", "side-project", "til", "experiments"}
+
+// buildSideRepos gives every person one to three repositories of their own (some under their
+// second login) and one fork of an upstream project owned by an outsider, as real GitHub
+// activity has: most of what busy people push goes to their own repositories, a little to forks.
+func (g *Generator) buildSideRepos(r *rand.Rand) {
+	add := func(name string, fork bool, mainters ...*actor) *repo {
+		owner, _, _ := strings.Cut(name, "/")
+		rp := &repo{idx: len(g.repos), name: name, owner: owner, team: -1, pop: 1, number: 1, side: true, fork: fork,
+			id: 1_000_000 + int64(hashName(name)%400_000_000), mainters: mainters,
+			apiURL: "https://api.github.com/repos/" + name, htmlURL: "https://github.com/" + name}
+		rp.json = fmt.Appendf(nil, `{"id":%d,"name":%q,"url":%q}`, rp.id, name, rp.apiURL)
+		for range 3 {
+			rp.outsiders = append(rp.outsiders, g.outsiders[r.IntN(len(g.outsiders))])
+		}
+		g.repos = append(g.repos, rp)
+		return rp
+	}
+	for _, p := range g.people {
+		for i, j := range r.Perm(len(personalNames))[:1+r.IntN(3)] {
+			a := p.actors[0]
+			if len(p.actors) > 1 && i%2 == 1 {
+				a = p.actors[1]
+			}
+			friend := g.outsiders[r.IntN(len(g.outsiders))]
+			p.mine = append(p.mine, add(a.login+"/"+personalNames[j], false, a, friend))
+		}
+		up := p.up[p.team]
+		if len(up) == 0 || up[0].company {
+			continue
+		}
+		src := up[r.IntN(len(up))]
+		_, name, _ := strings.Cut(src.name, "/")
+		owner := src.outsiders[r.IntN(len(src.outsiders))]
+		p.forks = append(p.forks, add(owner.login+"/"+name, true, owner))
+	}
 }

@@ -190,7 +190,9 @@ func TestEventsFormat(t *testing.T) {
 		if e.Repo == nil || e.Repo.ID == 0 || strings.Count(e.Repo.Name, "/") != 1 || e.Repo.URL != "https://api.github.com/repos/"+e.Repo.Name {
 			return fail("repo")
 		}
-		if e.Org == nil || !strings.HasPrefix(e.Repo.Name, e.Org.Login+"/") {
+		// The company's and upstream projects' repositories belong to orgs; a person's own
+		// repository and a fork belong to a user, and GH Archive names no org then.
+		if e.Org != nil && !strings.HasPrefix(e.Repo.Name, e.Org.Login+"/") {
 			return fail("org")
 		}
 		if e.Public == nil || !*e.Public || e.Payload == nil {

@@ -180,6 +180,9 @@ func (s *sim) appendEvent(b []byte, e *ev, id int64) []byte {
 	}
 	b = append(b, `,"public":true,"created_at":"`...)
 	b = appendTime(b, e.t)
+	if e.repo.orgJSON == nil { // a user's repository: GH Archive names no org
+		return append(b, `"}`...)
+	}
 	b = append(b, `","org":`...)
 	b = append(b, e.repo.orgJSON...)
 	return append(b, '}')
@@ -273,7 +276,16 @@ func (s *sim) appendPR(b []byte, it *item, t int64, full bool) []byte {
 	b = append(b, rp.owner...)
 	b = append(b, `:main","ref":"main","sha":"`...)
 	b = appendSHA(b, uint64(it.id), 3)
-	b = append(b, `"},"author_association":"`...)
+	if rp.fork { // the base repository says it is a fork
+		b = append(b, `","repo":{"id":`...)
+		b = strconv.AppendInt(b, rp.id, 10)
+		b = append(b, `,"full_name":`...)
+		b = appendString(b, rp.name)
+		b = append(b, `,"fork":true,"private":false}`...)
+		b = append(b, `},"author_association":"`...)
+	} else {
+		b = append(b, `"},"author_association":"`...)
+	}
 	b = append(b, association(it.author, rp)...)
 	b = append(b, '"')
 	if full {

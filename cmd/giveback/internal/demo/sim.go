@@ -307,6 +307,10 @@ func (s *sim) genDay(di int) {
 		for n := s.poisson(l); n > 0; n-- {
 			s.personAction(p, d, employed)
 		}
+		// Their own repositories and forks, evenings and weekends included.
+		for n := s.poisson(sideRate * p.weight * f * growth * s.scale); n > 0; n-- {
+			s.sideAction(p, d)
+		}
 	}
 	outGrowth := (0.85 + 0.3*frac) * outDay * s.scale
 	for _, rp := range s.repos {
@@ -365,8 +369,41 @@ func (s *sim) personAction(p *person, d int64, employed bool) {
 	}
 }
 
+// sideRate is how many actions a person of weight 1 takes in their own repositories and forks
+// on a day. It is set so that, as in a real GH Archive hour seen through a roster of its busiest
+// actors, the people's own repositories take about 2.4 contributions for every upstream one, and
+// forks about 1 in 100 of all, as across all of that hour's actors (TestSideWorkProportions).
+const sideRate = 0.72
+
+// sideAction is one thing a person does outside the company's and upstream repositories: a push
+// to one of their own repositories (most of it), a pull request there, or a pull request to a
+// fork someone else owns.
+func (s *sim) sideAction(p *person, d int64) {
+	if len(p.mine) == 0 {
+		return
+	}
+	t := s.outTime(d)
+	rp := p.mine[s.r.IntN(len(p.mine))]
+	a := p.actors[0] // either login may act, in a repository of either
+	if len(p.actors) > 1 && s.r.IntN(3) == 0 {
+		a = p.actors[1]
+	}
+	x := s.r.IntN(100)
+	switch {
+	case x < 4 && len(p.forks) > 0:
+		s.openPR(a, p.forks[s.r.IntN(len(p.forks))], t)
+	case x < 8:
+		s.openPR(a, rp, t)
+	default:
+		s.add(ev{t: t, kind: kPush, actor: a, repo: rp, who: a, n: uint16(1 + s.poisson(1.2))})
+	}
+}
+
 // repoDay is what the rest of the world does in a repository on day d.
 func (s *sim) repoDay(rp *repo, d int64, f float64) {
+	if rp.side {
+		return
+	}
 	pop := float64(rp.pop)
 	var prs, issues, comments, watches, forks, pushes, branches, releases float64
 	switch {

@@ -1,6 +1,8 @@
 -- summary: the period's totals. Contributions count by occurred_at; pull requests count as
 -- merged or closed in the period in which they were decided (merged_at, else closed_at), so a PR
--- opened before the period and merged in it counts as merged in it.
+-- opened before the period and merged in it counts as merged in it. Upstream is a third-party
+-- repository (is_upstream: destination 'upstream'); work in the contributors' own repositories
+-- and in forks is counted apart, never as upstream.
 SELECT
     countIf(occurred_at >= {from}) AS contributions,
     countIf(occurred_at >= {from} AND is_upstream = 1) AS upstream_contributions,
@@ -9,10 +11,12 @@ SELECT
     uniqExactIf(repo_owner, occurred_at >= {from} AND is_upstream = 1) AS upstream_orgs,
     countIf(kind = 'pull_request' AND occurred_at >= {from}) AS prs_opened,
     countIf(kind = 'pull_request' AND decided AND decided_at >= {from} AND decided_at < {to}) AS prs_closed,
-    countIf(kind = 'pull_request' AND decided AND decided_at >= {from} AND decided_at < {to} AND merged = 1) AS prs_merged
+    countIf(kind = 'pull_request' AND decided AND decided_at >= {from} AND decided_at < {to} AND merged = 1) AS prs_merged,
+    countIf(occurred_at >= {from} AND destination = 'personal') AS personal_contributions,
+    countIf(occurred_at >= {from} AND destination = 'fork') AS fork_contributions
 FROM
 (
-    SELECT kind, occurred_at, employee_id, is_upstream, repo, repo_owner, merged,
+    SELECT kind, occurred_at, employee_id, is_upstream, destination, repo, repo_owner, merged,
         state = 'closed' OR merged = 1 AS decided,
         coalesce(merged_at, closed_at) AS decided_at
     FROM contributions FINAL
