@@ -26,7 +26,10 @@ var syntheticColumns = []syntheticColumn{
 	{"team", "['core','platform','data','infra','web'][1 + cityHash64(number, 3) % 5]"},
 	{"repo", "concat('org', toString(cityHash64(number, 4) % 400), '/repo', toString(cityHash64(number, 5) % 5))"},
 	{"repo_owner", "concat('org', toString(cityHash64(number, 4) % 400))"},
-	{"is_upstream", "cityHash64(number, 4) % 400 >= 8"},
+	// Eight of the 400 owners are the company's; of the rest, one in four is a person's own
+	// namespace (personal work, as real data has it) and the others are third parties.
+	{"destination", "multiIf(cityHash64(number, 4) % 400 < 8, 'company_oss', cityHash64(number, 4) % 4 = 0, 'personal', 'upstream')"},
+	{"is_upstream", "cityHash64(number, 4) % 400 >= 8 AND cityHash64(number, 4) % 4 != 0"},
 	{"number", "toUInt32(number % 100000)"},
 	{"state", "if(cityHash64(number, 6) % 4 = 0, 'open', 'closed')"},
 	{"merged", "cityHash64(number, 6) % 4 IN (1, 2)"},

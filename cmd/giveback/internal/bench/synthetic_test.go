@@ -27,6 +27,14 @@ func TestSyntheticRows(t *testing.T) {
 	if ids != 2000 || newer != 100 || employees == 0 || employees == ids || teams != 5 {
 		t.Errorf("%d ids, %d at version 2, %d of employees, %d teams; want 2000, 100, some and 5", ids, newer, employees, teams)
 	}
+	// is_upstream follows the destination, as enrich sets it, and personal work is there.
+	res, err = st.Query(ctx, "SELECT countIf(is_upstream != (destination = 'upstream')), countIf(destination = 'personal'), countIf(destination = 'upstream') FROM contributions FINAL", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off, personal, upstream := store.AsInt(res.Rows[0][0]), store.AsInt(res.Rows[0][1]), store.AsInt(res.Rows[0][2]); off != 0 || personal == 0 || upstream <= personal {
+		t.Errorf("%d rows with is_upstream off its destination, %d personal, %d upstream; want 0, some, more", off, personal, upstream)
+	}
 }
 
 // A column the table does not have stops the bench before it runs a statement.
