@@ -61,18 +61,7 @@ func TestUpAuthorisation(t *testing.T) {
 	cfg.Auth.Proxy.TrustedCIDRs = []string{"127.0.0.1"}
 	cfg.Auth.Proxy.Roles = map[string]string{"v": "viewer", "an": "analyst", "ad": "admin"}
 	cfg.Privacy.People = true
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s, err := startStack(ctx, stackOptions{cfg: cfg, dataDir: t.TempDir(), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cancel()
-		if err := s.wait(); err != nil {
-			t.Error(err)
-		}
-	}()
+	_, s := upStack(t, cfg, t.TempDir())
 	base := "http://" + s.httpAddr.String()
 	policy := auth.Policy{People: true}
 	groups := map[auth.Role]string{auth.Viewer: "v", auth.Analyst: "an", auth.Admin: "ad"}
@@ -161,18 +150,7 @@ func TestUpTokens(t *testing.T) {
 	cfg.HTTP.Addr, cfg.NATS.ListenAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.Auth.Mode = "tokens"
 	dataDir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s, err := startStack(ctx, stackOptions{cfg: cfg, dataDir: dataDir, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cancel()
-		if err := s.wait(); err != nil {
-			t.Error(err)
-		}
-	}()
+	ctx, s := upStack(t, cfg, dataDir)
 	base := "http://" + s.httpAddr.String()
 	cli := func(args ...string) string {
 		t.Helper()
@@ -224,18 +202,7 @@ func TestDashboardUnderCSP(t *testing.T) {
 	bin := testkit.Chromium(t)
 	cfg := config.Default()
 	cfg.HTTP.Addr, cfg.NATS.ListenAddr = "127.0.0.1:0", "127.0.0.1:0"
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s, err := startStack(ctx, stackOptions{cfg: cfg, dataDir: t.TempDir(), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cancel()
-		if err := s.wait(); err != nil {
-			t.Error(err)
-		}
-	}()
+	ctx, s := upStack(t, cfg, t.TempDir())
 	bctx, bcancel := context.WithTimeout(ctx, 90*time.Second)
 	defer bcancel()
 	cmd := exec.CommandContext(bctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -256,4 +223,23 @@ func TestDashboardUnderCSP(t *testing.T) {
 			t.Errorf("the browser blocked part of the dashboard: %s", line)
 		}
 	}
+}
+
+// upStack starts `giveback up` with cfg on dataDir, logging nowhere, and stops it (and checks that
+// it stopped cleanly) when the test ends. ctx ends when the test does.
+func upStack(t *testing.T, cfg config.Config, dataDir string) (context.Context, *stack) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := startStack(ctx, stackOptions{cfg: cfg, dataDir: dataDir, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := s.wait(); err != nil {
+			t.Error(err)
+		}
+	})
+	return ctx, s
 }

@@ -10,6 +10,7 @@ import (
 
 	"giveback.dev/platform/bus"
 	"giveback.dev/platform/events"
+	"giveback.dev/platform/testkit"
 )
 
 // An instance upgraded in place keeps its roster, statuses, watch list and watched
@@ -17,15 +18,7 @@ import (
 // hold them now as soon as EnsureStreams returns, copied once (a key deleted since stays
 // deleted), while the cursors stay where they were.
 func TestEnsureStreamsMovesLegacyKeys(t *testing.T) {
-	srv, err := bus.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	_, js, err := bus.Connect(srv.URL(), "test", bus.Credentials{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, js := testkit.BareNATS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -103,15 +96,7 @@ func TestEnsureStreamsMovesLegacyKeys(t *testing.T) {
 
 // A fresh instance, with nothing to move, starts without waiting.
 func TestEnsureStreamsFresh(t *testing.T) {
-	srv, err := bus.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	_, js, err := bus.Connect(srv.URL(), "test", bus.Credentials{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, js := testkit.BareNATS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()

@@ -27,6 +27,20 @@ import (
 // returns a connection to it. Everything is shut down when the test ends.
 func NATS(t testing.TB) (*bus.Embedded, *nats.Conn, jetstream.JetStream) {
 	t.Helper()
+	srv, nc, js := BareNATS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
+		t.Fatalf("testkit: %v", err)
+	}
+	return srv, nc, js
+}
+
+// BareNATS starts an embedded JetStream server for the test and returns a connection to it,
+// declaring nothing: for tests of what a server holds before Giveback declares its streams.
+// Everything is shut down when the test ends.
+func BareNATS(t testing.TB) (*bus.Embedded, *nats.Conn, jetstream.JetStream) {
+	t.Helper()
 	srv, err := bus.StartEmbedded(t.TempDir(), "127.0.0.1:-1")
 	if err != nil {
 		t.Fatalf("testkit: %v", err)
@@ -37,11 +51,6 @@ func NATS(t testing.TB) (*bus.Embedded, *nats.Conn, jetstream.JetStream) {
 		t.Fatalf("testkit: %v", err)
 	}
 	t.Cleanup(nc.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := bus.EnsureStreams(ctx, js, bus.StreamOptions{}); err != nil {
-		t.Fatalf("testkit: %v", err)
-	}
 	return srv, nc, js
 }
 
