@@ -422,7 +422,7 @@ func startTestStack(t *testing.T, ctx context.Context, cfgPath, dataDir string) 
 func requireChDB(t *testing.T) {
 	t.Helper()
 	if os.Getenv("CHDB_LIB_PATH") == "" {
-		t.Skip("CHDB_LIB_PATH is not set; run scripts/setup.sh chdb and `make test`, which sets it")
+		testkit.Missing(t, "CHDB_LIB_PATH is not set; run scripts/setup.sh chdb and `make test`, which sets it")
 	}
 }
 

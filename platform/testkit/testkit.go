@@ -72,7 +72,7 @@ func Store(t testing.TB) *store.Store {
 	dsn := os.Getenv("GIVEBACK_TEST_CLICKHOUSE_DSN")
 	if dsn == "" {
 		if os.Getenv("CHDB_LIB_PATH") == "" {
-			t.Skip("testkit: CHDB_LIB_PATH is not set; run scripts/setup.sh chdb and `make test`, which sets it")
+			Missing(t, "testkit: CHDB_LIB_PATH is not set; run scripts/setup.sh chdb and `make test`, which sets it")
 		}
 		dsn = "chdb://" + chdbDir
 	}
@@ -80,7 +80,7 @@ func Store(t testing.TB) *store.Store {
 	defer cancel()
 	conn, err := store.Open(ctx, store.Options{DSN: dsn, Database: db})
 	if errors.Is(err, store.ErrNoChDB) {
-		t.Skip("testkit: built without chDB; run tests with -tags chdb (make test does)")
+		Missing(t, "testkit: built without chDB; run tests with -tags chdb (make test does)")
 	}
 	if err != nil {
 		t.Fatalf("testkit: %v", err)
@@ -120,12 +120,18 @@ func Shared(t testing.TB) string {
 			break
 		}
 	}
-	const msg = "testkit: ../shared/testdata is absent beside the repository (or set GIVEBACK_SHARED_TESTDATA)"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + ": CI runs with it beside the repository")
-	}
-	t.Skip(msg + "; skipping a test that reads real GH Archive data")
+	Missing(t, "testkit: ../shared/testdata is absent beside the repository (or set GIVEBACK_SHARED_TESTDATA): a test that reads real GH Archive data")
 	return ""
+}
+
+// Missing ends a test whose real component or data is absent: skipped on a developer's
+// machine, failed under CI (the CI environment variable set), where set-up provides it all.
+func Missing(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (required under CI)")
+	}
+	t.Skip(msg)
 }
 
 // GHArchiveSample returns the path of the real GH Archive sample (2,048 events of 2025-01-01 15h).
@@ -149,7 +155,7 @@ func npmPackage(t testing.TB, dir string) string {
 	t.Helper()
 	p := filepath.Join(Cache(), "npm", dir)
 	if _, err := os.Stat(filepath.Join(p, ".verified")); err != nil {
-		t.Skipf("testkit: %s is not fetched; run scripts/setup.sh fixtures (make test does)", dir)
+		Missing(t, fmt.Sprintf("testkit: %s is not fetched; run scripts/setup.sh fixtures (make test does)", dir))
 	}
 	return p
 }
