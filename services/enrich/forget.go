@@ -131,6 +131,9 @@ func DecodeForget(data []byte) (events.Forget, error) {
 	if f.Actor, err = parseActor(f.Actor); err != nil {
 		return events.Forget{}, err
 	}
+	if len(f.NATSRemoved) == 0 {
+		f.NATSRemoved = nil // "nats_removed": {} says what its absence says
+	}
 	if len(f.NATSRemoved) > 64 {
 		return events.Forget{}, fmt.Errorf("forget: nats_removed names %d places, at most 64", len(f.NATSRemoved))
 	}
