@@ -61,6 +61,9 @@ func TestUpAuthorisation(t *testing.T) {
 	cfg.Auth.Proxy.TrustedCIDRs = []string{"127.0.0.1"}
 	cfg.Auth.Proxy.Roles = map[string]string{"v": "viewer", "an": "analyst", "ad": "admin"}
 	cfg.Privacy.People = true
+	// A scheduled report, for the walk of /reports/{name}/{period} and of a run now.
+	cfg.Reports = []config.Report{{Name: "walk", Title: "Walk", Schedule: "@monthly", Period: "previous_month",
+		Deliveries: []config.ReportDelivery{{Directory: &config.DirectoryDelivery{Path: t.TempDir()}}}}}
 	_, s := upStack(t, cfg, t.TempDir())
 	base := "http://" + s.httpAddr.String()
 	policy := auth.Policy{People: true}
@@ -120,8 +123,25 @@ func upRequest(t *testing.T, base string, rule auth.Rule, secret string, n int) 
 		}
 	case webhook.Path:
 		body = fmt.Appendf(nil, `{"zen":"walk %d","hook_id":%d}`, n, n)
+	case "/api/v1/saved-queries":
+		if method == http.MethodPost {
+			body = []byte(`{"name": "walk", "sql": "SELECT 1"}`)
+		}
+	case "/api/v1/saved-queries/{name}":
+		path = "/api/v1/saved-queries/walk"
+	case "/reports/{name}/{period}", "/api/v1/reports/{name}/{period}":
+		path = strings.ReplaceAll(strings.ReplaceAll(path, "{name}", "walk"), "{period}", "2026-10")
+	case "/api/v1/reports/{name}/run":
+		path, body = "/api/v1/reports/walk/run", []byte(`{"period": "2026-10"}`)
 	}
-	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
+	// The live feed's stream never ends: the walk reads it for a moment.
+	wait := time.Minute
+	if path == "/api/v1/live" {
+		wait = time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +156,10 @@ func upRequest(t *testing.T, base string, rule auth.Rule, secret string, n int) 
 	case "/api/v1/query":
 		if method == http.MethodPost {
 			req.Header.Set("Content-Type", "application/sql")
+		}
+	case "/api/v1/saved-queries", "/api/v1/saved-queries/walk", "/api/v1/reports/walk/run":
+		if method != http.MethodGet {
+			req.Header.Set("Content-Type", "application/json")
 		}
 	}
 	return req
@@ -215,7 +239,7 @@ func TestDashboardUnderCSP(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("chromium: %v\n%s", err, stderr.String())
 	}
-	if dom := stdout.String(); !strings.Contains(dom, `data-chart="contributions"`) || !strings.Contains(dom, "<style>") {
+	if dom := stdout.String(); !strings.Contains(dom, `data-page="overview"`) || !strings.Contains(dom, "<style>") {
 		t.Fatalf("the dashboard did not render:\n%.2000s", dom)
 	}
 	for line := range strings.Lines(stderr.String()) {

@@ -54,8 +54,10 @@ type person struct {
 type ghPayload struct {
 	Action      string `json:"action"`
 	PullRequest *struct {
-		Number int    `json:"number"`
-		User   person `json:"user"`
+		Number   int     `json:"number"`
+		User     person  `json:"user"`
+		Merged   bool    `json:"merged"`
+		MergedBy *person `json:"merged_by"`
 	} `json:"pull_request"`
 	Issue *struct {
 		Number      int             `json:"number"`
@@ -133,6 +135,18 @@ func (e *expectation) expect(kind, actor, repo string, p ghPayload, onRoster map
 	switch kind {
 	case "PullRequestEvent", "pull_request":
 		e.add("pull_request", fmt.Sprintf("pr:%s#%d", repo, p.PullRequest.Number), p.PullRequest.User.Login, onRoster)
+		// A merge by someone other than the author is the merger's: the GH Archive actor who
+		// closed it, the webhook's merged_by.
+		merger := ""
+		switch {
+		case kind == "PullRequestEvent" && p.Action == "closed":
+			merger = actor
+		case kind == "pull_request" && p.PullRequest.MergedBy != nil:
+			merger = p.PullRequest.MergedBy.Login
+		}
+		if p.PullRequest.Merged && merger != "" && !strings.EqualFold(merger, p.PullRequest.User.Login) {
+			e.add("merge", fmt.Sprintf("merge:%s#%d", repo, p.PullRequest.Number), merger, onRoster)
+		}
 	case "IssuesEvent", "issues":
 		// An issues event about a pull request is not an issue (and lacks the merge state).
 		if p.Issue.PullRequest == nil {

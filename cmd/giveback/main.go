@@ -37,8 +37,12 @@ Commands:
               the people whose rows changed
   forget      remove one person everywhere (ClickHouse, NATS streams and KV) and record it:
                 giveback forget LOGIN|EMAIL|EMPLOYEE_ID
+  deadletter  the raw records enrich gave up on: giveback deadletter list | show SEQ |
+              replay SEQ...|--all | drop SEQ...
   tokens      API tokens of auth.mode tokens: giveback tokens create --role viewer|analyst|admin
               --name NAME | giveback tokens list | giveback tokens revoke ID|NAME
+  reports     scheduled executive reports: giveback reports list | run NAME [--period 2026-10]
+              [--to FILE|DIR] [--force] | check --config FILE
   healthcheck exit 0 when --url answers 2xx (for container health checks)
   version     print the version
 
@@ -55,6 +59,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// A command stopped by SIGINT or SIGTERM that returns only the cancellation has done what
+	// was asked of it: it exits 0, as one that drained does.
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil
+	}
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
@@ -94,8 +103,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdRoster(ctx, rest, stdout, stderr)
 	case "forget":
 		return cmdForget(ctx, rest, stdout, stderr)
+	case "deadletter":
+		return cmdDeadletter(ctx, rest, stdout, stderr)
 	case "tokens":
 		return cmdTokens(ctx, rest, stdout, stderr)
+	case "reports":
+		return cmdReports(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stderr)
 	case "version", "--version":

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -118,4 +119,42 @@ func rosterBucket(ctx context.Context, cfg config.Config) (*nats.Conn, jetstream
 		return nil, nil, nil, fmt.Errorf("roster: bucket %s: %w", events.BucketRoster, err)
 	}
 	return nc, js, kv, nil
+}
+
+// rosterTTL is how long the report service keeps the roster it read from NATS KV.
+const rosterTTL = 30 * time.Second
+
+// reportRoster returns the roster the report service reads (report.Options.Roster): the one the
+// running instance attributes by, in the NATS KV bucket (a `giveback roster load` shows within
+// rosterTTL), else file, the configured one, when there is no NATS or the bucket holds none or
+// cannot be read.
+func reportRoster(js jetstream.JetStream, file *roster.Roster, log *slog.Logger) func() *roster.Roster {
+	if js == nil {
+		return func() *roster.Roster { return file }
+	}
+	var mu sync.Mutex
+	cur, at := file, time.Time{}
+	return func() *roster.Roster {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(at) < rosterTTL {
+			return cur
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		at = time.Now()
+		kv, err := js.KeyValue(ctx, events.BucketRoster)
+		if err != nil {
+			log.Warn("report: roster bucket; using the configured roster", slog.Any("err", err))
+			return cur
+		}
+		r, _, found, err := roster.FromKV(ctx, kv)
+		switch {
+		case err != nil:
+			log.Warn("report: roster in NATS KV; keeping the last one read", slog.Any("err", err))
+		case found:
+			cur = r
+		}
+		return cur
+	}
 }

@@ -154,6 +154,7 @@ func cmdEnrich(ctx context.Context, args []string, stderr io.Writer) error {
 			_, err := st.Query(ctx, "SELECT 1", nil)
 			return err
 		}},
+		ops.Check{Name: "enrich", Fn: svc.Ready},
 	)
 	return serve(ctx, cfg, nil, *addr, mux, log, svc.Run)
 }
@@ -193,15 +194,33 @@ func cmdReport(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	rep, err := buildReport(cfg, st, sources, log)
+	ro, err := loadRoster(cfg, log)
 	if err != nil {
 		return err
 	}
 	reg := ops.NewRegistry()
+	scheduled, err := startReports(ctx, cfg, st, js, reg, log)
+	if err != nil {
+		return err
+	}
+	rep, err := buildReport(cfg, st, sources, reportRoster(js, ro, log), log, withReports(scheduled))
+	if err != nil {
+		return err
+	}
+	// The result cache drops its answers when enrich, in a process of its own, stores data.
+	if js != nil {
+		if _, err := rep.FollowChanges(js.Conn()); err != nil {
+			return fmt.Errorf("report: follow changes: %w", err)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", rep.Handler())
 	ops.Handle(mux, reg, ops.Check{Name: "clickhouse", Fn: rep.Ready})
-	return serve(ctx, cfg, js, cfg.HTTP.Addr, mux, log)
+	actors := []func(context.Context) error{rep.Run}
+	if scheduled != nil {
+		actors = append(actors, scheduled.Run)
+	}
+	return serve(ctx, cfg, js, cfg.HTTP.Addr, mux, log, actors...)
 }
 
 // buildEnrich is the one way enrich is built from the configuration, by `giveback enrich` and
@@ -221,9 +240,14 @@ func buildEnrich(ctx context.Context, cfg config.Config, st *store.Store, js jet
 }
 
 // buildReport is the one way the report service is built from the configuration, by
-// `giveback report` and `giveback up`; a bad identities.affiliations file is an error.
-func buildReport(cfg config.Config, st *store.Store, sources report.SourceBuckets, log *slog.Logger) (*report.Server, error) {
-	opts := report.Options{Store: st, Log: log, Company: cfg.Company.Name, Query: cfg.Query, Sources: sources}
+// `giveback report` and `giveback up`; a bad identities.affiliations file is an error. ro is
+// the roster it reads end dates and opt-outs from (reportRoster).
+func buildReport(cfg config.Config, st *store.Store, sources report.SourceBuckets, ro func() *roster.Roster, log *slog.Logger, extra ...func(*report.Options)) (*report.Server, error) {
+	opts := report.Options{Store: st, Log: log, Company: cfg.Company.Name, Query: cfg.Query, Sources: sources, Roster: ro,
+		Live: sources.JS, Privacy: cfg.Privacy}
+	for _, f := range extra {
+		f(&opts)
+	}
 	if p := cfg.Identities.Affiliations; p != "" {
 		af, err := report.LoadAffiliations(cfg.Path(p))
 		if err != nil {

@@ -228,7 +228,18 @@ func (s *stack) run(parent context.Context, cfg config.Config, st *store.Store, 
 	if err != nil {
 		return err
 	}
-	rep, err := buildReport(cfg, st, sources, log)
+	if o.demo && len(cfg.Reports) == 0 {
+		capture, err := demoReport(&cfg, filepath.Join(o.dataDir, "demo"))
+		if err != nil {
+			return err
+		}
+		s.cleanups = append(s.cleanups, func() { capture.Close() })
+	}
+	scheduled, err := startReports(parent, cfg, st, jsReport, reg, log)
+	if err != nil {
+		return err
+	}
+	rep, err := buildReport(cfg, st, sources, reportRoster(jsReport, ro, log), log, withReports(scheduled))
 	if err != nil {
 		return err
 	}
@@ -238,11 +249,19 @@ func (s *stack) run(parent context.Context, cfg config.Config, st *store.Store, 
 	ops.Handle(mux, reg,
 		ops.Check{Name: "nats", Fn: func(context.Context) error { return connected(ncEnrich) }},
 		ops.Check{Name: "clickhouse", Fn: rep.Ready},
+		ops.Check{Name: "enrich", Fn: enr.Ready},
 	)
-	actors := []func(context.Context) error{enr.Run, ing.Run}
+	actors := []func(context.Context) error{enr.Run, ing.Run, rep.Run}
+	backfill := func(context.Context) error { return nil }
 	if o.demo {
 		dir := filepath.Join(o.dataDir, "demo")
-		actors = append(actors, func(ctx context.Context) error { return runDemoBackfill(ctx, ing, dir, log) })
+		backfill = func(ctx context.Context) error { return runDemoBackfill(ctx, ing, dir, log) }
+	}
+	if scheduled != nil {
+		// The demo's first report waits for the demo data.
+		actors = append(actors, runReportsAfter(backfill, scheduled, settleFor(o.demo, st, log)))
+	} else if o.demo {
+		actors = append(actors, backfill)
 	}
 	return s.serve(parent, cfg, jsReport, mux, actors)
 }

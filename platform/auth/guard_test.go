@@ -26,6 +26,12 @@ var expect = map[string][3]string{
 	"GET /metrics":                       {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"/webhooks/github":                   {"200 200 200 200", "200 200 200 200", "200 200 200 200"},
 	"GET /{$}":                           {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /teams":                         {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /teams/{team}":                  {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /projects":                      {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /community":                     {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /projects/{owner}/{name}":       {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+	"GET /people":                        {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
 	"GET /api/v1/metrics/summary":        {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"GET /api/v1/metrics/contributions":  {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"GET /api/v1/metrics/contributors":   {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
@@ -34,6 +40,13 @@ var expect = map[string][3]string{
 	"GET /api/v1/metrics/responsiveness": {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"GET /api/v1/metrics/cycle":          {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"GET /api/v1/metrics/community":      {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /api/v1/metrics/newcomers":      {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /api/v1/metrics/reach":          {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /api/v1/metrics/projects":       {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /api/v1/metrics/risks":          {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /api/v1/metrics/seats":          {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+	"GET /api/v1/metrics/departures":     {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+	"GET /api/v1/people":                 {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
 	"GET /api/v1/teams":                  {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
 	"GET /api/v1/metrics/influence":      {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
 	"GET /api/v1/identities/unmatched":   {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
@@ -42,6 +55,20 @@ var expect = map[string][3]string{
 	"GET /sources":                       {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
 	"GET /api/v1/query":                  {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
 	"POST /api/v1/query":                 {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+	"GET /live":                          {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /live.js":                       {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /api/v1/live":                   {"401 200 200 200", "401 200 200 200", "401 200 200 200"},
+	"GET /query":                         {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+	"GET /api/v1/saved-queries":          {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+	"POST /api/v1/saved-queries":         {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+
+	// A DELETE is sent with a body, as the guard wants of a route that changes state.
+	"DELETE /api/v1/saved-queries/{name}": {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+	"GET /reports":                        {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
+	"GET /reports/{name}/{period}":        {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
+	"GET /api/v1/reports":                 {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
+	"GET /api/v1/reports/{name}/{period}": {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
+	"POST /api/v1/reports/{name}/run":     {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
 }
 
 var policies = []struct {
@@ -120,7 +147,7 @@ func routeRequest(t testing.TB, base string, rule auth.Rule) *http.Request {
 	}
 	path = strings.ReplaceAll(path, "{$}", "")
 	var body io.Reader
-	if method == http.MethodPost {
+	if method == http.MethodPost || method == http.MethodDelete {
 		body = strings.NewReader("SELECT 1")
 	}
 	req, err := http.NewRequest(method, base+path, body)

@@ -47,6 +47,10 @@ var Table = []Rule{
 
 	// Aggregates.
 	{Pattern: "GET /{$}", Min: Viewer},
+	{Pattern: "GET /teams", Min: Viewer},
+	{Pattern: "GET /teams/{team}", Min: Viewer},
+	{Pattern: "GET /projects", Min: Viewer},
+	{Pattern: "GET /community", Min: Viewer},
 	{Pattern: "GET /api/v1/metrics/summary", Min: Viewer},
 	{Pattern: "GET /api/v1/metrics/contributions", Min: Viewer},
 	{Pattern: "GET /api/v1/metrics/contributors", Min: Viewer},
@@ -55,17 +59,45 @@ var Table = []Rule{
 	{Pattern: "GET /api/v1/metrics/responsiveness", Min: Viewer},
 	{Pattern: "GET /api/v1/metrics/cycle", Min: Viewer},
 	{Pattern: "GET /api/v1/metrics/community", Min: Viewer},
+	{Pattern: "GET /api/v1/metrics/newcomers", Min: Viewer},
+	{Pattern: "GET /api/v1/metrics/reach", Min: Viewer},
+	{Pattern: "GET /api/v1/metrics/projects", Min: Viewer},
+	{Pattern: "GET /api/v1/metrics/risks", Min: Viewer},
+	// The live feed names no one to a caller who may not see individuals (report.Server.peopleAllowed).
+	{Pattern: "GET /live", Min: Viewer},
+	{Pattern: "GET /live.js", Min: Viewer},
+	{Pattern: "GET /api/v1/live", Min: Viewer},
 	{Pattern: "GET /api/v1/teams", Min: Viewer},
 
 	// Per-project detail and individuals. The influence of a project names unaffiliated actors
 	// by login; the sources list the REST sync per login.
 	{Pattern: "GET /api/v1/metrics/influence", Min: Analyst, People: true},
+	// A project's page names the most active organizations and, for actors of none, logins.
+	{Pattern: "GET /projects/{owner}/{name}", Min: Analyst, People: true},
+	{Pattern: "GET /people", Min: Analyst, People: true},
+	// Maintainer seats and departures name the employees who hold them; people, each one's record.
+	{Pattern: "GET /api/v1/metrics/seats", Min: Analyst, People: true},
+	{Pattern: "GET /api/v1/metrics/departures", Min: Analyst, People: true},
+	{Pattern: "GET /api/v1/people", Min: Analyst, People: true},
 	{Pattern: "GET /api/v1/identities/unmatched", Min: Analyst, People: true},
 	{Pattern: "GET /identities", Min: Analyst, People: true},
 	{Pattern: "GET /api/v1/sources", Min: Analyst, People: true},
 	{Pattern: "GET /sources", Min: Analyst, People: true},
 	{Pattern: "GET /api/v1/query", Min: Analyst, People: true, Query: true},
 	{Pattern: "POST /api/v1/query", Min: Analyst, People: true, Query: true},
+	// The console runs the statement of its URL; saved queries are ad hoc SQL kept for later.
+	{Pattern: "GET /query", Min: Analyst, People: true, Query: true},
+	{Pattern: "GET /api/v1/saved-queries", Min: Analyst, People: true},
+	{Pattern: "POST /api/v1/saved-queries", Min: Analyst, People: true, Query: true},
+	{Pattern: "DELETE /api/v1/saved-queries/{name}", Min: Analyst, People: true, Query: true},
+
+	// Operations: the scheduled reports, their archive and a run now (which sends mail and
+	// posts to chat, so it refuses cross-site requests like a query).
+	{Pattern: "GET /reports", Min: Admin},
+	{Pattern: "GET /reports/{name}/{period}", Min: Admin},
+	{Pattern: "GET /api/v1/reports", Min: Admin},
+	{Pattern: "GET /api/v1/reports/{name}/{period}", Min: Admin},
+	{Pattern: "POST /api/v1/reports/{name}/run", Min: Admin, Query: true},
 }
 
 // Policy is what the configuration changes in the table.

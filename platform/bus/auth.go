@@ -70,6 +70,16 @@ func consume(stream string) []string {
 	}
 }
 
+// streamStatus allows reading the state of the named streams and of their consumers, and
+// nothing of their messages.
+func streamStatus(streams ...string) []string {
+	var s []string
+	for _, st := range streams {
+		s = append(s, jsAPI+"STREAM.INFO."+st, jsAPI+"CONSUMER.LIST."+st, jsAPI+"CONSUMER.INFO."+st+".>")
+	}
+	return s
+}
+
 // kvRead allows reading, listing and watching a KV bucket.
 func kvRead(bucket string) []string {
 	st := "KV_" + bucket
@@ -91,7 +101,7 @@ func kvWrite(bucket string, keys ...string) []string {
 
 // declareAll allows declaring what EnsureStreams declares: every stream and every bucket.
 func declareAll() []string {
-	d := declare(events.StreamRaw, events.StreamEnriched, events.StreamControl)
+	d := declare(events.StreamRaw, events.StreamEnriched, events.StreamControl, events.StreamDeadLetter)
 	for _, b := range events.Buckets {
 		d = append(d, declare("KV_"+b)...)
 	}
@@ -104,10 +114,11 @@ func declareAll() []string {
 //     statuses and its watch list, reads the roster and the watched repositories, and consumes
 //     hydration requests;
 //   - enrich consumes the raw stream and roster changes, publishes contributions and hydration
-//     requests, reads the roster, writes only the watched repositories, and answers forget
-//     requests;
-//   - report reads the cursors (the hours backfilled), the statuses and the live feed of
-//     contributions;
+//     requests, dead-letters the raw records it can never process, reads the roster, writes only
+//     the watched repositories, and answers forget requests;
+//   - report reads the cursors (the hours backfilled), the statuses, the roster and the live feed of
+//     contributions, sees the streams' backlog, their consumers' lag and the latest dead
+//     letter, and keeps the claims of its scheduled reports;
 //   - every service reads the token bucket (and may create it, empty);
 //   - admin declares and writes everything of Giveback's: streams, buckets, the roster.
 //
@@ -140,7 +151,7 @@ func PermissionsOf(user string) Permissions {
 		)
 	case UserEnrich:
 		p.PublishAllow = slices.Concat(common,
-			[]string{events.SubjectContribution, events.SubjectHydrate},
+			[]string{events.SubjectContribution, events.SubjectHydrate, events.SubjectDeadLetterAll},
 			declareAll(),
 			consume(events.StreamRaw),
 			consume(events.StreamControl),
@@ -155,8 +166,22 @@ func PermissionsOf(user string) Permissions {
 		p.PublishAllow = slices.Concat(common,
 			kvRead(events.BucketCursors),
 			kvRead(events.BucketStatus),
+			// The roster's end dates (departures) and opt-outs (people).
+			kvRead(events.BucketRoster),
 			consume(events.StreamEnriched),
+			// For /sources: the backlog of each stream, the lag of its durable consumers, and
+			// the reason of the latest dead letter.
+			streamStatus(events.StreamRaw, events.StreamEnriched, events.StreamControl, events.StreamDeadLetter),
+			[]string{jsAPI + "STREAM.MSG.GET." + events.StreamDeadLetter, jsAPI + "DIRECT.GET." + events.StreamDeadLetter,
+				jsAPI + "DIRECT.GET." + events.StreamDeadLetter + ".>"},
+			// The scheduled reports' claims, which only the report service keeps.
+			declare("KV_"+events.BucketReportClaims),
+			kvRead(events.BucketReportClaims),
+			kvWrite(events.BucketReportClaims, ">"),
 		)
+		// The result cache of a report service of its own drops its answers when enrich
+		// announces stored contributions or reference data changes (report.Server.FollowChanges).
+		p.SubscribeAllow = append(p.SubscribeAllow, events.SubjectContribution, events.SubjectControlAll)
 	case UserAdmin:
 		p.PublishAllow = []string{"giveback.>", "$JS.API.>", "$KV.>", "$JS.ACK.>", "$JS.FC.>"}
 	default:

@@ -298,6 +298,7 @@ func TestPermissionsEnforced(t *testing.T) {
 			_, err = kv.Get(ctxT(t), "t")
 			return err
 		}, true},
+		{"report reads the roster", func() error { return get(report, events.BucketRoster, events.KeyRosterCurrent) }, true},
 		{"report writes the roster", func() error { return put(report, events.BucketRoster, events.KeyRosterCurrent) }, false},
 		{"report writes a cursor", func() error { return put(report, events.BucketCursors, events.KeyRESTCursor("author", "x")) }, false},
 		{"report writes a token", func() error { return tokens(report) }, false},

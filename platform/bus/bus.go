@@ -97,6 +97,9 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 		{Name: events.StreamRaw, Subjects: []string{events.SubjectRawAll}, MaxAge: o.RawMaxAge, Duplicates: o.DedupWindow},
 		{Name: events.StreamEnriched, Subjects: []string{events.SubjectContribution}, MaxAge: 24 * time.Hour, Duplicates: 2 * time.Minute},
 		{Name: events.StreamControl, Subjects: []string{events.SubjectControlAll}, MaxAge: 30 * 24 * time.Hour, Duplicates: 2 * time.Minute},
+		// Dead letters wait for an operator; a message id per original message makes a second
+		// attempt to dead-letter it a duplicate.
+		{Name: events.StreamDeadLetter, Subjects: []string{events.SubjectDeadLetterAll}, MaxAge: 90 * 24 * time.Hour, Duplicates: 24 * time.Hour},
 	}
 	for _, sc := range streams {
 		sc.Storage = jetstream.FileStorage
@@ -116,14 +119,30 @@ const (
 	Ack Decision = iota
 	// Term: poison (cannot be decoded or mapped, ever); never redelivered.
 	Term
-	// Retry: try again later.
+	// Retry: try again later, after a delay that doubles with each delivery (ConsumerOptions.RetryMin).
 	Retry
 )
 
-// BatchHandler handles a batch of messages. An error means nothing in the batch was settled
-// (the store was down, say): every message is redelivered after a delay. Otherwise decisions
-// has one entry per message.
+// BatchHandler handles a batch of messages. An error means nothing in the batch was settled;
+// an *Unavailable error (a store outage) keeps the batch in hand until it can be finished,
+// any other error redelivers every message after a delay. Otherwise decisions has one entry per
+// message.
 type BatchHandler func(ctx context.Context, msgs []jetstream.Msg) (decisions []Decision, err error)
+
+// Unavailable is the error of a batch handler that could not finish its batch because something
+// it writes to is down, not because of the messages. The consume loop then stops fetching, keeps
+// the batch and every message it holds in progress, so the outage costs no delivery, and calls
+// Resume, backing off, until it succeeds; then it settles the batch as Resume decided and
+// fetches again.
+type Unavailable struct {
+	Err error
+	// Resume finishes the batch from where it stopped; nil calls the handler again.
+	Resume func(ctx context.Context) ([]Decision, error)
+}
+
+func (u *Unavailable) Error() string { return "unavailable: " + u.Err.Error() }
+
+func (u *Unavailable) Unwrap() error { return u.Err }
 
 // ConsumerOptions configures a durable pull consumer and its batching.
 type ConsumerOptions struct {
@@ -141,6 +160,52 @@ type ConsumerOptions struct {
 	MaxDeliver    int  // default 20
 	DeliverNew    bool // start at new messages only (a live feed) instead of all
 	Workers       int  // batches handled at once (default 2)
+	// RetryMin is the delay before a message the handler gave back (Retry, or a failed batch) is
+	// delivered again; it doubles with each delivery up to RetryMax. The same delays space the
+	// attempts to finish a batch during an outage (Unavailable). Defaults: 1s and 1m.
+	RetryMin, RetryMax time.Duration
+}
+
+// Backoff returns the delay before the next attempt after n attempts (n ≥ 1): lo doubled n-1
+// times, at most hi.
+func Backoff(n uint64, lo, hi time.Duration) time.Duration {
+	d := lo
+	for i := uint64(1); i < n && d < hi; i++ {
+		d *= 2
+	}
+	return min(d, hi)
+}
+
+// outage is the consume loop's view of an Unavailable handler: while down is set, no batch is
+// fetched; up is closed when it clears.
+type outage struct {
+	mu   sync.Mutex
+	down bool
+	up   chan struct{}
+}
+
+func (o *outage) set(down bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if down == o.down {
+		return
+	}
+	o.down = down
+	if down {
+		o.up = make(chan struct{})
+	} else {
+		close(o.up)
+	}
+}
+
+// wait returns a channel closed once the outage is over, or nil when there is none.
+func (o *outage) wait() chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.down {
+		return nil
+	}
+	return o.up
 }
 
 // Consume runs a durable pull consumer until ctx ends, handing batches to h. Explicit acks,
@@ -164,6 +229,12 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 	if o.Workers <= 0 {
 		o.Workers = 2
 	}
+	if o.RetryMin <= 0 {
+		o.RetryMin = time.Second
+	}
+	if o.RetryMax < o.RetryMin {
+		o.RetryMax = max(time.Minute, o.RetryMin)
+	}
 	cc := jetstream.ConsumerConfig{
 		Durable:       o.Durable,
 		FilterSubject: o.FilterSubject,
@@ -179,19 +250,14 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 	if err != nil {
 		return fmt.Errorf("bus: consumer %s on %s: %w", o.Durable, o.Stream, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(o.BatchSize * 2))
-	if err != nil {
+	l := &loop{o: o, cons: cons, log: log, h: h, beat: o.AckWait / 3, batches: make(chan []jetstream.Msg)}
+	if l.it, err = cons.Messages(jetstream.PullMaxMessages(o.BatchSize * 2)); err != nil {
 		return fmt.Errorf("bus: consume %s: %w", o.Durable, err)
 	}
 	// On the way out, messages the client already pulled but no batch took are handed back at
 	// once, so a restart (or another replica) gets them now rather than after AckWait.
 	defer func() {
-		it.Drain()
-		for {
-			m, err := it.Next(jetstream.NextMaxWait(100 * time.Millisecond))
-			if err != nil {
-				return
-			}
+		for _, m := range append(l.held, l.drain()...) {
 			if err := m.Nak(); err != nil {
 				log.Debug("nak", slog.Any("err", err))
 			}
@@ -199,31 +265,91 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 	}()
 
 	// Workers handle batches while the next one is fetched: with two, one batch is decoded and
-	// mapped while the previous one is being inserted.
-	batches := make(chan []jetstream.Msg)
+	// mapped while the previous one is being inserted. Whatever way fetch returns, a worker
+	// waiting out an outage stops waiting (cancel), and Consume returns after the workers.
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for range o.Workers {
 		wg.Go(func() {
-			for batch := range batches {
-				// A batch in hand is finished even when ctx ends meanwhile: stopping drains,
-				// never abandons an insert half-way. It gets HandleTimeout to do so.
-				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.HandleTimeout)
-				settle(hctx, batch, h, o.AckWait/3, log)
-				cancel()
+			for batch := range l.batches {
+				l.settle(ctx, batch)
 			}
 		})
 	}
 	defer wg.Wait()
-	defer close(batches)
+	defer close(l.batches)
+	defer cancel()
+	return l.fetch(ctx)
+}
 
+// loop is one running Consume.
+type loop struct {
+	o       ConsumerOptions
+	cons    jetstream.Consumer
+	it      jetstream.MessagesContext
+	log     *slog.Logger
+	h       BatchHandler
+	beat    time.Duration
+	batches chan []jetstream.Msg
+	outage  outage
+	// held are the messages the iterator had pulled when an outage stopped it (drained).
+	held    []jetstream.Msg
+	drained bool
+}
+
+// drain stops the iterator and returns the messages it had pulled and not handed out.
+func (l *loop) drain() []jetstream.Msg {
+	l.it.Drain()
+	var held []jetstream.Msg
 	for {
-		batch := make([]jetstream.Msg, 0, o.BatchSize)
-		// Wait for the first message, waking up now and then to notice ctx ending.
+		m, err := l.it.Next(jetstream.NextMaxWait(100 * time.Millisecond))
+		if err != nil {
+			return held
+		}
+		held = append(held, m)
+	}
+}
+
+// fetch gathers batches and hands them to the workers until ctx ends. During an outage it
+// stops pulling and keeps what it holds in progress, so no message is redelivered meanwhile.
+func (l *loop) fetch(ctx context.Context) error {
+	for {
+		if l.outage.wait() != nil || l.drained {
+			l.pause()
+			l.log.Warn("consumer paused: the handler's store is unavailable", slog.String("consumer", l.o.Durable), slog.Int("held", len(l.held)))
+			held := l.held
+			l.held = nil
+			if !l.hold(ctx, held) {
+				nakAll(held, l.log)
+				return nil
+			}
+			l.log.Info("consumer resumed", slog.String("consumer", l.o.Durable))
+			it, err := l.cons.Messages(jetstream.PullMaxMessages(l.o.BatchSize * 2))
+			if err != nil {
+				nakAll(held, l.log)
+				return fmt.Errorf("bus: consume %s: %w", l.o.Durable, err)
+			}
+			l.it, l.drained = it, false
+			for len(held) > 0 {
+				n := min(len(held), l.o.BatchSize)
+				if !l.hand(ctx, held[:n]) {
+					nakAll(held[n:], l.log)
+					return nil
+				}
+				held = held[n:]
+			}
+			continue
+		}
+		batch := make([]jetstream.Msg, 0, l.o.BatchSize)
+		// Wait for the first message, waking up now and then to notice ctx ending or an outage.
 		for len(batch) == 0 {
 			if ctx.Err() != nil {
 				return nil
 			}
-			m, err := it.Next(jetstream.NextMaxWait(500 * time.Millisecond))
+			if l.outage.wait() != nil {
+				break
+			}
+			m, err := l.it.Next(jetstream.NextMaxWait(500 * time.Millisecond))
 			if err != nil {
 				if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 					continue
@@ -231,70 +357,156 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 					return nil
 				}
-				return fmt.Errorf("bus: consume %s: %w", o.Durable, err)
+				return fmt.Errorf("bus: consume %s: %w", l.o.Durable, err)
 			}
 			batch = append(batch, m)
 		}
-		deadline := time.Now().Add(o.Linger)
-		for len(batch) < o.BatchSize {
+		if len(batch) == 0 {
+			continue
+		}
+		deadline := time.Now().Add(l.o.Linger)
+		for len(batch) < l.o.BatchSize {
 			wait := time.Until(deadline)
 			if wait <= 0 {
 				break
 			}
-			m, err := it.Next(jetstream.NextMaxWait(wait))
+			m, err := l.it.Next(jetstream.NextMaxWait(wait))
 			if err != nil {
 				break
 			}
 			batch = append(batch, m)
 		}
-		select {
-		case batches <- batch:
-		case <-ctx.Done():
-			// Not handed to a worker: these are redelivered after AckWait; nak them now so
-			// another consumer (or the next start) gets them at once.
-			for _, m := range batch {
-				if err := m.Nak(); err != nil {
-					log.Debug("nak", slog.Any("err", err))
-				}
-			}
+		if !l.hand(ctx, batch) {
 			return nil
 		}
 	}
 }
 
-// settle hands a batch to h, keeping its messages in progress every beat meanwhile, and acks,
-// terminates or naks each as h decided.
-func settle(ctx context.Context, batch []jetstream.Msg, h BatchHandler, beat time.Duration, log *slog.Logger) {
+// pause stops the iterator, once per outage, and keeps what it had pulled in held.
+func (l *loop) pause() {
+	if !l.drained {
+		l.held = append(l.held, l.drain()...)
+		l.drained = true
+	}
+}
+
+// hand gives a batch to a worker, keeping it in progress while every worker is busy; should an
+// outage begin meanwhile, it stops the iterator too (pause) and keeps what that had pulled in
+// progress. When ctx ends first, it naks the batch (another consumer, or the next start, gets it
+// at once) and returns false.
+func (l *loop) hand(ctx context.Context, batch []jetstream.Msg) bool {
+	t := time.NewTicker(l.beat)
+	defer t.Stop()
+	for {
+		select {
+		case l.batches <- batch:
+			return true
+		case <-ctx.Done():
+			nakAll(batch, l.log)
+			return false
+		case <-t.C:
+			if l.outage.wait() != nil {
+				l.pause()
+			}
+			inProgress(batch, l.log)
+			inProgress(l.held, l.log)
+		}
+	}
+}
+
+// hold keeps msgs in progress until the outage is over (true) or ctx ends (false).
+func (l *loop) hold(ctx context.Context, msgs []jetstream.Msg) bool {
+	t := time.NewTicker(l.beat)
+	defer t.Stop()
+	for {
+		up := l.outage.wait()
+		if up == nil {
+			return true
+		}
+		select {
+		case <-up:
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			inProgress(msgs, l.log)
+		}
+	}
+}
+
+func inProgress(msgs []jetstream.Msg, log *slog.Logger) {
+	for _, m := range msgs {
+		if err := m.InProgress(); err != nil {
+			log.Debug("in progress", slog.Any("err", err))
+		}
+	}
+}
+
+func nakAll(msgs []jetstream.Msg, log *slog.Logger) {
+	for _, m := range msgs {
+		if err := m.Nak(); err != nil {
+			log.Debug("nak", slog.Any("err", err))
+		}
+	}
+}
+
+// settle hands a batch to the handler, keeping its messages in progress every beat meanwhile,
+// and acks, terminates or naks each as the handler decided. An Unavailable handler pauses the
+// loop and is resumed, backing off, until it finishes the batch; a batch in hand is finished even
+// when ctx ends meanwhile (stopping drains, never abandons an insert half-way), each attempt
+// within HandleTimeout, unless it is waiting out an outage, which stopping ends.
+func (l *loop) settle(ctx context.Context, batch []jetstream.Msg) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(beat)
+		t := time.NewTicker(l.beat)
 		defer t.Stop()
 		for {
 			select {
 			case <-stop:
 				return
 			case <-t.C:
-				for _, m := range batch {
-					if err := m.InProgress(); err != nil {
-						log.Debug("in progress", slog.Any("err", err))
-					}
-				}
+				inProgress(batch, l.log)
 			}
 		}
 	})
-	decisions, err := h(ctx, batch)
-	close(stop)
-	wg.Wait()
+	defer wg.Wait()
+	defer close(stop)
+
+	attempt := func(f func(context.Context) ([]Decision, error)) ([]Decision, error) {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.o.HandleTimeout)
+		defer cancel()
+		return f(hctx)
+	}
+	decisions, err := attempt(func(c context.Context) ([]Decision, error) { return l.h(c, batch) })
+	for n := uint64(1); ; n++ {
+		var u *Unavailable
+		if !errors.As(err, &u) {
+			break
+		}
+		l.outage.set(true)
+		wait := Backoff(n, l.o.RetryMin, l.o.RetryMax)
+		l.log.Warn("batch waits for its store", slog.Int("messages", len(batch)), slog.Uint64("attempt", n), slog.Duration("retry_in", wait), slog.Any("err", u.Err))
+		select {
+		case <-ctx.Done():
+			nakAll(batch, l.log)
+			return
+		case <-time.After(wait):
+		}
+		resume := u.Resume
+		if resume == nil {
+			resume = func(c context.Context) ([]Decision, error) { return l.h(c, batch) }
+		}
+		decisions, err = attempt(resume)
+	}
+	l.outage.set(false)
 	if err == nil && len(decisions) != len(batch) {
 		err = fmt.Errorf("bus: handler returned %d decisions for %d messages", len(decisions), len(batch))
 	}
 	if err != nil {
-		log.Warn("batch failed, redelivering", slog.Int("messages", len(batch)), slog.Any("err", err))
+		l.log.Warn("batch failed, redelivering", slog.Int("messages", len(batch)), slog.Any("err", err))
 		for _, m := range batch {
-			nakErr := m.NakWithDelay(2 * time.Second)
-			if nakErr != nil {
-				log.Debug("nak", slog.Any("err", nakErr))
+			if e := m.NakWithDelay(l.retryDelay(m)); e != nil {
+				l.log.Debug("nak", slog.Any("err", e))
 			}
 		}
 		return
@@ -307,10 +519,19 @@ func settle(ctx context.Context, batch []jetstream.Msg, h BatchHandler, beat tim
 		case Term:
 			e = m.Term()
 		case Retry:
-			e = m.NakWithDelay(2 * time.Second)
+			e = m.NakWithDelay(l.retryDelay(m))
 		}
 		if e != nil {
-			log.Debug("settle", slog.Any("err", e))
+			l.log.Debug("settle", slog.Any("err", e))
 		}
 	}
+}
+
+// retryDelay is the delay before m is delivered again: RetryMin doubled with each delivery.
+func (l *loop) retryDelay(m jetstream.Msg) time.Duration {
+	n := uint64(1)
+	if md, err := m.Metadata(); err == nil {
+		n = md.NumDelivered
+	}
+	return Backoff(n, l.o.RetryMin, l.o.RetryMax)
 }

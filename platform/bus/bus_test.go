@@ -78,3 +78,15 @@ func TestSlowHandlerKeepsItsBatch(t *testing.T) {
 		}
 	}
 }
+
+// Redelivery backs off: the delay doubles with each attempt from RetryMin and stays at RetryMax.
+func TestBackoff(t *testing.T) {
+	for _, c := range []struct {
+		n    uint64
+		want time.Duration
+	}{{0, time.Second}, {1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {6, 32 * time.Second}, {7, time.Minute}, {1000, time.Minute}} {
+		if got := bus.Backoff(c.n, time.Second, time.Minute); got != c.want {
+			t.Errorf("Backoff(%d) = %s, want %s", c.n, got, c.want)
+		}
+	}
+}

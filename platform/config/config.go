@@ -40,6 +40,8 @@ type Config struct {
 	Privacy Privacy `yaml:"privacy"`
 	// Retention says how long raw records are kept.
 	Retention Retention `yaml:"retention"`
+	// Reports are the scheduled executive reports (reports.go).
+	Reports []Report `yaml:"reports"`
 
 	dir string // directory of the file, for relative paths
 }
@@ -516,6 +518,7 @@ func (c *Config) Validate() error {
 		bad("retention.raw_stream", "%s is shorter than an hour; enrich may not have read the records yet", d)
 	}
 	errs = append(errs, c.validateAuth()...)
+	errs = append(errs, c.validateReports()...)
 	return errors.Join(errs...)
 }
 

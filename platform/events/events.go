@@ -34,6 +34,15 @@ const (
 	// SubjectHydrate asks ingest to fill a trimmed GH Archive event from the REST API.
 	SubjectHydrate = "giveback.control.hydrate"
 
+	// StreamDeadLetter keeps the raw records enrich could never process (undecodable, a mapper
+	// failure, a row ClickHouse rejects), each unchanged with why, from where and when in headers
+	// (bus.DeadLetter), until an operator replays or drops it (`giveback deadletter`).
+	StreamDeadLetter = "GIVEBACK_DEADLETTER"
+	// SubjectDeadLetterPrefix prefixes the dead-letter subjects; the record's source follows.
+	SubjectDeadLetterPrefix = "giveback.deadletter."
+	// SubjectDeadLetterAll matches every dead-letter subject.
+	SubjectDeadLetterAll = SubjectDeadLetterPrefix + ">"
+
 	// SubjectForget carries `giveback forget` requests to enrich, request/reply on core NATS,
 	// outside every stream: the request names a person and must not be kept.
 	SubjectForget = "giveback.admin.forget"
@@ -111,10 +120,13 @@ const (
 	KindComment     = "comment"
 	KindCommit      = "commit"
 	KindRelease     = "release"
+	// KindMerge is a pull request merged by someone other than its author, credited to the
+	// person who merged it (a maintainer's act): one row per pull request, id merge:<repo>#<n>.
+	KindMerge = "merge"
 )
 
 // Kinds lists every contribution kind, in display order.
-var Kinds = []string{KindPullRequest, KindReview, KindIssue, KindComment, KindCommit, KindRelease}
+var Kinds = []string{KindPullRequest, KindReview, KindMerge, KindIssue, KindComment, KindCommit, KindRelease}
 
 // Contribution is one canonical contribution: the same PR seen by the REST API, GH Archive and a
 // webhook has one ID and is one row. Version orders the states of one ID; the highest wins.
@@ -136,7 +148,7 @@ type Contribution struct {
 	DependencyCriticality int        `json:"dependency_criticality,omitempty"`
 	Number                int        `json:"number,omitempty"`
 	Title                 string     `json:"title,omitempty"`
-	State                 string     `json:"state,omitempty"` // open, closed; empty where the kind has none
+	State                 string     `json:"state,omitempty"` // open, closed; a review's state lower-cased (approved, changes_requested, commented, dismissed); empty where the kind has none
 	Merged                bool       `json:"merged"`
 	MergedAt              *time.Time `json:"merged_at,omitempty"`
 	ClosedAt              *time.Time `json:"closed_at,omitempty"`

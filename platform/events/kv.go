@@ -44,7 +44,38 @@ const (
 	// BucketWebhookBodies holds the hashes of recent webhook bodies, with a TTL, so that ingest
 	// recognises a signed body replayed under another delivery id.
 	BucketWebhookBodies = "giveback_webhook_bodies"
+	// BucketReportClaims holds one ReportClaim per delivery of a scheduled report's period
+	// (KeyReportClaim), so that among several report replicas exactly one sends it. The report
+	// service creates and writes it.
+	BucketReportClaims = "giveback_report_claims"
 )
+
+// KeyReportClaim returns the key of the claim on one delivery of one report's period:
+// report.<name>.<period>.<delivery>, the dots of the period written as underscores
+// (report.monthly.2026-10.smtp).
+func KeyReportClaim(report, period, delivery string) string {
+	return "report." + report + "." + strings.ReplaceAll(period, ".", "_") + "." + delivery
+}
+
+// The states of a ReportClaim.
+const (
+	ClaimSending = "sending" // a replica holds the claim until Expires and is sending
+	ClaimDone    = "done"    // the delivery succeeded; it is never sent again without --force
+	ClaimFailed  = "failed"  // every attempt failed; a re-send is an admin's decision
+)
+
+// ReportClaim is the value of a KeyReportClaim: who sends a delivery, and how it ended. A
+// replica takes a claim by creating the key, or by replacing (compare-and-set on the revision)
+// one whose State is sending and whose Expires has passed.
+type ReportClaim struct {
+	State    string    `json:"state"`
+	Owner    string    `json:"owner"`   // the replica holding or having held the claim
+	Claimed  time.Time `json:"claimed"` // when it was (last) taken
+	Expires  time.Time `json:"expires"` // when a sending claim may be taken over
+	Attempts int       `json:"attempts"`
+	Done     time.Time `json:"done,omitzero"` // when it was sent (done) or given up (failed)
+	Error    string    `json:"error,omitempty"`
+}
 
 // Keys of BucketRoster. `giveback roster load` writes the roster file's bytes under
 // KeyRosterCurrent and bumps KeyRosterGeneration (a decimal counter), then publishes a

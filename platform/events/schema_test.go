@@ -138,8 +138,10 @@ func TestKVValuesMatchTheirSchemas(t *testing.T) {
 			GitHubOrgs: []string{"acme"}, EmailDomains: []string{"acme.com"}}},
 		"api_token.json":    {events.BucketTokens, token.ID, token},
 		"webhook_body.json": {events.BucketWebhookBodies, strings.Repeat("ab", 32), text("72d3162e-cc78-11e3-81ab-4c9367dc0958")},
+		"report_claim.json": {events.BucketReportClaims, events.KeyReportClaim("monthly", "2026-10-01..2026-10-30", "smtp"), events.ReportClaim{
+			State: events.ClaimDone, Owner: "r1", Claimed: at, Expires: at, Attempts: 2, Done: at, Error: "x"}},
 	}
-	allBuckets := append(slices.Clone(events.Buckets), events.BucketTokens, events.BucketWebhookBodies)
+	allBuckets := append(slices.Clone(events.Buckets), events.BucketTokens, events.BucketWebhookBodies, events.BucketReportClaims)
 	files, err := schemas.KV.ReadDir("kv")
 	if err != nil {
 		t.Fatal(err)

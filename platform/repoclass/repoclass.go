@@ -6,6 +6,7 @@ package repoclass
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -42,6 +43,7 @@ type Classifier struct {
 	orgs        map[string]bool
 	foundations foundationMap
 	deps        atomic.Pointer[map[string]int]
+	watching    sync.WaitGroup // the goroutine of Watch, joined by Wait
 }
 
 // New builds a classifier from the company's GitHub orgs, the foundations of

@@ -46,7 +46,7 @@ func (c *Classifier) WatchFunc(ctx context.Context, load func(context.Context) (
 		}
 	}
 	first := refresh()
-	go func() {
+	c.watching.Go(func() {
 		if first == nil {
 			notify()
 		}
@@ -66,6 +66,11 @@ func (c *Classifier) WatchFunc(ctx context.Context, load func(context.Context) (
 				notify()
 			}
 		}
-	}()
+	})
 	return first
 }
+
+// Wait waits until the watch started by Watch or WatchFunc has stopped (its context ended and
+// a load or a call of changed in progress returned), so whoever closes the store the loads read
+// may do so after it. Without a watch it returns at once.
+func (c *Classifier) Wait() { c.watching.Wait() }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -155,8 +156,10 @@ func CompanyFromKV(ctx context.Context, kv jetstream.KeyValue) (c events.Company
 
 // Follow calls apply with the roster in kv (the one enrich attributes by), or fallback when there
 // is none or it cannot be read, and again each time it changes, until ctx ends. A roster in kv
-// that does not parse is logged and skipped: apply keeps the previous one.
-func Follow(ctx context.Context, kv jetstream.KeyValue, fallback *Roster, log *slog.Logger, apply func(*Roster)) {
+// that does not parse is logged and skipped: apply keeps the previous one. The returned wait
+// returns once following has stopped (ctx ended and the last apply returned).
+func Follow(ctx context.Context, kv jetstream.KeyValue, fallback *Roster, log *slog.Logger, apply func(*Roster)) (wait func()) {
+	var wg sync.WaitGroup
 	if r, _, found, err := FromKV(ctx, kv); err != nil {
 		log.Warn("roster in NATS KV unreadable; collecting by the roster file", slog.Any("err", err))
 		apply(fallback)
@@ -168,9 +171,9 @@ func Follow(ctx context.Context, kv jetstream.KeyValue, fallback *Roster, log *s
 	w, err := kv.Watch(ctx, events.KeyRosterCurrent, jetstream.UpdatesOnly())
 	if err != nil {
 		log.Warn("cannot follow roster changes; collection keeps the roster it started with", slog.Any("err", err))
-		return
+		return wg.Wait
 	}
-	go func() {
+	wg.Go(func() {
 		defer func() {
 			if err := w.Stop(); err != nil {
 				log.Debug("stop roster watch", slog.Any("err", err))
@@ -196,7 +199,8 @@ func Follow(ctx context.Context, kv jetstream.KeyValue, fallback *Roster, log *s
 				log.Info("collection follows the new roster", slog.Int("logins", len(r.Logins())))
 			}
 		}
-	}()
+	})
+	return wg.Wait
 }
 
 // Starting returns the roster a service starts with: the one in kv when there is one (so every

@@ -92,9 +92,10 @@ func TestAdHocCancelledBeforeStart(t *testing.T) {
 }
 
 // TestReaderUserOnServer runs where GIVEBACK_TEST_CLICKHOUSE_DSN names a server whose user may
-// manage access: it creates a reader like deploy/compose/clickhouse-reader.xml's (readonly=2
-// fixed, grants on one database) and checks that the server itself refuses what the store's
-// checks would: writes, other databases, the query log, and a readonly change.
+// manage access: it creates a reader like deploy/compose/clickhouse-reader.xml's (no DDL,
+// grants to read one database and to insert into its saved_queries) and checks that the server
+// itself refuses what the store's checks would: DDL, writes but saved queries, the query log;
+// and that an ad hoc statement runs with the readonly the store sends.
 func TestReaderUserOnServer(t *testing.T) {
 	dsn := os.Getenv("GIVEBACK_TEST_CLICKHOUSE_DSN")
 	if dsn == "" {
@@ -109,10 +110,11 @@ func TestReaderUserOnServer(t *testing.T) {
 	db := store.AsString(res.Rows[0][0])
 	user, password := "giveback_test_reader_"+fmt.Sprint(os.Getpid()), "reader-"+fmt.Sprint(os.Getpid())+"-pw"
 	for _, q := range []string{
-		"CREATE SETTINGS PROFILE OR REPLACE " + user + " SETTINGS readonly = 2 CONST, max_memory_usage = 536870912 MAX 2147483648, max_threads = 2 MAX 8",
+		"CREATE SETTINGS PROFILE OR REPLACE " + user + " SETTINGS allow_ddl = 0 CONST, max_memory_usage = 536870912 MAX 2147483648, max_threads = 2 MAX 8",
 		"CREATE QUOTA OR REPLACE " + user + " FOR INTERVAL 1 hour MAX queries = 20000",
 		"CREATE USER OR REPLACE " + user + " IDENTIFIED BY " + store.Quote(password) + " SETTINGS PROFILE " + user,
 		"GRANT SELECT, SHOW TABLES, SHOW COLUMNS ON " + store.Ident(db) + ".* TO " + user,
+		"GRANT INSERT ON " + store.Ident(db) + ".saved_queries TO " + user,
 		"ALTER QUOTA " + user + " TO " + user,
 	} {
 		if err := s.Conn().Exec(ctx, q); err != nil {
@@ -136,8 +138,11 @@ func TestReaderUserOnServer(t *testing.T) {
 	if _, err := reader.Query(ctx, "SELECT count() FROM system.query_log", nil); err == nil {
 		t.Error("the reader read system.query_log")
 	}
-	if _, err := reader.Query(ctx, "SELECT 1", store.Settings{"readonly": 0}); err == nil {
-		t.Error("the reader set readonly = 0")
+	if err := conn.Exec(ctx, "INSERT INTO contributions (id) VALUES ('x')"); err == nil {
+		t.Error("the reader wrote a contribution")
+	}
+	if err := reader.SaveQuery(ctx, store.SavedQuery{Name: "x", SQL: "SELECT 1"}, time.Now()); err != nil {
+		t.Errorf("the reader cannot save a query: %v", err)
 	}
 	var r adhocRows
 	opts := store.AdHocOptions{Check: noGuard, Settings: store.Settings{"readonly": 2, "max_threads": 1, "max_memory_usage": 64 << 20}}

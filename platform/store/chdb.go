@@ -96,7 +96,9 @@ func openChDB(path, db string) (Conn, error) {
 		if err := os.MkdirAll(abs, 0o750); err != nil {
 			return nil, fmt.Errorf("store: chdb path: %w", err)
 		}
+		restore := keepGoSignals() // chdb_signals.go
 		c, err := chdb.NewConnectionFromConnString(abs)
+		restore()
 		if err != nil {
 			return nil, fmt.Errorf("store: open chdb at %s: %w", abs, err)
 		}

@@ -19,8 +19,8 @@ type Store struct {
 	conn Conn
 }
 
-// New wraps an open connection.
-func New(c Conn) *Store { return &Store{conn: c} }
+// New wraps an open connection. Its writes are counted (Generation).
+func New(c Conn) *Store { return &Store{conn: countWrites(c)} }
 
 // Conn returns the underlying connection.
 func (s *Store) Conn() Conn { return s.conn }

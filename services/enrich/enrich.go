@@ -37,6 +37,8 @@ type Store interface {
 	InsertUnmatched(ctx context.Context, us []events.Unmatched) error
 	InsertProjectActivity(ctx context.Context, hs []events.HourTotals) error
 	Compact(ctx context.Context) (int, error)
+	// Query answers the probe that tells an outage from a batch ClickHouse refuses.
+	Query(ctx context.Context, q string, settings store.Settings) (*store.Result, error)
 }
 
 // Durable is the name of enrich's consumer on the raw stream (events.DurableEnrich).
@@ -60,10 +62,18 @@ type Service struct {
 	// BatchSize is how many raw records make one insert (default 4000).
 	BatchSize int
 
+	ackWait            time.Duration
+	maxDeliver         int
+	tries              uint64        // deliveries of a poison record before it is dead-lettered
+	retryMin, retryMax time.Duration // backoff between them, and between attempts in an outage
+	storeErr           atomic.Pointer[storeFailure]
+
 	records       *prometheus.CounterVec
 	contributions *prometheus.CounterVec
 	batchSeconds  prometheus.Histogram
 	hydrations    *prometheus.CounterVec
+	deadLetters   *prometheus.CounterVec
+	storeUp       prometheus.Gauge
 }
 
 // Options configures a Service. Store and JS are needed by Run (Process needs neither); every
@@ -87,6 +97,15 @@ type Options struct {
 	Log *slog.Logger
 	// BatchSize is how many raw records make one insert (default 4000).
 	BatchSize int
+	// PoisonTries is how many deliveries a raw record that cannot be processed (undecodable, a
+	// mapper failure, a row ClickHouse rejects) gets before it goes to the dead-letter stream
+	// (default 5). RetryMin and RetryMax bound the backoff between them, which also spaces the
+	// attempts to store a batch while ClickHouse is down (defaults 1s and 1m).
+	PoisonTries        int
+	RetryMin, RetryMax time.Duration
+	// AckWait and MaxDeliver of the raw consumer (bus.ConsumerOptions; defaults 30s and 20).
+	AckWait    time.Duration
+	MaxDeliver int
 }
 
 // New returns the service configured by o.
@@ -98,9 +117,22 @@ func New(o Options) (*Service, error) {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 4000
 	}
+	if o.PoisonTries <= 0 {
+		o.PoisonTries = 5
+	}
+	if o.MaxDeliver > 0 && o.PoisonTries > o.MaxDeliver {
+		o.PoisonTries = o.MaxDeliver // the server gives up at MaxDeliver: dead-letter before
+	}
+	if o.RetryMin <= 0 {
+		o.RetryMin = time.Second
+	}
+	if o.RetryMax < o.RetryMin {
+		o.RetryMax = max(time.Minute, o.RetryMin)
+	}
 	s := &Service{
 		store: o.Store, js: o.JS, company: o.Company, log: log.With(slog.String("component", "enrich")),
-		BatchSize: o.BatchSize,
+		BatchSize: o.BatchSize, tries: uint64(o.PoisonTries), retryMin: o.RetryMin, retryMax: o.RetryMax,
+		ackWait: o.AckWait, maxDeliver: o.MaxDeliver,
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "giveback_enrich_records_total", Help: "Raw records handled, by outcome (mapped, not_contribution, opted_out, poison, totals).",
 		}, []string{"outcome"}),
@@ -113,11 +145,18 @@ func New(o Options) (*Service, error) {
 		hydrations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "giveback_enrich_hydration_requests_total", Help: "Trimmed GH Archive events sent to ingest to fill from the REST API, by kind (pull_request, push; invalid: not sent, a value GitHub would not have made).",
 		}, []string{"kind"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "giveback_enrich_dead_letters_total", Help: "Raw records given up on and kept in the dead-letter stream, by the stage that failed (decode, map, panic, version, store).",
+		}, []string{"stage"}),
+		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "giveback_enrich_store_up", Help: "1 while ClickHouse takes enrich's writes, 0 during an outage (the consumer is paused, its backlog held).",
+		}),
 	}
+	s.storeUp.Set(1)
 	s.pub = bus.NewPublisher(o.JS)
 	s.ids = newIdentities(o.Company, o.Identities)
 	if o.Registry != nil {
-		for _, c := range []prometheus.Collector{s.records, s.contributions, s.batchSeconds, s.hydrations, s.ids.bot} {
+		for _, c := range []prometheus.Collector{s.records, s.contributions, s.batchSeconds, s.hydrations, s.ids.bot, s.deadLetters, s.storeUp, s.backlogGauge()} {
 			if err := o.Registry.Register(c); err != nil {
 				return nil, fmt.Errorf("enrich: register metrics: %w", err)
 			}
@@ -136,7 +175,8 @@ func New(o Options) (*Service, error) {
 }
 
 // Run consumes the raw stream, and roster changes (rederive.go), and answers forget requests
-// (forget.go), until ctx ends.
+// (forget.go), until ctx ends. It returns once all of it stopped, and the watch of the
+// classifier given in Options (which must end with the same context) too.
 func (s *Service) Run(ctx context.Context) error {
 	if s.store == nil || s.js == nil {
 		return errors.New("enrich: Run needs Options.Store and Options.JS")
@@ -145,12 +185,17 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error {
 		return bus.Consume(ctx, s.js, bus.ConsumerOptions{
 			Stream: events.StreamRaw, Durable: events.DurableEnrich, FilterSubject: events.SubjectRawAll, BatchSize: s.BatchSize,
+			RetryMin: s.retryMin, RetryMax: s.retryMax, AckWait: s.ackWait, MaxDeliver: s.maxDeliver,
 		}, s.log, s.Handle)
 	})
 	g.Go(func() error { return s.runRoster(ctx) })
 	g.Go(func() error { return s.runCompaction(ctx) })
 	g.Go(func() error { return s.runForget(ctx) })
-	return g.Wait()
+	err := g.Wait()
+	// The classifier's watch of the dependency list reads the store, and may be re-flagging
+	// stored contributions: it must be over before whoever closes the store does.
+	s.classes.Load().Wait()
+	return err
 }
 
 // Result is what Process made of a batch.
@@ -161,71 +206,116 @@ type Result struct {
 	Unmatched     []events.Unmatched  // unattributed contributions by identities that look like the company's
 	Activity      []events.HourTotals // project totals (source gharchive_totals), not kept in raw_events
 	Hydrate       []events.Hydrate    // trimmed GH Archive events of the company's people, to fill from the REST API
+	// Failures says why each record decided Term failed, by its index in the batch.
+	Failures map[int]Failure
 }
 
-// Process decodes, maps and attributes a batch of encoded raw records without storing it.
+// Failure is why a raw record could not be processed.
+type Failure struct {
+	Stage  string // decode, map, panic, version, store
+	Err    error
+	Source string // the record's source and origin, when it could be decoded
+	Origin string
+}
+
+// mapRecord maps one raw record (mapper.Map; a test replaces it to make it fail).
+var mapRecord = mapper.Map
+
+// Process decodes, maps and attributes a batch of encoded raw records without storing it. A
+// record that cannot be processed is decided Term, with why in Failures; a panic while processing
+// one is such a failure (stage panic), and leaves nothing of the record in the result.
 func (s *Service) Process(datas [][]byte) Result {
 	ro, gen := s.roster.Load(), s.gen.Load()
 	res := Result{Decisions: make([]bus.Decision, len(datas)), Raw: make([]events.Raw, 0, len(datas)), Contributions: make([]events.Contribution, 0, len(datas))}
 	for i, data := range datas {
-		var r events.Raw
-		if err := gojson.Unmarshal(data, &r); err != nil {
-			s.poison(&res, i, "decode envelope", err, "")
-			continue
-		}
-		if r.Source == events.SourceGHArchiveTotals {
-			h, err := decodeTotals(ro, &r)
-			if err != nil {
-				s.poison(&res, i, "decode totals", err, r.Origin)
-				continue
-			}
-			s.records.WithLabelValues("totals").Inc()
-			res.Activity = append(res.Activity, h)
-			continue
-		}
-		cs, err := mapper.Map(&r)
-		if errors.Is(err, mapper.ErrNotContribution) {
-			s.records.WithLabelValues("not_contribution").Inc()
-			if r.Source == events.SourceWebhook {
-				res.Raw = append(res.Raw, r) // unknown webhook types are kept raw, counted, not failed
-			}
-			continue
-		}
-		if err != nil {
-			s.poison(&res, i, "map", err, r.Origin)
-			continue
-		}
-		if err := storedVersions(cs, gen); err != nil {
-			s.poison(&res, i, "version", err, r.Origin)
-			continue
-		}
-		if h, ok := s.hydration(ro, &r, len(cs)); ok {
-			res.Hydrate = append(res.Hydrate, h)
-		}
-		kept := 0
-		for _, c := range cs {
-			if s.ids.optedOut(ro, &c) {
-				continue
-			}
-			s.attribute(ro, &c)
-			res.Contributions = append(res.Contributions, c)
-			res.Unmatched = append(res.Unmatched, s.ids.unmatched(&c)...)
-			kept++
-		}
-		if kept == 0 && len(cs) > 0 {
-			s.records.WithLabelValues("opted_out").Inc()
-			continue
-		}
-		s.records.WithLabelValues("mapped").Inc()
-		res.Raw = append(res.Raw, r)
+		s.processOne(ro, gen, &res, i, data)
 	}
 	return res
 }
 
-func (s *Service) poison(res *Result, i int, stage string, err error, origin string) {
+// processOne processes the record at index i into res, recovering from a panic.
+func (s *Service) processOne(ro *roster.Roster, gen uint32, res *Result, i int, data []byte) {
+	var r events.Raw
+	lens := [5]int{len(res.Raw), len(res.Contributions), len(res.Unmatched), len(res.Activity), len(res.Hydrate)}
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		res.Raw, res.Contributions, res.Unmatched = res.Raw[:lens[0]], res.Contributions[:lens[1]], res.Unmatched[:lens[2]]
+		res.Activity, res.Hydrate = res.Activity[:lens[3]], res.Hydrate[:lens[4]]
+		s.poison(res, i, "panic", fmt.Errorf("enrich: panic processing the record: %v", p), &r)
+	}()
+	s.processRecord(ro, gen, res, i, data, &r)
+}
+
+// processRecord decodes data into r, maps and attributes it into res.
+func (s *Service) processRecord(ro *roster.Roster, gen uint32, res *Result, i int, data []byte, r *events.Raw) {
+	if err := gojson.Unmarshal(data, r); err != nil {
+		s.poison(res, i, "decode", err, nil)
+		return
+	}
+	if r.Source == events.SourceGHArchiveTotals {
+		h, err := decodeTotals(ro, r)
+		if err != nil {
+			s.poison(res, i, "decode", err, r)
+			return
+		}
+		s.records.WithLabelValues("totals").Inc()
+		res.Activity = append(res.Activity, h)
+		return
+	}
+	cs, err := mapRecord(r)
+	if errors.Is(err, mapper.ErrNotContribution) {
+		s.records.WithLabelValues("not_contribution").Inc()
+		if r.Source == events.SourceWebhook {
+			res.Raw = append(res.Raw, *r) // unknown webhook types are kept raw, counted, not failed
+		}
+		return
+	}
+	if err != nil {
+		s.poison(res, i, "map", err, r)
+		return
+	}
+	if err := storedVersions(cs, gen); err != nil {
+		s.poison(res, i, "version", err, r)
+		return
+	}
+	if h, ok := s.hydration(ro, r, len(cs)); ok {
+		res.Hydrate = append(res.Hydrate, h)
+	}
+	kept := 0
+	for _, c := range cs {
+		if s.ids.optedOut(ro, &c) {
+			continue
+		}
+		s.attribute(ro, &c)
+		res.Contributions = append(res.Contributions, c)
+		res.Unmatched = append(res.Unmatched, s.ids.unmatched(&c)...)
+		kept++
+	}
+	if kept == 0 && len(cs) > 0 {
+		s.records.WithLabelValues("opted_out").Inc()
+		return
+	}
+	s.records.WithLabelValues("mapped").Inc()
+	res.Raw = append(res.Raw, *r)
+}
+
+// poison decides the record at index i Term, failed at stage; r is the record when it was
+// decoded, else nil.
+func (s *Service) poison(res *Result, i int, stage string, err error, r *events.Raw) {
 	res.Decisions[i] = bus.Term
+	f := Failure{Stage: stage, Err: err}
+	if r != nil {
+		f.Source, f.Origin = r.Source, r.Origin
+	}
+	if res.Failures == nil {
+		res.Failures = map[int]Failure{}
+	}
+	res.Failures[i] = f
 	s.records.WithLabelValues("poison").Inc()
-	s.log.Warn("raw record dropped", slog.String("stage", stage), slog.String("origin", origin), slog.Any("err", err))
+	s.log.Warn("raw record cannot be processed", slog.String("stage", stage), slog.String("source", f.Source), slog.String("origin", f.Origin), slog.Any("err", err))
 }
 
 // storedVersions turns the mapper's versions (the state's ms) into the versions the
@@ -255,58 +345,6 @@ func (s *Service) attribute(ro *roster.Roster, c *events.Contribution) {
 	k := s.classes.Load().Classify(repoclass.Repo{Name: c.Repo, Public: public, Fork: c.RepoFork}, logins...)
 	c.Destination, c.Foundation, c.IsDependency, c.DependencyCriticality = k.Destination, k.Foundation, k.IsDependency, k.Criticality
 	c.IsUpstream = c.Destination == repoclass.Upstream
-}
-
-// Handle is the batch handler: process, insert raw records and contributions, publish the
-// contributions, and only then let the messages be acked.
-func (s *Service) Handle(ctx context.Context, msgs []jetstream.Msg) ([]bus.Decision, error) {
-	start := time.Now()
-	datas := make([][]byte, len(msgs))
-	for i, m := range msgs {
-		datas[i] = m.Data()
-	}
-	res := s.Process(datas)
-	if err := s.Store(ctx, res); err != nil {
-		return nil, err
-	}
-	s.batchSeconds.Observe(time.Since(start).Seconds())
-	return res.Decisions, nil
-}
-
-// Store writes a processed batch and publishes its contributions on the enriched stream.
-func (s *Service) Store(ctx context.Context, res Result) error {
-	if err := s.store.InsertRaw(ctx, res.Raw); err != nil {
-		return fmt.Errorf("enrich: %w", err)
-	}
-	if err := s.insertContributions(ctx, res.Contributions); err != nil {
-		return fmt.Errorf("enrich: %w", err)
-	}
-	if len(res.Contributions) > 0 {
-		s.stored.Store(true)
-	}
-	if err := s.store.InsertUnmatched(ctx, res.Unmatched); err != nil {
-		return fmt.Errorf("enrich: %w", err)
-	}
-	if err := s.store.InsertProjectActivity(ctx, res.Activity); err != nil {
-		return fmt.Errorf("enrich: %w", err)
-	}
-	for i := range res.Contributions {
-		c := &res.Contributions[i]
-		attribution := "employee"
-		if c.EmployeeID == "" {
-			attribution = "unmatched"
-			if s.ids.isBot(c.ActorLogin) {
-				attribution = "bot"
-				s.ids.bot.WithLabelValues(c.Kind).Inc()
-			}
-		}
-		s.contributions.WithLabelValues(c.Kind, attribution).Inc()
-	}
-	if err := s.publish(ctx, res.Contributions, res.Hydrate); err != nil {
-		return err
-	}
-	s.watch(ctx, res.Contributions)
-	return nil
 }
 
 // publish sends stored contributions on the enriched feed and hydration requests to ingest, and

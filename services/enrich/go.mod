@@ -6,8 +6,8 @@ require (
 	github.com/goccy/go-json v0.10.5
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.25.0
-	golang.org/x/sync v0.22.0
 	giveback.dev/platform v0.0.0
+	golang.org/x/sync v0.22.0
 )
 
 require (
@@ -40,6 +40,7 @@ require (
 	giveback.dev/schemas v0.0.0 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
+	go.uber.org/goleak v1.3.0
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/time v0.16.0 // indirect

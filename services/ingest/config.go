@@ -67,18 +67,30 @@ func FromConfig(ctx context.Context, cfg config.Config, js jetstream.JetStream, 
 	if rest != nil && cfg.GitHub.Hydrate {
 		o.Hydrator = &githubsync.Hydrator{REST: rest}
 	}
+	var following func()
 	if len(followers) > 0 {
 		rkv, err := js.KeyValue(ctx, events.BucketRoster)
 		if err != nil {
 			return nil, fmt.Errorf("ingest: roster bucket: %w", err)
 		}
-		roster.Follow(ctx, rkv, ro, log, func(r *roster.Roster) {
+		// Run stops the follower when it returns, and waits for it.
+		fctx, cancel := context.WithCancel(ctx)
+		wait := roster.Follow(fctx, rkv, ro, log, func(r *roster.Roster) {
 			for _, f := range followers {
 				f(r)
 			}
 		})
+		following = func() { cancel(); wait() }
 	}
-	return New(o)
+	svc, err := New(o)
+	if err != nil {
+		if following != nil {
+			following()
+		}
+		return nil, err
+	}
+	svc.following = following
+	return svc, nil
 }
 
 // CollectedLogins returns the roster's logins minus those of people who opted out: their

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,7 +21,12 @@ const hydrateMaxDeliver = 20
 // runHydration takes hydration requests until ctx ends, and re-checks the watched open pull
 // requests every interval.
 func (s *Service) runHydration(ctx context.Context, interval time.Duration) error {
-	go func() {
+	// The re-check loop ends with ctx, as the consumer does, and is joined before returning.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx) // the loop also ends when the consumer fails
+	defer cancel()
+	wg.Go(func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
@@ -39,7 +45,7 @@ func (s *Service) runHydration(ctx context.Context, interval time.Duration) erro
 			}
 			s.log.Info("open pull requests re-checked", slog.Int("still_open", n))
 		}
-	}()
+	})
 	return bus.Consume(ctx, s.o.JS, bus.ConsumerOptions{
 		Stream: events.StreamControl, Durable: events.DurableIngestHydrate, FilterSubject: events.SubjectHydrate,
 		// A request may wait for a rate limit to reset (githubsync.Syncer.MaxWait, 1h): the

@@ -75,6 +75,10 @@ type Service struct {
 	// requests hydration re-checks (hydrate.go).
 	hydrations *prometheus.CounterVec
 	watched    prometheus.Gauge
+
+	// following stops the roster follower FromConfig started and waits for it (nil: none); Run
+	// calls it on its way out.
+	following func()
 }
 
 // New returns the service configured by o; FromConfig builds o from the configuration.
@@ -225,7 +229,11 @@ func (s *Service) Run(ctx context.Context) error {
 		g.Go(func() error { return s.runHydration(ctx, interval) })
 	}
 	<-ctx.Done()
-	return g.Wait()
+	err := g.Wait()
+	if s.following != nil {
+		s.following()
+	}
+	return err
 }
 
 // SyncStatus returns the REST sync's status per login, nil when the sync is disabled.

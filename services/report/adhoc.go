@@ -30,7 +30,13 @@ import (
 // changed. Beyond query.max_concurrent running statements the answer is 429 with Retry-After.
 // The result is written as it is decoded; a client that leaves before the statement starts
 // never starts it, and on a server its leaving cancels the statement.
+//
+// GET with saved=NAME runs a saved query instead (runSaved).
 func (s *Server) query(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Query().Has("saved") {
+		s.runSaved(w, r)
+		return
+	}
 	sql, format, err := readQuery(r)
 	if errors.Is(err, errUnsupportedBody) {
 		s.fail(w, r, http.StatusUnsupportedMediaType, "q", err)
@@ -40,6 +46,12 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, "", err)
 		return
 	}
+	s.runStatement(w, r, sql, format)
+}
+
+// runStatement runs one untrusted statement through store.AdHoc and writes its result in
+// format (json or csv) as it is read, or the error as query describes.
+func (s *Server) runStatement(w http.ResponseWriter, r *http.Request, sql, format string) {
 	start := time.Now()
 	var out interface {
 		store.RowWriter
@@ -59,7 +71,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		}
 	}}
-	err = s.st.AdHoc(r.Context(), sql, query.Options(s.opts.Query), head)
+	err := s.st.AdHoc(r.Context(), sql, query.Options(s.opts.Query), head)
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:

@@ -76,11 +76,11 @@ func TestContributionsByKindAndMonth(t *testing.T) {
 	if status := get(t, ts, "/api/v1/metrics/contributions", quarter, &got); status != http.StatusOK {
 		t.Fatalf("status %d", status)
 	}
-	if want := []string{"pull_request", "review", "issue", "comment", "commit", "release"}; !reflect.DeepEqual(got.Kinds, want) {
+	if want := []string{"pull_request", "review", "merge", "issue", "comment", "commit", "release"}; !reflect.DeepEqual(got.Kinds, want) {
 		t.Fatalf("kinds %v, want %v", got.Kinds, want)
 	}
 	kinds := func(pr, review, issue, comment, commit int64) map[string]int64 {
-		return map[string]int64{"pull_request": pr, "review": review, "issue": issue, "comment": comment, "commit": commit, "release": 0}
+		return map[string]int64{"pull_request": pr, "review": review, "merge": 0, "issue": issue, "comment": comment, "commit": commit, "release": 0}
 	}
 	want := []metrics.KindMonth{
 		{Month: "2025-01", Total: 3, ByKind: kinds(2, 1, 0, 0, 0)},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 
 	"golang.org/x/sync/errgroup"
 
@@ -13,71 +12,68 @@ import (
 	"giveback.dev/services/report/web"
 )
 
-// dashboard serves GET /: the page for the filter of the query string (the same parameters as
-// the API). A bad parameter shows the page with the reason and answers 400.
+// cycleDrawn is how many dependencies the overview's consumption-versus-contribution chart
+// places, the most critical first.
+const cycleDrawn = 300
+
+// dashboard serves GET /, the overview: the headline numbers of the filter's period (the same
+// parameters as the API) against the previous period of the same length, the trends of the
+// twelve months to its end, and the dependencies set against what the company gives them. A
+// bad parameter or an unknown team shows the page with the reason and answers 400.
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	q := r.URL.Query()
-	d := web.Data{Company: s.opts.Company}
-	status := http.StatusOK
-
-	teams, err := metrics.GetTeams(ctx, s.st)
-	if err != nil {
-		s.log.Error("dashboard: teams", slog.Any("err", err))
-		d.Error, status = "the database did not answer; the server log has the detail", http.StatusInternalServerError
-	}
-	d.Teams = teams
-
-	f, ferr := parseFilter(q, s.opts.Now(), metrics.UpstreamAll)
-	if ferr == nil {
-		ferr = checkParams(q, filterParams...)
-	}
-	if ferr != nil && d.Error == "" {
-		d.Error, status = ferr.Error(), http.StatusBadRequest
-	}
-	d.Filter = metrics.Period{From: q.Get("from"), To: q.Get("to"), Team: q.Get("team"), Upstream: q.Get("upstream")}
-	if ferr == nil {
-		d.Filter = metrics.Period{From: f.From.Format("2006-01-02"), To: f.To.Format("2006-01-02"), Team: f.Team, Upstream: string(f.Upstream)}
-	}
-	d.Query = url.Values{"from": {d.Filter.From}, "to": {d.Filter.To}, "team": {d.Filter.Team}, "upstream": {d.Filter.Upstream}}.Encode()
-
-	if d.Error == "" {
-		if err := s.load(ctx, f, &d); err != nil {
-			s.log.Error("dashboard", slog.Any("err", err))
-			d.Error, status = "the database did not answer; the server log has the detail", http.StatusInternalServerError
+	p := s.startPage(r, "Overview", "overview", "./", metrics.UpstreamAll, true, true)
+	o := web.Overview{Chrome: p.Chrome}
+	if p.ok() {
+		if err := s.loadOverview(r.Context(), p.filter, &o, true); err != nil {
+			p.fail(s, err)
+			o.Chrome = p.Chrome
 		}
 	}
-	var buf bytes.Buffer
-	if err := web.Render(&buf, d); err != nil {
-		s.log.Error("dashboard", slog.Any("err", err))
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	s.writePage(w, status, &buf, "dashboard")
+	s.render(w, p.status, "overview", func(b *bytes.Buffer) error { return web.RenderOverview(b, o) })
 }
 
-// load runs the dashboard's metrics, at once: against a ClickHouse server the page takes as long
-// as its slowest statement, not their sum (chDB runs them one after the other). The
+// loadOverview runs the overview's metrics, at once: against a ClickHouse server the page takes
+// as long as its slowest statement, not their sum (chDB runs them one after the other). The
 // repositories panel shows upstream repositories unless the filter asks for internal ones.
-func (s *Server) load(ctx context.Context, f metrics.Filter, d *web.Data) error {
+// Without withCycle (a team's page) the dependencies are left out.
+func (s *Server) loadOverview(ctx context.Context, f metrics.Filter, o *web.Overview, withCycle bool) error {
 	rf := f
 	if rf.Upstream == metrics.UpstreamAll {
 		rf.Upstream = metrics.UpstreamOnly
 	}
-	d.ReposUpstream = rf.Upstream
+	o.ReposUpstream = rf.Upstream
+	prev, trend := web.PreviousPeriod(f), web.TrendPeriod(f)
+	o.PreviousFrom, o.PrevTo, o.TrendFrom = day(prev.From), day(prev.To), day(trend.From)
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { d.Summary, err = metrics.GetSummary(ctx, s.st, f); return })
-	g.Go(func() (err error) { d.Contributions, err = metrics.GetContributions(ctx, s.st, f); return })
-	g.Go(func() (err error) { d.Contributors, err = metrics.GetContributors(ctx, s.st, f); return })
-	g.Go(func() (err error) { d.Acceptance, err = metrics.GetAcceptance(ctx, s.st, f); return })
-	g.Go(func() (err error) { d.Response, err = metrics.GetResponsiveness(ctx, s.st, f); return })
-	g.Go(func() (err error) { d.Cycle, err = metrics.GetCycle(ctx, s.st, f, s.opts.TopRepos); return })
-	g.Go(func() (err error) { d.Repos, err = metrics.GetRepos(ctx, s.st, rf, s.opts.TopRepos); return })
+	g.Go(func() (err error) { o.Summary, err = metrics.GetSummary(ctx, s.st, f); return })
+	g.Go(func() (err error) { o.Previous, err = metrics.GetSummary(ctx, s.st, prev); return })
+	g.Go(func() (err error) { o.Response, err = metrics.GetResponsiveness(ctx, s.st, f); return })
+	g.Go(func() (err error) { o.PrevResp, err = metrics.GetResponsiveness(ctx, s.st, prev); return })
+	g.Go(func() (err error) { o.Newcomers, err = metrics.GetNewcomers(ctx, s.st, f); return })
+	g.Go(func() (err error) { o.PrevNew, err = metrics.GetNewcomers(ctx, s.st, prev); return })
+	g.Go(func() (err error) { o.Contributions, err = metrics.GetContributions(ctx, s.st, trend); return })
+	g.Go(func() (err error) { o.Contributors, err = metrics.GetContributors(ctx, s.st, trend); return })
+	g.Go(func() (err error) { o.Acceptance, err = metrics.GetAcceptance(ctx, s.st, trend); return })
+	g.Go(func() (err error) { o.Repos, err = metrics.GetRepos(ctx, s.st, rf, s.opts.TopRepos); return })
+	if withCycle {
+		g.Go(func() (err error) { o.Cycle, err = metrics.GetCycle(ctx, s.st, f, cycleDrawn); return })
+	}
 	return g.Wait()
 }
 
 // pageCSP keeps the server-rendered pages to their own inline styles and data images.
 const pageCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// render renders a page into a buffer and sends it, or a bare 500 when rendering fails.
+func (s *Server) render(w http.ResponseWriter, status int, name string, fn func(*bytes.Buffer) error) {
+	var buf bytes.Buffer
+	if err := fn(&buf); err != nil {
+		s.log.Error(name, slog.Any("err", err))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	s.writePage(w, status, &buf, name)
+}
 
 // writePage sends a rendered HTML page with the headers every page carries.
 func (s *Server) writePage(w http.ResponseWriter, status int, buf *bytes.Buffer, name string) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"giveback.dev/platform/store"
+	"giveback.dev/services/report/web"
 )
 
 // Unmatched is one identity that looks like the company's (activity in a private repository of a
@@ -96,7 +97,7 @@ ORDER BY contributions DESC, identity, reason`, nil)
 //go:embed web/assets/identities.html
 var identitiesHTML string
 
-var identitiesTmpl = template.Must(template.New("identities").Funcs(template.FuncMap{
+var identitiesTmpl = web.NewPage("identities", identitiesHTML, template.FuncMap{
 	"why": func(reason string) string {
 		switch reason {
 		case "company_org":
@@ -118,12 +119,10 @@ var identitiesTmpl = template.Must(template.New("identities").Funcs(template.Fun
 		}
 		return ts
 	},
-}).Parse(identitiesHTML))
+})
 
 type identitiesView struct {
-	Company       string
-	CSS           template.CSS
-	Error         string
+	web.Chrome
 	Identities    []Unmatched
 	Contributions int64
 }
@@ -131,7 +130,8 @@ type identitiesView struct {
 // identitiesPage serves GET /identities: the unmatched identities as a page, with how to resolve
 // them, in the dashboard's style.
 func (s *Server) identitiesPage(w http.ResponseWriter, r *http.Request) {
-	v := identitiesView{Company: s.opts.Company, CSS: template.CSS(sourcesCSS)} // #nosec G203 -- our own stylesheet
+	v := identitiesView{Chrome: s.plainChrome(r.Context(), "Unmatched identities", "", "./")}
+	v.Subtitle = "activity that looks like the company's but is on nobody's roster row"
 	status := http.StatusOK
 	ids, err := getUnmatched(r.Context(), s.st, nil)
 	if err != nil {

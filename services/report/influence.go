@@ -11,6 +11,7 @@ import (
 
 	"giveback.dev/platform/repoclass"
 	"giveback.dev/platform/store"
+	"giveback.dev/services/report/metrics"
 )
 
 // influenceTop is how many of a project's most active actors the influence answer lists.
@@ -228,13 +229,11 @@ GROUP BY actor, d`, nil)
 	slices.SortStableFunc(list, func(a, b InfluenceOrganization) int {
 		return cmp.Or(cmp.Compare(b.Events, a.Events), strings.Compare(a.Name, b.Name), strings.Compare(a.Kind, b.Kind))
 	})
-	var sum int64
+	counts := make([]int64, len(list))
 	for i, o := range list {
-		if sum += o.Events; out.Events > 0 && 2*sum >= out.Events {
-			out.ElephantFactor = i + 1
-			break
-		}
+		counts[i] = o.Events
 	}
+	out.ElephantFactor = metrics.ElephantFactor(counts) // as for every project of /api/v1/metrics/projects
 	out.Organizations = append(out.Organizations, list[:min(len(list), influenceOrgs)]...)
 	return out, nil
 }

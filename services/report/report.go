@@ -4,7 +4,12 @@
 //
 // Routes (Handler):
 //
-//	GET       /                              the dashboard (HTML)
+//	GET       /                              the overview (HTML), and the other pages:
+//	GET       /teams, /teams/{team}          every team, one team
+//	GET       /projects                      the upstream projects and the dependencies
+//	GET       /projects/{owner}/{name}       one project
+//	GET       /community                     the community inflow
+//	GET       /people                        each employee's upstream record (never the opted-out)
 //	GET       /api/v1/metrics/summary        totals for the period
 //	GET       /api/v1/metrics/contributions  contributions by kind and month
 //	GET       /api/v1/metrics/contributors   active contributors per month
@@ -16,12 +21,30 @@
 //	                                         own open source, new and returning, their organizations
 //	GET       /api/v1/metrics/influence      the company's share of one project's activity and its
 //	                                         Elephant Factor (?repo=owner/name)
+//	GET       /api/v1/metrics/newcomers      new and returning upstream contributors
+//	GET       /api/v1/metrics/reach          upstream organizations and foundations reached
+//	GET       /api/v1/metrics/projects       per project: contributions, acceptance, time to merge, share,
+//	                                         Elephant Factor, maintainer seats, activity trend
+//	GET       /api/v1/metrics/risks          dependencies with weak health that nobody of the company works in
+//	GET       /api/v1/metrics/seats          maintainer seats: employees who approve or merge others' work
+//	GET       /api/v1/metrics/departures     the seats of people whose roster end date is set (Options.Roster)
+//	GET       /api/v1/people                 each employee's upstream record (never the opted-out)
 //	GET       /api/v1/teams                  teams found in the data
 //	GET       /api/v1/identities/unmatched   company-looking identities not on the roster
 //	GET       /identities                    the same as a page, with how to resolve them
 //	GET, POST /api/v1/query                  ad hoc read-only SQL (json or csv)
 //	GET       /api/v1/sources                state of the collection (Options.Sources)
-//	GET       /sources                       the same as a page
+//	GET       /sources                       the same as a page, with the NATS streams' backlog
+//	GET       /reports                       the scheduled reports (Options.Reports): state, overdue, archive
+//	GET       /reports/{name}/{period}       one archived report with its delivery attempts (?format=pdf…)
+//	GET       /api/v1/reports                the same as JSON
+//	GET       /api/v1/reports/{name}/{period} one archived report: numbers, hash, delivery attempts
+//	POST      /api/v1/reports/{name}/run     run a report now (JSON {period, delivery, force})
+//	GET       /live                          contributions as they arrive (Options.Live), and its script /live.js
+//	GET       /api/v1/live                   the same as server-sent events
+//	GET       /query                         the SQL console: editor, schema, examples, saved queries
+//	GET, POST /api/v1/saved-queries          the saved queries; save one (JSON)
+//	DELETE    /api/v1/saved-queries/{name}   delete one; run one with GET /api/v1/query?saved=NAME&param_x=…
 //
 // The service does not serve /healthz, /readyz, /metrics or the webhook; whoever mounts Handler
 // does, and can use Ready for /readyz. Nor does it authenticate: whoever mounts Handler puts it
@@ -33,10 +56,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"giveback.dev/platform/config"
+	"giveback.dev/platform/roster"
 	"giveback.dev/platform/store"
+	"giveback.dev/services/report/reports"
+	"giveback.dev/services/report/web"
 )
 
 // Options configure the Server.
@@ -60,6 +89,22 @@ type Options struct {
 	// Affiliations are the organizations of actors other than employees, for the Elephant
 	// Factor of /api/v1/metrics/influence (LoadAffiliations); nil leaves them all unaffiliated.
 	Affiliations *Affiliations
+	// Roster returns the current roster, for the departures (end dates) and for keeping the
+	// opted-out out of /api/v1/people; nil, or a nil roster, knows no end date and no opt-out.
+	Roster func() *roster.Roster
+	// Live is the JetStream context the live feed (/live, /api/v1/live) and the streams' backlog
+	// of /sources read; nil answers 503 on the live routes and leaves the backlog out.
+	Live jetstream.JetStream
+	// Privacy decides, with the caller's role, whether the live feed names people.
+	Privacy config.Privacy
+	// CacheEntries bounds the result cache of the metric statements (cache.go); 0 means
+	// DefaultCacheEntries, a negative number turns the cache off.
+	CacheEntries int
+	// CacheMaxAge is how long a cached answer may be served at most; 0 means DefaultCacheMaxAge.
+	CacheMaxAge time.Duration
+	// Reports is the scheduled reports service (reports.NewService), read by /reports and the
+	// reports API; nil shows no report.
+	Reports *reports.Service
 }
 
 // Server serves the report routes from a store.
@@ -67,6 +112,12 @@ type Server struct {
 	st   *store.Store
 	opts Options
 	log  *slog.Logger
+	live *liveHub // nil without Options.Live
+	// cache keeps the metric statements' answers (cache.go); nil when off.
+	cache *cache
+	// navOnce fills navItems, the pages' navigation, from Routes on first use.
+	navOnce  sync.Once
+	navItems []web.NavItem
 }
 
 // New returns a Server configured by opts.
@@ -84,7 +135,15 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Server{st: opts.Store, opts: opts, log: log.With(slog.String("component", "report"))}, nil
+	s := &Server{st: opts.Store, opts: opts, log: log.With(slog.String("component", "report"))}
+	if opts.Store != nil && opts.CacheEntries >= 0 {
+		s.cache = newCache(opts.Store.Generation, opts.CacheEntries, opts.CacheMaxAge, time.Now)
+		s.st = opts.Store.ReadThrough(s.cache.read)
+	}
+	if opts.Live != nil {
+		s.live = newLiveHub(opts.Live, s.log)
+	}
+	return s, nil
 }
 
 // Handler returns the routes listed in the package documentation.
@@ -119,6 +178,12 @@ func (m *patternMux) Handle(pattern string, h http.Handler) {
 func (s *Server) routes() (http.Handler, []string) {
 	mux := &patternMux{ServeMux: http.NewServeMux()}
 	mux.HandleFunc("GET /{$}", s.dashboard)
+	mux.HandleFunc("GET /teams", s.teamsPage)
+	mux.HandleFunc("GET /teams/{team}", s.teamPage)
+	mux.HandleFunc("GET /projects", s.projectsPage)
+	mux.HandleFunc("GET /projects/{owner}/{name}", s.projectPage)
+	mux.HandleFunc("GET /community", s.communityPage)
+	mux.HandleFunc("GET /people", s.peoplePage)
 	mux.HandleFunc("GET /api/v1/metrics/summary", s.summary)
 	mux.HandleFunc("GET /api/v1/metrics/contributions", s.contributions)
 	mux.HandleFunc("GET /api/v1/metrics/contributors", s.contributors)
@@ -128,6 +193,13 @@ func (s *Server) routes() (http.Handler, []string) {
 	mux.HandleFunc("GET /api/v1/metrics/cycle", s.cycle)
 	mux.HandleFunc("GET /api/v1/metrics/community", s.community)
 	mux.HandleFunc("GET /api/v1/metrics/influence", s.influence)
+	mux.HandleFunc("GET /api/v1/metrics/newcomers", s.newcomers)
+	mux.HandleFunc("GET /api/v1/metrics/reach", s.reach)
+	mux.HandleFunc("GET /api/v1/metrics/projects", s.projectsAPI)
+	mux.HandleFunc("GET /api/v1/metrics/risks", s.risks)
+	mux.HandleFunc("GET /api/v1/metrics/seats", s.seats)
+	mux.HandleFunc("GET /api/v1/metrics/departures", s.departures)
+	mux.HandleFunc("GET /api/v1/people", s.people)
 	mux.HandleFunc("GET /api/v1/teams", s.teams)
 	mux.HandleFunc("GET /api/v1/identities/unmatched", s.unmatched)
 	mux.HandleFunc("GET /identities", s.identitiesPage)
@@ -135,6 +207,18 @@ func (s *Server) routes() (http.Handler, []string) {
 	mux.HandleFunc("POST /api/v1/query", s.query)
 	mux.HandleFunc("GET /api/v1/sources", s.sourcesAPI)
 	mux.HandleFunc("GET /sources", s.sourcesPage)
+	mux.HandleFunc("GET /live", s.livePage)
+	mux.HandleFunc("GET /live.js", s.liveScript)
+	mux.HandleFunc("GET /api/v1/live", s.liveAPI)
+	mux.HandleFunc("GET /query", s.consolePage)
+	mux.HandleFunc("GET /api/v1/saved-queries", s.savedList)
+	mux.HandleFunc("POST /api/v1/saved-queries", s.savedCreate)
+	mux.HandleFunc("DELETE /api/v1/saved-queries/{name}", s.savedDelete)
+	mux.HandleFunc("GET /reports", s.reportsList)
+	mux.HandleFunc("GET /reports/{name}/{period}", s.reportPage)
+	mux.HandleFunc("GET /api/v1/reports", s.reportsAPI)
+	mux.HandleFunc("GET /api/v1/reports/{name}/{period}", s.reportAPI)
+	mux.HandleFunc("POST /api/v1/reports/{name}/run", s.runReport)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "", fmt.Errorf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
@@ -143,7 +227,7 @@ func (s *Server) routes() (http.Handler, []string) {
 
 // Ready reports whether ClickHouse answers a query.
 func (s *Server) Ready(ctx context.Context) error {
-	if _, err := s.st.Query(ctx, "SELECT 1", nil); err != nil {
+	if _, err := s.opts.Store.Query(ctx, "SELECT 1", nil); err != nil { // never from the cache
 		return fmt.Errorf("report: ready: %w", err)
 	}
 	return nil

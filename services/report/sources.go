@@ -17,18 +17,22 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"giveback.dev/platform/bus"
 	"giveback.dev/platform/events"
+	"giveback.dev/services/report/web"
 )
 
 // SourceBuckets are the buckets where ingest keeps the state of the collection.
 type SourceBuckets struct {
 	Cursors  jetstream.KeyValue // events.BucketCursors: the GH Archive hours backfilled
 	Statuses jetstream.KeyValue // events.BucketStatus: the REST sync's and hydration's statuses
+	// JS reads the streams: their backlog and consumers for /sources, the live feed (Options.Live).
+	JS jetstream.JetStream
 }
 
 // OpenSources opens the buckets /sources reads.
 func OpenSources(ctx context.Context, js jetstream.JetStream) (SourceBuckets, error) {
-	var b SourceBuckets
+	b := SourceBuckets{JS: js}
 	var err error
 	if b.Cursors, err = js.KeyValue(ctx, events.BucketCursors); err != nil {
 		return b, fmt.Errorf("report: bucket %s: %w", events.BucketCursors, err)
@@ -51,6 +55,42 @@ type Sources struct {
 	GHArchive ArchiveStatus       `json:"gharchive"`
 	// Hydration is absent until ingest hydrated something.
 	Hydration *events.HydrationStatus `json:"hydration,omitempty"`
+	// Streams are the NATS streams' backlog and their durable consumers' lag; absent when the
+	// server has no NATS connection (Options.Live).
+	Streams []StreamStatus `json:"streams,omitempty"`
+	// DeadLetters counts the records enrich could never process (events.StreamDeadLetter);
+	// absent where there is no such stream.
+	DeadLetters *uint64 `json:"dead_letters,omitempty"`
+	// LastErrors holds the latest error of each source that records one: the REST sync (the
+	// latest among its logins), hydration, and enrich (the latest dead letter).
+	LastErrors []SourceError `json:"last_errors"`
+}
+
+// StreamStatus is one NATS stream's backlog and the lag of its durable consumers.
+type StreamStatus struct {
+	Stream    string        `json:"stream"`
+	Messages  uint64        `json:"messages"`
+	Bytes     uint64        `json:"bytes"`
+	LastAt    time.Time     `json:"last_at,omitzero"` // when the newest message was stored
+	Consumers []ConsumerLag `json:"consumers"`
+	Error     string        `json:"error,omitempty"` // why the state could not be read
+}
+
+// ConsumerLag is how far one durable consumer is behind its stream.
+type ConsumerLag struct {
+	Name        string    `json:"name"`
+	Pending     uint64    `json:"num_pending"`     // messages not yet delivered
+	AckPending  int       `json:"num_ack_pending"` // delivered, not yet acknowledged
+	Redelivered int       `json:"num_redelivered"` // delivered more than once, not yet acknowledged
+	LastActive  time.Time `json:"last_active,omitzero"`
+}
+
+// SourceError is the latest error one source recorded.
+type SourceError struct {
+	Source string    `json:"source"` // rest, hydration or enrich
+	Detail string    `json:"detail,omitempty"`
+	Error  string    `json:"error"`
+	At     time.Time `json:"at,omitzero"`
 }
 
 // errNoSources answers /sources when the server has not the buckets ingest writes.
@@ -97,7 +137,83 @@ func (s *Server) sources(ctx context.Context) (Sources, error) {
 		out.GHArchive.LastHour = last.Format(time.RFC3339)
 	}
 	sort.Slice(out.REST, func(i, j int) bool { return out.REST[i].Login < out.REST[j].Login })
+	out.LastErrors = []SourceError{}
+	var rest *SourceError
+	for _, st := range out.REST {
+		if st.LastError != "" && (rest == nil || st.LastSync.After(rest.At)) {
+			rest = &SourceError{Source: "rest", Detail: "login " + st.Login, Error: st.LastError, At: st.LastSync}
+		}
+	}
+	if rest != nil {
+		out.LastErrors = append(out.LastErrors, *rest)
+	}
+	if h := out.Hydration; h != nil && h.LastError != "" {
+		out.LastErrors = append(out.LastErrors, SourceError{Source: "hydration", Error: h.LastError, At: h.LastAt})
+	}
+	if s.opts.Live != nil {
+		s.streams(ctx, &out)
+	}
 	return out, nil
+}
+
+// streams reads the state of Giveback's streams and their durable consumers, the dead-letter
+// count and the latest dead letter's reason into out. A stream that does not answer is listed
+// with its error rather than failing the page.
+func (s *Server) streams(ctx context.Context, out *Sources) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for _, name := range []string{events.StreamRaw, events.StreamEnriched, events.StreamControl, events.StreamDeadLetter} {
+		st, err := s.opts.Live.Stream(ctx, name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			continue
+		}
+		ss := StreamStatus{Stream: name, Consumers: []ConsumerLag{}}
+		if err != nil {
+			s.log.Warn("sources: stream state", slog.String("stream", name), slog.Any("err", err))
+			ss.Error = err.Error()
+			out.Streams = append(out.Streams, ss)
+			continue
+		}
+		info := st.CachedInfo()
+		ss.Messages, ss.Bytes, ss.LastAt = info.State.Msgs, info.State.Bytes, info.State.LastTime.UTC()
+		if info.State.Msgs == 0 {
+			ss.LastAt = time.Time{}
+		}
+		cl := st.ListConsumers(ctx)
+		for ci := range cl.Info() {
+			if ci.Config.Durable == "" {
+				continue // an ephemeral consumer: a live page's, or a command's
+			}
+			c := ConsumerLag{Name: ci.Name, Pending: ci.NumPending, AckPending: ci.NumAckPending, Redelivered: ci.NumRedelivered}
+			if ci.Delivered.Last != nil {
+				c.LastActive = ci.Delivered.Last.UTC()
+			}
+			ss.Consumers = append(ss.Consumers, c)
+		}
+		if err := cl.Err(); err != nil {
+			s.log.Warn("sources: consumers", slog.String("stream", name), slog.Any("err", err))
+			ss.Error = "consumers: " + err.Error()
+		}
+		sort.Slice(ss.Consumers, func(i, j int) bool { return ss.Consumers[i].Name < ss.Consumers[j].Name })
+		out.Streams = append(out.Streams, ss)
+		if name != events.StreamDeadLetter {
+			continue
+		}
+		n := info.State.Msgs
+		out.DeadLetters = &n
+		if n == 0 {
+			continue
+		}
+		d, err := bus.GetDeadLetter(ctx, s.opts.Live, info.State.LastSeq)
+		if err != nil {
+			if !errors.Is(err, bus.ErrNoDeadLetter) {
+				s.log.Warn("sources: latest dead letter", slog.Any("err", err))
+			}
+			continue
+		}
+		out.LastErrors = append(out.LastErrors, SourceError{Source: "enrich", Detail: fmt.Sprintf("%s of a %s record; %d dead letters", d.Stage, d.Source, n),
+			Error: d.Reason, At: d.FailedAt.UTC()})
+	}
 }
 
 // eachKey calls f with each key of kv matching filter, until f fails.
@@ -166,22 +282,20 @@ func (s *Server) sourcesAPI(w http.ResponseWriter, r *http.Request) {
 //go:embed web/assets/sources.html
 var sourcesHTML string
 
-//go:embed web/assets/style.css
-var sourcesCSS string
-
-var sourcesTmpl = template.Must(template.New("sources").Funcs(template.FuncMap{
-	"when": func(t time.Time) string {
+// pageFuncs are the template functions of the sources, live and console pages.
+var pageFuncs = template.FuncMap{
+	"at": func(t time.Time) string { // a time to the minute, in UTC; "—" for none
 		if t.IsZero() {
 			return "—"
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-}).Parse(sourcesHTML))
+}
+
+var sourcesTmpl = web.NewPage("sources", sourcesHTML, pageFuncs)
 
 type sourcesView struct {
-	Company string
-	CSS     template.CSS
-	Error   string
+	Chrome web.Chrome
 	Sources
 	Failing int
 }
@@ -189,19 +303,25 @@ type sourcesView struct {
 // sourcesPage serves GET /sources: the state of the collection as a page, in the dashboard's
 // style.
 func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
-	v := sourcesView{Company: s.opts.Company, CSS: template.CSS(sourcesCSS)} // #nosec G203 -- our own stylesheet
+	v := sourcesView{Chrome: web.Chrome{Company: s.opts.Company, Title: "Sources", Active: "sources", Base: "./", Nav: s.nav(),
+		Subtitle: "What ingest has collected, and when it collects next; the NATS streams' backlog · times in UTC"}}
 	status := http.StatusOK
 	if s.opts.Sources.Cursors == nil || s.opts.Sources.Statuses == nil {
-		v.Error, status = errNoSources.Error(), http.StatusServiceUnavailable
+		v.Chrome.Error, status = errNoSources.Error(), http.StatusServiceUnavailable
 	} else if src, err := s.sources(r.Context()); err != nil {
 		s.log.Error("sources page", slog.Any("err", err))
-		v.Error, status = "the cursor or status bucket did not answer; the server log has the detail", http.StatusInternalServerError
+		v.Chrome.Error, status = "the cursor or status bucket did not answer; the server log has the detail", http.StatusInternalServerError
 	} else {
 		v.Sources = src
 		for _, st := range src.REST {
 			if st.LastError != "" {
 				v.Failing++
 			}
+		}
+	}
+	if s.st != nil {
+		if fr, err := freshness(r.Context(), s.st); err == nil {
+			v.Chrome.Fresh = fr
 		}
 	}
 	var buf bytes.Buffer

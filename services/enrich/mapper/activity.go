@@ -59,6 +59,7 @@ func mapReview(r *events.Raw) ([]events.Contribution, error) {
 	c := e.row(events.KindReview, "review:"+strings.ToLower(e.repo)+"#"+strconv.Itoa(n)+"/"+itoa(rv.ID), login, at)
 	c.Number = n
 	c.Title = p.PullRequest.Title
+	c.State = strings.ToLower(rv.State)
 	c.URL = rv.HTMLURL
 	return []events.Contribution{c}, nil
 }

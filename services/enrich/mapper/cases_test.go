@@ -58,6 +58,37 @@ func TestTrimmedPayloads(t *testing.T) {
 			want: []events.Contribution{{
 				ID: "pr:acme/widget#7", Kind: events.KindPullRequest, ActorLogin: "bob", OccurredAt: time.Date(2025, 10, 1, 8, 0, 0, 0, time.UTC),
 				State: "closed", Merged: true, Number: 7, URL: "https://github.com/Acme/Widget/pull/7", Version: uint64(eventAt.UnixMilli()),
+			}, {
+				// and alice, who closed it, merged it
+				ID: "merge:acme/widget#7", Kind: events.KindMerge, ActorLogin: "alice", OccurredAt: eventAt,
+				Number: 7, URL: "https://github.com/Acme/Widget/pull/7", Version: uint64(eventAt.UnixMilli()),
+			}},
+		},
+		{
+			name:    "pr merged by its author: no merge row",
+			typ:     "PullRequestEvent",
+			payload: `{"action":"closed","number":7,"pull_request":{"number":7,"state":"closed","user":{"login":"Alice"},"created_at":"2025-10-01T08:00:00Z","updated_at":"2025-10-08T10:00:00Z","closed_at":"2025-10-08T10:00:00Z","merged_at":"2025-10-08T10:00:00Z","merged":true}}`,
+			want: []events.Contribution{{
+				ID: "pr:acme/widget#7", Kind: events.KindPullRequest, ActorLogin: "Alice", OccurredAt: time.Date(2025, 10, 1, 8, 0, 0, 0, time.UTC),
+				State: "closed", Merged: true, Number: 7, URL: "https://github.com/Acme/Widget/pull/7", Version: uint64(eventAt.UnixMilli()),
+			}},
+		},
+		{
+			name:    "pr labeled after its merge: no merge row (only the closing event names the merger)",
+			typ:     "PullRequestEvent",
+			payload: `{"action":"labeled","number":7,"pull_request":{"number":7,"state":"closed","user":{"login":"bob"},"created_at":"2025-10-01T08:00:00Z","updated_at":"2025-10-08T10:00:00Z","closed_at":"2025-10-08T10:00:00Z","merged_at":"2025-10-08T10:00:00Z","merged":true}}`,
+			want: []events.Contribution{{
+				ID: "pr:acme/widget#7", Kind: events.KindPullRequest, ActorLogin: "bob", OccurredAt: time.Date(2025, 10, 1, 8, 0, 0, 0, time.UTC),
+				State: "closed", Merged: true, Number: 7, URL: "https://github.com/Acme/Widget/pull/7", Version: uint64(eventAt.UnixMilli()),
+			}},
+		},
+		{
+			name:    "review approved keeps its state",
+			typ:     "PullRequestReviewEvent",
+			payload: `{"action":"created","review":{"id":6,"user":{"login":"bob"},"state":"approved","submitted_at":"2025-10-08T09:00:00Z"},"pull_request":{"number":7}}`,
+			want: []events.Contribution{{
+				ID: "review:acme/widget#7/6", Kind: events.KindReview, ActorLogin: "bob", OccurredAt: eventAt.Add(-time.Hour), Number: 7,
+				State: "approved", Version: uint64(eventAt.Add(-time.Hour).UnixMilli()),
 			}},
 		},
 		{
@@ -177,6 +208,13 @@ func TestREST(t *testing.T) {
 				`"base":{"ref":"main","repo":{"full_name":"Up/Stream","owner":{"login":"Up"}}},"head":{"repo":{"full_name":"ann/Stream"}}}`,
 			want: events.Contribution{ID: "pr:up/stream#42", Kind: events.KindPullRequest, Merged: true, MergedAt: &closed},
 		},
+		{
+			name: "pull request detail merged by its author",
+			kind: "pull_request_detail",
+			payload: `{` + issueFields + `,"merged":true,"merged_at":"2025-03-03T09:00:00Z","merged_by":{"login":"Ann"},` +
+				`"base":{"ref":"main","repo":{"full_name":"Up/Stream","owner":{"login":"Up"}}}}`,
+			want: events.Contribution{ID: "pr:up/stream#42", Kind: events.KindPullRequest, Merged: true, MergedAt: &closed},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rawOf(events.SourceREST, tc.kind, tc.payload)
@@ -191,7 +229,7 @@ func TestREST(t *testing.T) {
 			w.OccurredAt, w.ClosedAt, w.Version = created, &closed, uint64(updated.UnixMilli())
 			w.URL = "https://github.com/Up/Stream/pull/42"
 			if len(cs) != 1 {
-				t.Fatalf("%d rows, want 1", len(cs))
+				t.Fatalf("%d rows %+v, want 1", len(cs), cs)
 			}
 			g := cs[0]
 			if (g.MergedAt == nil) != (w.MergedAt == nil) || g.MergedAt != nil && !g.MergedAt.Equal(*w.MergedAt) ||
@@ -251,6 +289,36 @@ func TestMalformed(t *testing.T) {
 			cs, err := mapper.Map(rawOf(tc.source, tc.kind, tc.payload))
 			if err == nil || errors.Is(err, mapper.ErrNotContribution) || !strings.Contains(err.Error(), tc.want) || cs != nil {
 				t.Fatalf("got %d rows, error %v; want an error containing %q", len(cs), err, tc.want)
+			}
+		})
+	}
+}
+
+// TestMergedBy checks the merge row of pull requests whose merger the record names.
+func TestMergedBy(t *testing.T) {
+	mergedAt := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	const pr = `"number":42,"state":"closed","title":"Add x","user":{"login":"ann"},"html_url":"https://github.com/Up/Stream/pull/42",` +
+		`"created_at":"2025-03-01T09:00:00Z","updated_at":"2025-03-04T09:00:00Z","closed_at":"2025-03-03T09:00:00Z","merged":true,"merged_at":"2025-03-03T09:00:00Z"`
+	for _, tc := range []struct{ name, source, kind, payload string }{
+		{"rest pull request detail", events.SourceREST, "pull_request_detail",
+			`{` + pr + `,"merged_by":{"login":"Maintainer"},"base":{"repo":{"full_name":"Up/Stream"}}}`},
+		{"webhook closed", events.SourceWebhook, "pull_request",
+			`{"action":"closed","number":42,"pull_request":{` + pr + `,"merged_by":{"login":"Maintainer"}},"repository":{"full_name":"Up/Stream"},"sender":{"login":"someone-else"}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs, err := mapper.Map(rawOf(tc.source, tc.kind, tc.payload))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) != 2 {
+				t.Fatalf("%d rows %+v, want the pull request and its merge", len(cs), cs)
+			}
+			m := cs[1]
+			want := events.Contribution{Schema: events.SchemaContribution, ID: "merge:up/stream#42", Kind: events.KindMerge,
+				OccurredAt: mergedAt, ActorLogin: "Maintainer", Repo: "Up/Stream", RepoOwner: "Up", Number: 42, Title: "Add x",
+				URL: "https://github.com/Up/Stream/pull/42", Source: tc.source, RawID: "test-1", Version: uint64(mergedAt.UnixMilli())}
+			if m != want {
+				t.Errorf("\n got %+v\nwant %+v", m, want)
 			}
 		})
 	}

@@ -52,6 +52,8 @@ type thread struct {
 	ClosedAt  string `json:"closed_at"`
 	MergedAt  string `json:"merged_at"`
 	Merged    *bool  `json:"merged"` // nil when absent (trimmed payloads)
+	// MergedBy is who merged a pull request (pulls API, webhooks); nil when absent.
+	MergedBy *user `json:"merged_by"`
 	// A pull request's size (pulls API, webhooks, GH Archive before 2025-10-07).
 	Additions    int `json:"additions"`
 	Deletions    int `json:"deletions"`
@@ -100,6 +102,7 @@ type reviewPayload struct {
 	Review struct {
 		ID          int64  `json:"id"`
 		User        user   `json:"user"`
+		State       string `json:"state"`
 		SubmittedAt string `json:"submitted_at"`
 		HTMLURL     string `json:"html_url"`
 	} `json:"review"`

@@ -3,6 +3,7 @@ package mapper_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +37,9 @@ func FuzzMap(f *testing.F) {
 	f.Add(uint8(7), []byte(`{"commits":[{"id":"abc","distinct":true,"message":"m","timestamp":"2019-05-15T15:19:25-07:00"}],"repository":{"full_name":"o/r"},"sender":{"login":"s"}}`))
 	f.Add(uint8(10), []byte(`{"repository_url":"https://api.github.com/repos/o/r","number":1,"user":{"login":"u"},"created_at":"2025-01-01T00:00:00Z","pull_request":{"merged_at":null}}`))
 	f.Add(uint8(11), []byte(`{"number":1,"user":{"login":"u"},"created_at":"2025-01-01T00:00:00Z","base":{"repo":{"full_name":"o/r"}}}`))
+	f.Add(uint8(11), []byte(`{"number":1,"user":{"login":"u"},"created_at":"2025-01-01T00:00:00Z","merged":true,"merged_at":"2025-01-02T00:00:00Z","merged_by":{"login":"m"},"base":{"repo":{"full_name":"o/r"}}}`))
+	f.Add(uint8(0), []byte(archiveLine("PullRequestEvent", `{"action":"closed","number":2,"pull_request":{"number":2,"user":{"login":"u"},"created_at":"2025-01-01T00:00:00Z","merged":true,"merged_at":"2025-01-02T00:00:00Z"}}`)))
+	f.Add(uint8(2), []byte(archiveLine("PullRequestReviewEvent", `{"action":"created","review":{"id":3,"state":"APPROVED","user":{"login":"r"}},"pull_request":{"number":2}}`)))
 	// A few real lines of the sample, when it is present (never copied into the corpus on disk).
 	if sharedSample() != "" {
 		seen := map[string]bool{}
@@ -55,9 +59,13 @@ func FuzzMap(f *testing.F) {
 		if err != nil && cs != nil {
 			t.Fatalf("rows %v with error %v", cs, err)
 		}
-		for _, c := range cs {
+		for i, c := range cs {
 			if c.ID == "" || c.Kind == "" || c.Repo == "" {
 				t.Fatalf("incomplete row %+v from %q", c, payload)
+			}
+			// A merge row follows its pull request's and names someone other than its author.
+			if c.Kind == events.KindMerge && (i == 0 || cs[i-1].Kind != events.KindPullRequest || strings.EqualFold(cs[i-1].ActorLogin, c.ActorLogin) || c.ActorLogin == "") {
+				t.Fatalf("merge row %+v after %+v from %q", c, cs[:i], payload)
 			}
 		}
 	})

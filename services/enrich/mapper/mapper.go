@@ -8,6 +8,7 @@
 //	issue         issue:<owner/name>#<number>
 //	              issue:<owner/name>#d<number>    (a GitHub discussion, counted as an issue opened)
 //	review        review:<owner/name>#<number>/<review id>
+//	merge         merge:<owner/name>#<number>
 //	comment       comment:<owner/name>/<issue|review|commit|discussion>/<comment id>
 //	commit        commit:<owner/name>@<sha>
 //	release       release:<owner/name>/<release id>
@@ -15,7 +16,13 @@
 // A pull request, issue or discussion is one row per thread, kept current: every event about it
 // (opened, closed, labeled, …) yields the same id with Version = the thread's updated_at, so the
 // latest state wins in storage. Reviews, comments, commits and releases are counted once, on
-// their creation; later actions (edited, deleted, dismissed) yield no rows.
+// their creation; later actions (edited, deleted, dismissed) yield no rows. A review's row
+// carries the review's state, lower-cased (approved, changes_requested, commented, dismissed).
+//
+// A pull request merged by someone other than its author yields, besides its own row, a merge
+// row credited to the person who merged it, dated when it was merged: the event's actor of a
+// GH Archive PullRequestEvent closed with merged true, else the pull request's merged_by
+// (webhooks, the REST pulls API). It is the act of a maintainer, not of the author.
 package mapper
 
 import (

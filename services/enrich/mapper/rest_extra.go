@@ -70,6 +70,7 @@ func mapRESTReview(r *events.Raw) ([]events.Contribution, error) {
 	}
 	c := e.row(events.KindReview, "review:"+strings.ToLower(e.repo)+"#"+itoa(int64(n))+"/"+itoa(rv.ID), rv.User.Login, at)
 	c.Number = n
+	c.State = strings.ToLower(rv.State)
 	c.URL = rv.HTMLURL
 	return []events.Contribution{c}, nil
 }

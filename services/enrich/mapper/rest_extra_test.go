@@ -18,8 +18,11 @@ func TestRESTExtra(t *testing.T) {
 		wantErr             string
 	}{
 		{"review", "review", `{"id":80,"user":{"login":"octocat"},"state":"APPROVED","submitted_at":"2025-03-01T10:00:00Z","html_url":"https://github.com/Octo-Org/Hello-World/pull/7#pullrequestreview-80"}`, meta,
-			events.Contribution{ID: "review:octo-org/hello-world#7/80", Kind: events.KindReview, ActorLogin: "octocat", Number: 7,
+			events.Contribution{ID: "review:octo-org/hello-world#7/80", Kind: events.KindReview, ActorLogin: "octocat", Number: 7, State: "approved",
 				OccurredAt: mustTime(t, "2025-03-01T10:00:00Z"), URL: "https://github.com/Octo-Org/Hello-World/pull/7#pullrequestreview-80"}, ""},
+		{"review asking for changes", "review", `{"id":82,"user":{"login":"octocat"},"state":"CHANGES_REQUESTED","submitted_at":"2025-03-01T11:00:00Z"}`, meta,
+			events.Contribution{ID: "review:octo-org/hello-world#7/82", Kind: events.KindReview, ActorLogin: "octocat", Number: 7, State: "changes_requested",
+				OccurredAt: mustTime(t, "2025-03-01T11:00:00Z")}, ""},
 		{"pending review", "review", `{"id":81,"user":{"login":"octocat"},"state":"PENDING"}`, meta, events.Contribution{}, ""},
 		{"review without number", "review", `{"id":80,"user":{"login":"octocat"},"submitted_at":"2025-03-01T10:00:00Z"}`,
 			map[string]string{"repo": "o/r"}, events.Contribution{}, "meta.number"},
@@ -62,7 +65,7 @@ func TestRESTExtra(t *testing.T) {
 			}
 			c := cs[0]
 			if c.ID != tt.want.ID || c.Kind != tt.want.Kind || c.ActorLogin != tt.want.ActorLogin || c.Number != tt.want.Number ||
-				!c.OccurredAt.Equal(tt.want.OccurredAt) || c.URL != tt.want.URL || c.Title != tt.want.Title ||
+				!c.OccurredAt.Equal(tt.want.OccurredAt) || c.URL != tt.want.URL || c.Title != tt.want.Title || c.State != tt.want.State ||
 				c.Source != events.SourceREST || c.RawID != r.ID || c.Version == 0 || c.RepoOwner == "" {
 				t.Fatalf("row = %+v\nwant %+v", c, tt.want)
 			}

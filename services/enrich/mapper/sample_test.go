@@ -26,7 +26,13 @@ func expectArchive(ev map[string]any) (ids []string, notContribution bool) {
 		if author == "" {
 			return nil, false
 		}
-		return []string{"pr:" + repo + "#" + firstNonEmpty(str(p, "pull_request", "number"), str(p, "number"))}, false
+		n := firstNonEmpty(str(p, "pull_request", "number"), str(p, "number"))
+		ids = []string{"pr:" + repo + "#" + n}
+		// Merged by someone other than the author: the actor of the closing event merged it.
+		if action == "closed" && dig(p, "pull_request", "merged") == true && !strings.EqualFold(str(ev, "actor", "login"), author) {
+			ids = append(ids, "merge:"+repo+"#"+n)
+		}
+		return ids, false
 	case "IssuesEvent":
 		if dig(p, "issue", "pull_request") != nil {
 			return nil, false // an issues event about a PR: the PR's own events carry it
@@ -75,6 +81,7 @@ func TestGHArchiveSample(t *testing.T) {
 	}
 	wantKinds, gotKinds := map[string]int{}, map[string]int{}
 	notContribution := map[string]int{}
+	merges, reviewStates := 0, map[string]int{}
 	for _, l := range lines {
 		ev, r := l.event, &l.raw
 		wantIDs, wantNot := expectArchive(ev)
@@ -102,8 +109,15 @@ func TestGHArchiveSample(t *testing.T) {
 		if !slices.Equal(gotIDs, wantIDs) {
 			t.Errorf("%s %s: ids %q, want %q", r.Kind, r.ID, gotIDs, wantIDs)
 		}
-		if r.Kind == "PullRequestEvent" && len(cs) == 1 {
+		if r.Kind == "PullRequestEvent" && len(cs) >= 1 {
 			checkPull(t, r, ev, cs[0])
+		}
+		if r.Kind == "PullRequestEvent" && len(cs) == 2 {
+			checkMerge(t, ev, cs[0], cs[1])
+			merges++
+		}
+		if r.Kind == "PullRequestReviewEvent" && len(cs) == 1 {
+			reviewStates[cs[0].State]++
 		}
 	}
 	for _, k := range events.Kinds {
@@ -116,7 +130,11 @@ func TestGHArchiveSample(t *testing.T) {
 			t.Errorf("no %s in the sample reached ErrNotContribution", typ)
 		}
 	}
-	t.Logf("rows by kind: %v; not contributions: %v", gotKinds, notContribution)
+	// The hour holds pull requests merged by someone other than their author, and approvals.
+	if merges == 0 || reviewStates["approved"] == 0 || reviewStates["commented"] == 0 {
+		t.Errorf("merge rows %d, review states %v; the sample has both", merges, reviewStates)
+	}
+	t.Logf("rows by kind: %v; not contributions: %v; review states %v", gotKinds, notContribution, reviewStates)
 }
 
 // checkCommon checks the fields every row of a GH Archive event carries.
@@ -159,7 +177,7 @@ func checkCommon(t *testing.T, r *events.Raw, ev map[string]any, c events.Contri
 			t.Errorf("%s: actor %q", c.ID, c.ActorLogin)
 		}
 	case events.KindReview:
-		if c.ActorLogin != str(ev, "payload", "review", "user", "login") || c.State != "" {
+		if c.ActorLogin != str(ev, "payload", "review", "user", "login") || c.State != strings.ToLower(str(ev, "payload", "review", "state")) || c.State == "" {
 			t.Errorf("%s: actor %q state %q", c.ID, c.ActorLogin, c.State)
 		}
 	case events.KindIssue:
@@ -197,5 +215,20 @@ func checkPull(t *testing.T, r *events.Raw, ev map[string]any, c events.Contribu
 	}
 	if str(ev, "payload", "action") == "closed" && merged && !c.Merged {
 		t.Errorf("%s: closed with merged:true, not merged", c.ID)
+	}
+}
+
+// checkMerge checks the merge row of a PullRequestEvent against the event: the actor who closed
+// it, at its merged_at, on the pull request's number.
+func checkMerge(t *testing.T, ev map[string]any, pr, m events.Contribution) {
+	t.Helper()
+	at := mustTime(t, str(ev, "payload", "pull_request", "merged_at"))
+	switch {
+	case m.Kind != events.KindMerge || m.ActorLogin != str(ev, "actor", "login") || strings.EqualFold(m.ActorLogin, pr.ActorLogin):
+		t.Errorf("%s: kind %q by %q (author %q)", m.ID, m.Kind, m.ActorLogin, pr.ActorLogin)
+	case !m.OccurredAt.Equal(at) || m.Number != pr.Number || m.URL != pr.URL || m.Repo != pr.Repo || m.Version != uint64(at.UnixMilli()):
+		t.Errorf("%s: at %v number %d url %q version %d; want %v %d %q", m.ID, m.OccurredAt, m.Number, m.URL, m.Version, at, pr.Number, pr.URL)
+	case m.State != "" || m.Merged:
+		t.Errorf("%s: state %q merged %v", m.ID, m.State, m.Merged)
 	}
 }

@@ -18,7 +18,32 @@ func mapPull(r *events.Raw) ([]events.Contribution, error) {
 	if err != nil {
 		return nil, err
 	}
-	return threadRow(&e, events.KindPullRequest, p.Action, p.Number, &p.PullRequest, "pull_request")
+	cs, err := threadRow(&e, events.KindPullRequest, p.Action, p.Number, &p.PullRequest, "pull_request")
+	if err != nil || len(cs) == 0 {
+		return cs, err
+	}
+	merger := ""
+	switch {
+	case r.Source == events.SourceGHArchive:
+		if p.Action == "closed" {
+			merger = e.actor
+		}
+	case p.PullRequest.MergedBy != nil:
+		merger = p.PullRequest.MergedBy.Login
+	}
+	return withMerge(&e, cs, merger), nil
+}
+
+// withMerge appends to a pull request's row the merge row of the person who merged it, when the
+// pull request is merged, the merger known and someone other than its author.
+func withMerge(e *env, cs []events.Contribution, merger string) []events.Contribution {
+	pr := cs[0]
+	if !pr.Merged || pr.MergedAt == nil || merger == "" || strings.EqualFold(merger, pr.ActorLogin) {
+		return cs
+	}
+	m := e.row(events.KindMerge, "merge:"+strings.ToLower(e.repo)+"#"+strconv.Itoa(pr.Number), merger, *pr.MergedAt)
+	m.Number, m.Title, m.URL = pr.Number, pr.Title, pr.URL
+	return append(cs, m)
 }
 
 // mapIssue maps IssuesEvent and the issues webhook. GitHub also sends these for PRs (milestoned,
@@ -74,7 +99,15 @@ func mapRESTPull(r *events.Raw) ([]events.Contribution, error) {
 	if err != nil {
 		return nil, err
 	}
-	return threadRow(&e, events.KindPullRequest, "", n, t, "")
+	cs, err := threadRow(&e, events.KindPullRequest, "", n, t, "")
+	if err != nil || len(cs) == 0 {
+		return cs, err
+	}
+	merger := ""
+	if t.MergedBy != nil {
+		merger = t.MergedBy.Login
+	}
+	return withMerge(&e, cs, merger), nil
 }
 
 // restEnv returns the environment of a REST object and the number from Meta (0 when absent).

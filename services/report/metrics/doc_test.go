@@ -19,7 +19,7 @@ func TestMetricsDocumented(t *testing.T) {
 	for _, st := range sts {
 		names = append(names, st.Name)
 	}
-	if got, want := strings.Join(names, " "), "acceptance community contributions contributors cycle repos responsiveness summary teams"; got != want {
+	if got, want := strings.Join(names, " "), "acceptance activity community contributions contributors cycle health newcomers people projects reach repos responsiveness risks seats summary teams trend"; got != want {
 		t.Fatalf("statements %q, want %q", got, want)
 	}
 	for _, st := range sts {

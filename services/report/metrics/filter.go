@@ -45,6 +45,7 @@ type Filter struct {
 	To       time.Time // last day, midnight UTC
 	Team     string    // "" for every team
 	Upstream Upstream
+	Repo     string // one repository, owner/name compared case-insensitively; "" for every one
 }
 
 // Validate checks the filter and returns an error naming the bad field as in the query string.
@@ -64,6 +65,13 @@ func (f Filter) Validate() error {
 	for _, r := range f.Team {
 		if unicode.IsControl(r) || r == unicode.ReplacementChar {
 			return &FieldError{Field: "team", Reason: "contains a control character or invalid UTF-8"}
+		}
+	}
+	if f.Repo != "" {
+		owner, name, ok := strings.Cut(f.Repo, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") || len(f.Repo) > MaxTeamLen ||
+			strings.IndexFunc(f.Repo, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) || r == unicode.ReplacementChar }) >= 0 {
+			return &FieldError{Field: "repo", Reason: fmt.Sprintf("%q is not a repository; use owner/name", f.Repo)}
 		}
 	}
 	switch f.Upstream {
@@ -97,9 +105,9 @@ func (f Filter) Months() []time.Time {
 }
 
 // bind fills a statement's placeholders from the filter: {from} and {to} (the period as
-// [from, to) DateTime64 literals), {filter} (the team and upstream conditions, each starting with
+// [from, to) DateTime64 literals), {filter} (the team, repository and upstream conditions, each starting with
 // AND, or nothing) and {limit}. Every value is produced here from validated data: dates are
-// formatted by Go and the team is a quoted literal, so nothing from a request reaches the SQL as
+// formatted by Go and the team and repository are quoted literals, so nothing from a request reaches the SQL as
 // text of its own.
 func (f Filter) bind(sql string, limit int) string {
 	var cond strings.Builder
@@ -108,6 +116,9 @@ func (f Filter) bind(sql string, limit int) string {
 	cond.WriteString(" AND employee_id != ''")
 	if f.Team != "" {
 		cond.WriteString(" AND team = " + store.Quote(f.Team))
+	}
+	if f.Repo != "" {
+		cond.WriteString(" AND lower(repo) = " + store.Quote(strings.ToLower(f.Repo)))
 	}
 	switch f.Upstream {
 	case UpstreamOnly:

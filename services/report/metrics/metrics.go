@@ -101,6 +101,11 @@ func run(ctx context.Context, q Querier, name string, f Filter, limit int) (*sto
 	if err != nil {
 		return nil, err
 	}
+	if f.Repo == "" { // the rollups hold no repository: one repository is read from contributions
+		if sql, err = rollupSQL(ctx, q, name, f, limit, sql); err != nil {
+			return nil, fmt.Errorf("metrics: %s: %w", name, err)
+		}
+	}
 	res, err := q.Query(ctx, sql, Settings)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %s: %w", name, err)
@@ -110,14 +115,15 @@ func run(ctx context.Context, q Querier, name string, f Filter, limit int) (*sto
 
 // Period echoes the filter a metric was computed for, as in the query string.
 type Period struct {
-	From     string `json:"from"`     // first day, inclusive
-	To       string `json:"to"`       // last day, inclusive
-	Team     string `json:"team"`     // "" for every team
-	Upstream string `json:"upstream"` // 1, 0 or all
+	From     string `json:"from"`           // first day, inclusive
+	To       string `json:"to"`             // last day, inclusive
+	Team     string `json:"team"`           // "" for every team
+	Upstream string `json:"upstream"`       // 1, 0 or all
+	Repo     string `json:"repo,omitempty"` // one repository; absent for every one
 }
 
 func period(f Filter) Period {
-	return Period{From: day(f.From), To: day(f.To), Team: f.Team, Upstream: string(f.Upstream)}
+	return Period{From: day(f.From), To: day(f.To), Team: f.Team, Upstream: string(f.Upstream), Repo: f.Repo}
 }
 
 // Ratio is merged / closed, or nil (JSON null) when nothing was closed.
@@ -356,7 +362,9 @@ func GetResponsiveness(ctx context.Context, q Querier, f Filter) (Responsiveness
 		if m.Answered > 0 {
 			m.MedianHours = finite(store.AsFloat(r[3]))
 		}
-		m.MedianLines = finite(store.AsFloat(r[4]))
+		if len(r) > 7 && store.AsInt(r[7]) > 0 {
+			m.MedianLines = finite(store.AsFloat(r[4]))
+		}
 		m.Merged = store.AsInt(r[5])
 		if m.Merged > 0 {
 			m.MedianMerge = finite(store.AsFloat(r[6]))

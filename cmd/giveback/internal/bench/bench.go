@@ -31,11 +31,15 @@ import (
 
 // Options are what a run measures and where it writes.
 type Options struct {
-	Events     int    // generated GH Archive events pushed through the pipeline
-	Sizes      []int  // sizes of the contributions table the headline queries are timed at, ascending
-	Runs       int    // runs of each headline query per size and filter
-	Dir        string // working directory; empty: a temporary one, removed afterwards
-	CPUProfile string // file for a CPU profile of the throughput runs; empty: none
+	Events     int           // generated GH Archive events pushed through the pipeline
+	Sizes      []int         // sizes of the contributions table the headline queries are timed at, ascending
+	Runs       int           // runs of each headline query per size and filter
+	Dir        string        // working directory; empty: a temporary one, removed afterwards
+	CPUProfile string        // file for a CPU profile of the throughput runs; empty: none
+	Pages      bool          // also time every page of the report service and load it with Clients
+	Clients    int           // concurrent clients of the page loads; 0 means 32
+	LoadFor    time.Duration // how long each page load runs; 0 means 10s
+	Compacted  bool          // time the headline queries only after compaction, not as inserted
 	Out        io.Writer
 	Log        *slog.Logger // nil discards
 }
@@ -54,7 +58,23 @@ func Run(ctx context.Context, o Options) error {
 		defer os.RemoveAll(work)
 	}
 	b := &bench{out: o.Out, log: o.Log, work: work, cpuProfile: o.CPUProfile}
-	defer b.close()
+	// b.close is set once the servers run (start): read it when Run returns, not now, when it is
+	// still nil (deferring the nil function made every return a nil dereference).
+	defer func() {
+		if b.close != nil {
+			b.close()
+		}
+	}()
+	if o.Clients <= 0 {
+		o.Clients = 32
+	}
+	if o.LoadFor <= 0 {
+		o.LoadFor = 10 * time.Second
+	}
+	b.pageRuns, b.clients, b.loadFor, b.compactedOnly = o.Runs, o.Clients, o.LoadFor, o.Compacted
+	if !o.Pages {
+		b.clients = 0
+	}
 	return b.run(ctx, o.Events, o.Sizes, o.Runs)
 }
 
@@ -64,6 +84,11 @@ type bench struct {
 	work string
 
 	cpuProfile string
+
+	// Page measurements after each size (pages); clients 0 skips them.
+	pageRuns, clients int
+	loadFor           time.Duration
+	compactedOnly     bool // skip timing the headline queries on unmerged parts
 
 	js    jetstream.JetStream
 	store *store.Store
@@ -82,6 +107,12 @@ type hourSet struct {
 func (b *bench) run(ctx context.Context, nEvents int, sizes []int, runs int) error {
 	b.close = func() {}
 	b.printf("giveback bench: %d generated events; headline queries at %v contributions, %d runs each\n", nEvents, sizes, runs)
+	if nEvents <= 0 {
+		if err := b.start(ctx); err != nil {
+			return err
+		}
+		return b.queries(ctx, sizes, runs)
+	}
 	// Two sets of hours (the second with other ids) for the two throughput runs.
 	setA, err := b.generate(nEvents, "a", 1)
 	if err != nil {
@@ -205,10 +236,18 @@ func (b *bench) throughput(ctx context.Context, svc *enrich.Service, setA, setB 
 	b.printf("ingest publish:   %9d events in %8s = %8.0f events/s\n", published, took.Round(time.Millisecond), float64(published)/took.Seconds())
 
 	ectx, stopEnrich := context.WithCancel(ctx)
-	defer stopEnrich()
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- svc.Run(ectx) }()
+	// Whatever way this returns (an interrupt, say), enrich has stopped by then: NATS and the
+	// working directory go next, and must not go from under a batch being stored.
+	running := true
+	defer func() {
+		if running {
+			stopEnrich()
+			<-done
+		}
+	}()
 	if err := waitDrained(ctx, b.js, published); err != nil {
 		return err
 	}
@@ -225,6 +264,7 @@ func (b *bench) throughput(ctx context.Context, svc *enrich.Service, setA, setB 
 	}
 	took = time.Since(start)
 	stopEnrich()
+	running = false
 	if err := <-done; err != nil {
 		return err
 	}
@@ -271,7 +311,7 @@ func (b *bench) queries(ctx context.Context, sizes []int, runs int) error {
 	now := time.Now().UTC().Truncate(24 * time.Hour)
 	filters := map[string]metrics.Filter{
 		"12 months":      {From: now.AddDate(-1, 0, 0), To: now, Upstream: metrics.UpstreamAll},
-		"12 months team": {From: now.AddDate(-1, 0, 0), To: now, Team: "core", Upstream: metrics.UpstreamOnly},
+		"12 months team": {From: now.AddDate(-1, 0, 0), To: now, Team: "team7", Upstream: metrics.UpstreamOnly},
 	}
 	q := b.store
 	headlines := []headline{
@@ -312,7 +352,9 @@ func (b *bench) queries(ctx context.Context, sizes []int, runs int) error {
 			have += size - stored
 		}
 		b.printf("\nheadline queries at %d contributions (filled in %s)\n", size, time.Since(start).Round(time.Second))
-		if err := b.timeQueries(ctx, headlines, filters, runs); err != nil {
+		if b.compactedOnly {
+			b.printf("  (not timed as inserted)\n")
+		} else if err := b.timeQueries(ctx, headlines, filters, runs); err != nil {
 			return err
 		}
 		// Merged down to one part per month, FINAL has nothing left to merge at read time.
@@ -323,6 +365,21 @@ func (b *bench) queries(ctx context.Context, sizes []int, runs int) error {
 		b.printf("headline queries at %d contributions after OPTIMIZE … FINAL (took %s)\n", size, time.Since(start).Round(time.Second))
 		if err := b.timeQueries(ctx, headlines, filters, runs); err != nil {
 			return err
+		}
+		// The rollups of every month, rebuilt as enrich does after compaction.
+		start = time.Now()
+		months, err := b.store.RefreshRollups(ctx)
+		if err != nil {
+			return fmt.Errorf("bench: rollups: %w", err)
+		}
+		b.printf("headline queries at %d contributions with the rollups (%d months rebuilt in %s)\n", size, months, time.Since(start).Round(time.Second))
+		if err := b.timeQueries(ctx, headlines, filters, runs); err != nil {
+			return err
+		}
+		if b.clients > 0 {
+			if err := b.pages(ctx, b.pageRuns, b.clients, b.loadFor); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -14,22 +14,28 @@ import (
 // not listed take their defaults.
 type syntheticColumn struct{ name, expr string }
 
-// syntheticColumns is the shape of a large company's history: two years, six kinds, 300
-// employees in five teams, 2,000 repositories, a quarter of the pull requests open and half
-// merged. %[1]s in an expression is the time the history ends at.
+// syntheticColumns is the shape of a large company's history: two years, six kinds, 1,200
+// actors of whom 1,000 are employees in 25 teams and 200 outside contributors (who work in the
+// company's open source), a quarter of the pull requests open and half merged. The employees'
+// work goes 60% to 5,000 upstream repositories of 1,500 owners, 15% to their own repositories
+// (personal), 10% to their forks of upstream repositories, 10% to 200 internal repositories
+// and 5% to 50 open source repositories of the company. %[1]s in an expression is the time the
+// history ends at.
 var syntheticColumns = []syntheticColumn{
 	{"id", "concat('bench:', toString(number))"},
 	{"kind", "['pull_request','review','issue','comment','commit','commit','commit','release'][1 + cityHash64(number, 1) % 8]"},
 	{"occurred_at", "toDateTime64('%[1]s', 3, 'UTC') - toIntervalSecond(cityHash64(number, 2) % (730 * 86400)) AS at"},
-	{"actor_login", "concat('user', toString(cityHash64(number, 3) % 2000))"},
-	{"employee_id", "if(cityHash64(number, 3) % 2000 < 300, concat('e', toString(cityHash64(number, 3) % 2000)), '')"},
-	{"team", "['core','platform','data','infra','web'][1 + cityHash64(number, 3) % 5]"},
-	{"repo", "concat('org', toString(cityHash64(number, 4) % 400), '/repo', toString(cityHash64(number, 5) % 5))"},
-	{"repo_owner", "concat('org', toString(cityHash64(number, 4) % 400))"},
-	// Eight of the 400 owners are the company's; of the rest, one in four is a person's own
-	// namespace (personal work, as real data has it) and the others are third parties.
-	{"destination", "multiIf(cityHash64(number, 4) % 400 < 8, 'company_oss', cityHash64(number, 4) % 4 = 0, 'personal', 'upstream')"},
-	{"is_upstream", "cityHash64(number, 4) % 400 >= 8 AND cityHash64(number, 4) % 4 != 0"},
+	{"actor_login", "concat('user', toString(cityHash64(number, 3) % 1200)) AS actor"},
+	{"employee_id", "if(cityHash64(number, 3) % 1200 < 1000, concat('e', toString(cityHash64(number, 3) % 1200)), '')"},
+	{"team", "if(cityHash64(number, 3) % 1200 < 1000, concat('team', toString(cityHash64(number, 3) % 1200 % 25)), '')"},
+	{"destination", "multiIf(cityHash64(number, 3) % 1200 >= 1000, 'company_oss', cityHash64(number, 7) % 100 < 60, 'upstream', " +
+		"cityHash64(number, 7) % 100 < 75, 'personal', cityHash64(number, 7) % 100 < 85, 'fork', cityHash64(number, 7) % 100 < 95, 'internal', 'company_oss') AS dest"},
+	{"repo", "multiIf(dest = 'upstream', concat('org', toString(cityHash64(number, 4) % 5000 % 1500), '/repo', toString(cityHash64(number, 4) % 5000)), " +
+		"dest = 'personal', concat(actor, '/proj', toString(cityHash64(number, 5) % 5)), " +
+		"dest = 'fork', concat(actor, '/repo', toString(cityHash64(number, 4) % 5000)), " +
+		"dest = 'internal', concat('acme/svc', toString(cityHash64(number, 5) % 200)), concat('acme-oss/lib', toString(cityHash64(number, 5) % 50))) AS r"},
+	{"repo_owner", "splitByChar('/', r)[1]"},
+	{"is_upstream", "dest = 'upstream'"},
 	{"number", "toUInt32(number % 100000)"},
 	{"state", "if(cityHash64(number, 6) % 4 = 0, 'open', 'closed')"},
 	{"merged", "cityHash64(number, 6) % 4 IN (1, 2)"},

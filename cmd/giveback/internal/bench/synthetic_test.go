@@ -24,8 +24,8 @@ func TestSyntheticRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids, newer, employees, teams := store.AsInt(res.Rows[0][0]), store.AsInt(res.Rows[0][1]), store.AsInt(res.Rows[0][2]), store.AsInt(res.Rows[0][3])
-	if ids != 2000 || newer != 100 || employees == 0 || employees == ids || teams != 5 {
-		t.Errorf("%d ids, %d at version 2, %d of employees, %d teams; want 2000, 100, some and 5", ids, newer, employees, teams)
+	if ids != 2000 || newer != 100 || employees == 0 || employees == ids || teams != 26 { // 25 and none
+		t.Errorf("%d ids, %d at version 2, %d of employees, %d teams; want 2000, 100, some and 26", ids, newer, employees, teams)
 	}
 	// is_upstream follows the destination, as enrich sets it, and personal work is there.
 	res, err = st.Query(ctx, "SELECT countIf(is_upstream != (destination = 'upstream')), countIf(destination = 'personal'), countIf(destination = 'upstream') FROM contributions FINAL", nil)
@@ -34,6 +34,14 @@ func TestSyntheticRows(t *testing.T) {
 	}
 	if off, personal, upstream := store.AsInt(res.Rows[0][0]), store.AsInt(res.Rows[0][1]), store.AsInt(res.Rows[0][2]); off != 0 || personal == 0 || upstream <= personal {
 		t.Errorf("%d rows with is_upstream off its destination, %d personal, %d upstream; want 0, some, more", off, personal, upstream)
+	}
+	// Every destination is there, and a repository's owner is the first part of its name.
+	res, err = st.Query(ctx, "SELECT uniqExact(destination), countIf(repo_owner != splitByChar('/', repo)[1]), countIf(destination = 'fork' AND repo_owner != actor_login), countIf(employee_id = '' AND destination != 'company_oss') FROM contributions FINAL", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dests, badOwner, badFork, outside := store.AsInt(res.Rows[0][0]), store.AsInt(res.Rows[0][1]), store.AsInt(res.Rows[0][2]), store.AsInt(res.Rows[0][3]); dests != 5 || badOwner != 0 || badFork != 0 || outside != 0 {
+		t.Errorf("%d destinations, %d owners off the repository, %d forks not the actor's, %d outside rows off the company's open source; want 5, 0, 0, 0", dests, badOwner, badFork, outside)
 	}
 }
 

@@ -1,9 +1,10 @@
--- responsiveness: how fast projects answer and merge the company's pull requests, by month opened, with the period's totals in the row whose month is 1970-01-01 (ROLLUP): pull requests opened, those someone other than the author answered, the median hours to that first answer, those merged and the median hours to the merge, and the median changed lines of those whose size is known. The first answer is the earlier of the one the REST sync looked up and the first review or comment stored from any source by someone else (bots excluded), found in the same scan: rows are grouped by repository and number, which a pull request shares with its reviews and comments.
+-- responsiveness: how fast projects answer and merge the company's pull requests, by month opened, with the period's totals in the row whose month is 1970-01-01 (ROLLUP): pull requests opened, those someone other than the author answered, the median hours to that first answer, those merged and the median hours to the merge, and the median changed lines of those whose size is known (sized: how many). The first answer is the earlier of the one the REST sync looked up and the first review or comment stored from any source by someone else (bots excluded), found in the same scan: rows are grouped by repository and number, which a pull request shares with its reviews and comments.
 SELECT toStartOfMonth(opened_at) AS month, count() AS opened, countIf(first_at IS NOT NULL) AS answered,
        quantileIf(0.5)(dateDiff('second', opened_at, assumeNotNull(first_at)), first_at IS NOT NULL) / 3600 AS median_hours,
        quantileIf(0.5)(lines, files > 0) AS median_lines,
        countIf(is_merged = 1 AND merged_time IS NOT NULL) AS prs_merged,
-       quantileIf(0.5)(dateDiff('second', opened_at, assumeNotNull(merged_time)), is_merged = 1 AND merged_time IS NOT NULL) / 3600 AS median_hours_to_merge
+       quantileIf(0.5)(dateDiff('second', opened_at, assumeNotNull(merged_time)), is_merged = 1 AND merged_time IS NOT NULL) / 3600 AS median_hours_to_merge,
+       countIf(files > 0) AS sized
 FROM
 (
     SELECT opened_at, is_merged, merged_time, lines, files,

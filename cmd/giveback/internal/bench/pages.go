@@ -1,0 +1,251 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"giveback.dev/services/report"
+)
+
+// notPages are the GET routes that are not pages of metrics: the live feed (a stream that does
+// not end), the query console and ad hoc SQL, the collection status, saved queries, reports and
+// the identities left to resolve (an administrator's work list).
+var notPages = []string{"/live", "/api/v1/live", "/query", "/api/v1/query", "/sources", "/api/v1/sources",
+	"/api/v1/saved-queries", "/reports", "/identities", "/api/v1/identities/unmatched"}
+
+// pageBudget bounds the time spent timing one page without the cache: a page slower than
+// pageBudget/runs is timed fewer times (at least once).
+const pageBudget = 30 * time.Second
+
+// pageFilters are the filters the page loads cycle through: the default period for every team,
+// upstream only, and two teams.
+func pageFilters(now time.Time) []url.Values {
+	to := now.UTC().Format(time.DateOnly)
+	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -11, 0).Format(time.DateOnly)
+	return []url.Values{
+		{"from": {from}, "to": {to}},
+		{"from": {from}, "to": {to}, "upstream": {"1"}},
+		{"from": {from}, "to": {to}, "team": {"team3"}},
+		{"from": {from}, "to": {to}, "team": {"team7"}, "upstream": {"1"}},
+	}
+}
+
+// pageURLs returns, for each page of data the server has (a GET route without a path
+// parameter), its path with the filter when it takes one, bare when it refuses it; pages that
+// answer neither with 200 are left out.
+func pageURLs(srv *report.Server, filter url.Values) ([]string, error) {
+	h := srv.Handler()
+	var out []string
+	for _, p := range srv.Routes() {
+		method, path, ok := strings.Cut(p, " ")
+		path = strings.TrimSuffix(path, "{$}")
+		if !ok || method != http.MethodGet || strings.ContainsAny(path, "{.") || slices.Contains(notPages, path) {
+			continue
+		}
+		for _, u := range []string{path + "?" + filter.Encode(), path} {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, u, nil))
+			cancel()
+			if rec.Code == http.StatusOK {
+				out = append(out, u)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("bench: no page answered 200")
+	}
+	return out, nil
+}
+
+// pages measures the report service on the filled store: the data of each page (one request,
+// every statement of the page) without the result cache and with it, then clients concurrent
+// clients over a loopback HTTP server for loadFor, on the dashboard alone and on every page,
+// without the cache and with it.
+func (b *bench) pages(ctx context.Context, runs, clients int, loadFor time.Duration) error {
+	now := time.Now()
+	filters := pageFilters(now)
+	cold, err := report.New(report.Options{Store: b.store, Company: "Bench", CacheEntries: -1})
+	if err != nil {
+		return err
+	}
+	warm, err := report.New(report.Options{Store: b.store, Company: "Bench"})
+	if err != nil {
+		return err
+	}
+	urls, err := pageURLs(cold, filters[0])
+	if err != nil {
+		return err
+	}
+	b.printf("\npages (each request is the whole page: all its statements), %d runs each, p50 / p95 ms\n", runs)
+	b.printf("  %-45s %19s %19s\n", "page", "no cache", "cache")
+	var allCold, allWarm []time.Duration
+	for _, u := range urls {
+		c, err := timeRequests(ctx, cold.Handler(), u, runs, pageBudget)
+		if err != nil {
+			return err
+		}
+		w, err := timeRequests(ctx, warm.Handler(), u, runs, pageBudget)
+		if err != nil {
+			return err
+		}
+		allCold, allWarm = append(allCold, c...), append(allWarm, w...)
+		b.printf("  %-45s %8.1f / %8.1f %8.1f / %8.1f%s\n", strings.SplitN(u, "?", 2)[0], ms(pct(c, 50)), ms(pct(c, 95)), ms(pct(w, 50)), ms(pct(w, 95)), fewer(len(c), runs))
+	}
+	b.printf("  %-45s %8.1f / %8.1f %8.1f / %8.1f\n", "every page", ms(pct(allCold, 50)), ms(pct(allCold, 95)), ms(pct(allWarm, 50)), ms(pct(allWarm, 95)))
+
+	var dashboard, every []string
+	for _, f := range filters {
+		dashboard = append(dashboard, "/?"+f.Encode())
+		for _, u := range urls {
+			path, q, _ := strings.Cut(u, "?")
+			if q == "" {
+				every = append(every, path)
+			} else {
+				every = append(every, path+"?"+f.Encode())
+			}
+		}
+	}
+	b.printf("\npage loads, %d clients for %s over loopback HTTP, %d filters\n", clients, loadFor, len(filters))
+	// With the cache first: without it, pages still running at the end of a load finish during
+	// the next one.
+	for _, s := range []struct {
+		name string
+		srv  *report.Server
+	}{{"cache", warm}, {"no cache", cold}} {
+		for _, l := range []struct {
+			name string
+			urls []string
+		}{{"dashboard", dashboard}, {"every page", every}} {
+			if s.srv == warm {
+				// Warm: every page and filter once, as the first visitors would.
+				for _, u := range l.urls {
+					if _, err := timeRequests(ctx, warm.Handler(), u, 0, 0); err != nil {
+						return err
+					}
+				}
+			}
+			st, err := load(ctx, s.srv.Handler(), l.urls, clients, loadFor)
+			if err != nil {
+				return err
+			}
+			b.printf("  %-11s %-9s %7.1f pages/s   p50 %7.1f ms   p95 %7.1f ms   p99 %7.1f ms   (%d pages, %d errors)\n",
+				l.name, s.name, st.rate, ms(st.p50), ms(st.p95), ms(st.p99), st.n, st.errors)
+		}
+	}
+	return nil
+}
+
+// fewer notes a page timed fewer times than asked.
+func fewer(n, runs int) string {
+	if n < runs {
+		return fmt.Sprintf("   (no cache: %d runs)", n)
+	}
+	return ""
+}
+
+// timeRequests serves u runs times, one after the other, after one request to warm up; it stops
+// after one run once budget is spent.
+func timeRequests(ctx context.Context, h http.Handler, u string, runs int, budget time.Duration) ([]time.Duration, error) {
+	var lat []time.Duration
+	start := time.Now()
+	for i := -1; i < runs && (i < 1 || time.Since(start) < budget); i++ {
+		t0 := time.Now()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, u, nil))
+		if rec.Code != http.StatusOK {
+			return nil, fmt.Errorf("bench: %s: status %d: %.200s", u, rec.Code, rec.Body)
+		}
+		if i >= 0 {
+			lat = append(lat, time.Since(t0))
+		}
+	}
+	return lat, nil
+}
+
+// loadStats is the outcome of one load run.
+type loadStats struct {
+	n, errors     int
+	rate          float64 // pages per second
+	p50, p95, p99 time.Duration
+}
+
+// load runs clients concurrent clients, each requesting the next of urls in turn from a
+// loopback HTTP server with h, for d, and returns the pages served in that time per second and
+// their latencies; requests still running at the end are cancelled and not counted.
+func load(ctx context.Context, h http.Handler, urls []string, clients int, d time.Duration) (loadStats, error) {
+	srv := httptest.NewServer(h)
+	// Handlers still running at the end (pages without the cache) finish in the background.
+	defer func() { go srv.Close() }()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+	defer client.CloseIdleConnections()
+	var next atomic.Int64
+	var errs atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				u := srv.URL + urls[int(next.Add(1)-1)%len(urls)]
+				t0 := time.Now()
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+				if err != nil {
+					if ctx.Err() == nil {
+						errs.Add(1)
+					}
+					continue
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					if ctx.Err() == nil {
+						errs.Add(1)
+					}
+					continue
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK {
+					if ctx.Err() == nil {
+						errs.Add(1)
+					}
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	took := min(time.Since(start), d)
+	if len(lat) == 0 {
+		return loadStats{errors: int(errs.Load())}, fmt.Errorf("bench: no page was served in %s", d)
+	}
+	return loadStats{n: len(lat), errors: int(errs.Load()), rate: float64(len(lat)) / took.Seconds(),
+		p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99)}, nil
+}
+
+// pct returns the p-th percentile of lat (sorted in place), by the nearest-rank method.
+func pct(lat []time.Duration, p int) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	slices.Sort(lat)
+	return lat[(len(lat)*p+99)/100-1]
+}

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+)
+
+// Pre-aggregation of contributions for the dashboard's metrics (migration 0011), and the write
+// generation that tells a reader's cache its answers may be out of date.
+
+// writeCounter is a Conn that counts the statements that may change data.
+type writeCounter struct {
+	Conn
+	gen atomic.Uint64
+}
+
+// Exec runs the statement, then counts it: a reader that saw the count before the statement
+// ended sees another one after.
+func (w *writeCounter) Exec(ctx context.Context, query string) error {
+	err := w.Conn.Exec(ctx, query)
+	w.gen.Add(1)
+	return err
+}
+
+// queryRows streams a result, as the driver does (ad hoc statements only read).
+func (w *writeCounter) queryRows(ctx context.Context, q string, s Settings, rw RowWriter) error {
+	rs, ok := w.Conn.(rowStreamer)
+	if !ok {
+		return fmt.Errorf("store: driver %s cannot run ad hoc statements", w.Conn.Driver())
+	}
+	return rs.queryRows(ctx, q, s, rw)
+}
+
+// database names the connection's database, as the driver does; "" when it cannot tell.
+func (w *writeCounter) database() string {
+	if rs, ok := w.Conn.(rowStreamer); ok {
+		return rs.database()
+	}
+	return ""
+}
+
+// countWrites wraps c so that its writes are counted, once.
+func countWrites(c Conn) Conn {
+	if _, ok := c.(*writeCounter); ok || c == nil {
+		return c
+	}
+	return &writeCounter{Conn: c}
+}
+
+// Generation returns how many statements that may change data (inserts, mutations, DDL) this
+// store's connection has run. It changes after every write made through the connection, by
+// any Store sharing it, so an answer computed while the generation had a value is current for
+// as long as the generation keeps it. Writes made by other processes do not count.
+func (s *Store) Generation() uint64 {
+	c := s.conn
+	if r, ok := c.(*readThrough); ok {
+		c = r.Conn
+	}
+	if w, ok := c.(*writeCounter); ok {
+		return w.gen.Load()
+	}
+	return 0
+}
+
+// RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
+// were rebuilt from exactly the parts contributions holds now: the months a metric may read
+// from contributions_rollup and decisions_rollup instead of contributions FINAL.
+const RollupFreshSQL = `SELECT s.src AS src
+FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
+INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
+ORDER BY src`
+
+// partsSQL is, for each month partition of contributions, the highest block number and data
+// version of its active parts: an insert raises the first, a mutation (an opt-out, a forget)
+// the second, and a merge neither.
+const partsSQL = `SELECT toUInt32(partition) AS src, toInt64(max(max_block_number)) AS b, toInt64(max(data_version)) AS v
+FROM system.parts WHERE database = currentDatabase() AND table = 'contributions' AND active
+GROUP BY partition`
+
+// rollupInsert rebuilds the rows of one month of contributions_rollup from contributions FINAL:
+// at grain day and month, per team and for every team together, per kind and (kind empty)
+// with the distinct employees, repositories and owners. %[1]d is the month (YYYYMM).
+const rollupInsert = `INSERT INTO contributions_rollup
+SELECT %[1]d AS src, g AS grain, if(g = 'day', toDate(occurred_at), toStartOfMonth(occurred_at)) AS d, a AS all_teams,
+    if(a = 1, '', team) AS t, is_upstream, destination, k AS kind, count() AS contributions,
+    uniqExactStateIf(CAST(employee_id AS String), k = ''), uniqExactStateIf(repo, k = ''),
+    uniqExactStateIf(CAST(repo_owner AS String), k = '')
+FROM
+(
+    SELECT occurred_at, CAST(team AS String) AS team, is_upstream, CAST(destination AS String) AS destination,
+        CAST(kind AS String) AS kind, employee_id, repo, repo_owner,
+        arrayJoin(['day', 'month']) AS g, arrayJoin([0, 1]) AS a, arrayJoin([CAST(kind AS String), '']) AS k
+    FROM contributions FINAL
+    WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != ''
+)
+GROUP BY g, d, a, t, is_upstream, destination, k
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
+// decisionsInsert rebuilds the rows of one month of decisions_rollup: the pull requests of the
+// month (by occurred_at) decided, by the day of the decision (merged_at, else closed_at).
+const decisionsInsert = `INSERT INTO decisions_rollup
+SELECT %[1]d AS src, toDate(assumeNotNull(decided_at)) AS d, a AS all_teams, if(a = 1, '', team) AS t, is_upstream, destination,
+    count() AS closed, countIf(merged = 1) AS merged
+FROM
+(
+    SELECT CAST(team AS String) AS team, is_upstream, CAST(destination AS String) AS destination, merged,
+        coalesce(merged_at, closed_at) AS decided_at, arrayJoin([0, 1]) AS a
+    FROM contributions FINAL
+    WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != '' AND kind = 'pull_request' AND (state = 'closed' OR merged = 1)
+)
+WHERE decided_at IS NOT NULL
+GROUP BY d, a, t, is_upstream, destination
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
+// RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
+// since its last rebuild (or that was never rebuilt), and returns how many months it rebuilt.
+// A month is read from the rollups only once its rebuild is recorded with the parts it was
+// read from, so a reader never sees a half-built month, and a write during a rebuild leaves
+// the month to contributions FINAL until the next refresh. Months no longer in contributions
+// have their rollup rows dropped.
+func (s *Store) RefreshRollups(ctx context.Context) (int, error) {
+	res, err := s.conn.Query(ctx, `SELECT p.src, p.b, p.v
+FROM (`+partsSQL+`) AS p
+LEFT JOIN (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s ON s.src = p.src
+WHERE s.src = 0 OR s.b != p.b OR s.v != p.v
+ORDER BY p.src`, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: refresh rollups: list months: %w", err)
+	}
+	for i, r := range res.Rows {
+		month, block, version := AsInt(r[0]), AsInt(r[1]), AsInt(r[2])
+		if err := s.rebuildMonth(ctx, month, block, version); err != nil {
+			return i, err
+		}
+	}
+	gone, err := s.conn.Query(ctx, `SELECT DISTINCT src FROM rollup_state WHERE max_block >= 0 AND src NOT IN (SELECT src FROM (`+partsSQL+`))`, nil)
+	if err != nil {
+		return len(res.Rows), fmt.Errorf("store: refresh rollups: list gone months: %w", err)
+	}
+	for _, r := range gone.Rows {
+		month := AsInt(r[0])
+		for _, st := range []string{
+			fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, -1, -1)", month),
+			fmt.Sprintf("ALTER TABLE contributions_rollup DROP PARTITION %d", month),
+			fmt.Sprintf("ALTER TABLE decisions_rollup DROP PARTITION %d", month),
+		} {
+			if err := s.conn.Exec(ctx, st); err != nil {
+				return len(res.Rows), fmt.Errorf("store: refresh rollups: drop month %d: %w", month, err)
+			}
+		}
+	}
+	return len(res.Rows), nil
+}
+
+// rebuildMonth replaces the rollup rows of one month, read from contributions FINAL, and records
+// the parts (block, version) they were read from, which were read before the rebuild began.
+func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) error {
+	for _, st := range []string{
+		fmt.Sprintf("ALTER TABLE contributions_rollup DROP PARTITION %d", month),
+		fmt.Sprintf("ALTER TABLE decisions_rollup DROP PARTITION %d", month),
+		fmt.Sprintf(rollupInsert, month),
+		fmt.Sprintf(decisionsInsert, month),
+		fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, %d, %d)", month, block, version),
+	} {
+		if err := s.conn.Exec(ctx, st); err != nil {
+			return fmt.Errorf("store: rebuild rollups of %d: %w", month, err)
+		}
+	}
+	return nil
+}
+
+// ReadFunc answers a read statement for a Store made by ReadThrough: next runs it on the
+// connection.
+type ReadFunc func(ctx context.Context, q string, settings Settings, next func(context.Context) (*Result, error)) (*Result, error)
+
+// ReadThrough returns a Store on the same connection whose Query goes through read (a reader's
+// cache); ad hoc statements and writes go to the connection as before and count in the same
+// Generation.
+func (s *Store) ReadThrough(read ReadFunc) *Store {
+	return &Store{conn: &readThrough{Conn: s.conn, read: read}}
+}
+
+// readThrough is the connection of a Store made by ReadThrough.
+type readThrough struct {
+	Conn
+	read ReadFunc
+}
+
+func (r *readThrough) Query(ctx context.Context, q string, s Settings) (*Result, error) {
+	return r.read(ctx, q, s, func(ctx context.Context) (*Result, error) { return r.Conn.Query(ctx, q, s) })
+}
+
+func (r *readThrough) queryRows(ctx context.Context, q string, s Settings, w RowWriter) error {
+	rs, ok := r.Conn.(rowStreamer)
+	if !ok {
+		return fmt.Errorf("store: driver %s cannot run ad hoc statements", r.Conn.Driver())
+	}
+	return rs.queryRows(ctx, q, s, w)
+}
+
+func (r *readThrough) database() string {
+	if rs, ok := r.Conn.(rowStreamer); ok {
+		return rs.database()
+	}
+	return ""
+}

@@ -1,0 +1,200 @@
+package report
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"golang.org/x/sync/singleflight"
+
+	"giveback.dev/platform/events"
+	"giveback.dev/platform/store"
+)
+
+// The result cache: the answers of the statements the pages and the API read (every Query of
+// the Server's store but those with a readonly setting, which are users' own; Ready reads
+// around it), kept per statement as sent to ClickHouse, which holds the bound filter, so a
+// metric is computed once per filter until the data changes. An answer is served only while
+// the data it was computed from is unchanged: it is stamped with the store's write count
+// (store.Generation: every write made in this process, as under `giveback up`) and the count of
+// changes announced from elsewhere (Server.StoreChanged, which FollowChanges calls for every
+// contribution enrich publishes), both read before the statement began. Identical statements
+// missing at once run once.
+
+// Cache defaults.
+const (
+	DefaultCacheEntries = 4096
+	// DefaultCacheMaxAge bounds how long an answer is kept: the limit of staleness for writes
+	// the service is not told of (another process's, when `giveback report` runs without
+	// nats.url, or a dependency import on a ClickHouse server).
+	DefaultCacheMaxAge = time.Minute
+	// cacheMaxRows is the largest result kept.
+	cacheMaxRows = 20_000
+)
+
+// cache is the result cache of one Server.
+type cache struct {
+	writes  func() uint64 // the store's write count
+	changes atomic.Uint64 // changes announced from elsewhere
+	maxAge  time.Duration
+	max     int
+	now     func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]*list.Element // of *cacheEntry, by statement
+	order   *list.List               // most recently used first
+	flight  singleflight.Group
+
+	hits, misses atomic.Uint64
+}
+
+type cacheEntry struct {
+	key   string
+	stamp stamp
+	at    time.Time
+	res   *store.Result
+}
+
+// stamp is the state of the data an answer was computed from.
+type stamp struct{ writes, changes uint64 }
+
+func newCache(writes func() uint64, entries int, maxAge time.Duration, now func() time.Time) *cache {
+	if entries <= 0 {
+		entries = DefaultCacheEntries
+	}
+	if maxAge <= 0 {
+		maxAge = DefaultCacheMaxAge
+	}
+	return &cache{writes: writes, max: entries, maxAge: maxAge, now: now, entries: map[string]*list.Element{}, order: list.New()}
+}
+
+func (c *cache) stamp() stamp { return stamp{c.writes(), c.changes.Load()} }
+
+// changed records a change of the data made elsewhere: no answer computed before is served.
+func (c *cache) changed() { c.changes.Add(1) }
+
+// read is the store.ReadFunc of the Server's store. A result it returns may be shared with
+// other callers and must not be modified.
+func (c *cache) read(ctx context.Context, q string, settings store.Settings, next func(context.Context) (*store.Result, error)) (*store.Result, error) {
+	if _, ok := settings["readonly"]; ok {
+		return next(ctx)
+	}
+	q = settingsKey(settings) + q
+	st := c.stamp()
+	if res, ok := c.get(q, st); ok {
+		c.hits.Add(1)
+		return res, nil
+	}
+	c.misses.Add(1)
+	// The statement runs once for every caller asking for it at the same stamp, detached from
+	// the first caller's cancellation; each caller waits as long as its own context allows.
+	key := strconv.FormatUint(st.writes, 10) + "/" + strconv.FormatUint(st.changes, 10) + "\x00" + q
+	ch := c.flight.DoChan(key, func() (any, error) {
+		res, err := next(context.WithoutCancel(ctx))
+		if err == nil {
+			c.put(q, st, res)
+		}
+		return res, err
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*store.Result), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// settingsKey renders settings in a fixed order, to tell apart one statement run with
+// different settings.
+func settingsKey(s store.Settings) string {
+	if len(s) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(s)) {
+		fmt.Fprintf(&b, "%s=%v,", k, s[k])
+	}
+	return b.String() + "\x00"
+}
+
+// get returns the answer to q computed at stamp st, unless it is older than maxAge.
+func (c *cache) get(q string, st stamp) (*store.Result, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[q]
+	if !ok {
+		return nil, false
+	}
+	e := el.Value.(*cacheEntry)
+	if e.stamp != st || c.now().Sub(e.at) > c.maxAge {
+		c.order.Remove(el)
+		delete(c.entries, q)
+		return nil, false
+	}
+	c.order.MoveToFront(el)
+	return e.res, true
+}
+
+// put keeps res as the answer to q at stamp st, unless the data changed meanwhile or the result
+// is too large, and drops the least recently used answers beyond the bound.
+func (c *cache) put(q string, st stamp, res *store.Result) {
+	if res == nil || len(res.Rows) > cacheMaxRows || c.stamp() != st {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[q]; ok {
+		c.order.Remove(el)
+	}
+	c.entries[q] = c.order.PushFront(&cacheEntry{key: q, stamp: st, at: c.now(), res: res})
+	for c.order.Len() > c.max {
+		el := c.order.Back()
+		c.order.Remove(el)
+		delete(c.entries, el.Value.(*cacheEntry).key)
+	}
+}
+
+// len returns how many answers are kept.
+func (c *cache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
+
+// StoreChanged tells the server that the data changed in a way its store did not see (a write
+// by another process): no answer computed before is served again.
+func (s *Server) StoreChanged() {
+	if s.cache != nil {
+		s.cache.changed()
+	}
+}
+
+// FollowChanges subscribes, on core NATS, to the contributions enrich stores
+// (events.SubjectContribution) and the changes of reference data (events.SubjectControlAll),
+// and calls StoreChanged for each: what a `giveback report` of its own needs to drop its
+// answers when enrich, in another process, stores new data. Unsubscribe (or Drain) ends it.
+func (s *Server) FollowChanges(nc *nats.Conn) ([]*nats.Subscription, error) {
+	var subs []*nats.Subscription
+	for _, subject := range []string{events.SubjectContribution, events.SubjectControlAll} {
+		sub, err := nc.Subscribe(subject, func(*nats.Msg) { s.StoreChanged() })
+		if err != nil {
+			for _, sub := range subs {
+				_ = sub.Unsubscribe()
+			}
+			return nil, err
+		}
+		subs = append(subs, sub)
+	}
+	return subs, nil
+}

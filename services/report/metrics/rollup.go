@@ -1,0 +1,152 @@
+package metrics
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"giveback.dev/platform/store"
+)
+
+// The rollups (migration 0011, store.RefreshRollups) hold the contributions of each month
+// pre-aggregated per day and month, team, destination and kind. The statements in rollup/*.sql
+// compute the same metric as the statement of sql/*.sql with the same name, reading the months
+// whose rollup is current from the rollups and the others from contributions FINAL, so their
+// answers are the same whatever was rebuilt (TestRollupsEqualFinal). run uses them in place of
+// the plain statements.
+
+//go:embed rollup/*.sql
+var rollupFiles embed.FS
+
+var rollupStatements = mustLoadRollups()
+
+func mustLoadRollups() map[string]string {
+	out := map[string]string{}
+	names, err := fs.Glob(rollupFiles, "rollup/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	for _, n := range names {
+		body, err := rollupFiles.ReadFile(n)
+		if err != nil {
+			panic(err)
+		}
+		var sql []string
+		for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+			if len(sql) == 0 && strings.HasPrefix(line, "--") {
+				continue
+			}
+			sql = append(sql, line)
+		}
+		out[strings.TrimSuffix(path.Base(n), ".sql")] = strings.Join(sql, "\n")
+	}
+	return out
+}
+
+// plainKey marks a context whose metrics are computed by the plain statements alone (the
+// equivalence test's reference).
+type plainKey struct{}
+
+// withoutRollups returns ctx for metrics computed from contributions FINAL alone.
+func withoutRollups(ctx context.Context) context.Context {
+	return context.WithValue(ctx, plainKey{}, true)
+}
+
+// rollupSQL returns the statement run for the named metric: its rollup form bound to the filter
+// and to the months whose rollup is current, when it has one, else plain (the statement as SQL
+// returns it).
+func rollupSQL(ctx context.Context, q Querier, name string, f Filter, limit int, plain string) (string, error) {
+	st, ok := rollupStatements[name]
+	// The rollups are kept per day, team and destination: a filter on anything else (one
+	// repository) reads contributions FINAL.
+	rolled := Filter{From: f.From, To: f.To, Team: f.Team, Upstream: f.Upstream}
+	if !ok || f != rolled || ctx.Value(plainKey{}) != nil {
+		return plain, nil
+	}
+	res, err := q.Query(ctx, store.RollupFreshSQL, Settings)
+	if err != nil {
+		return "", fmt.Errorf("months rolled up: %w", err)
+	}
+	months := make([]int64, 0, len(res.Rows))
+	for _, r := range res.Rows {
+		months = append(months, store.AsInt(r[0]))
+	}
+	return f.bindRollup(f.bind(st, limit), months), nil
+}
+
+// staleCondition returns the condition on occurred_at of the contributions whose month is not
+// among months (YYYYMM, ascending): NOT of the runs of consecutive months as time ranges, which
+// ClickHouse prunes partitions by (a NOT IN on the month it does not).
+func staleCondition(months []int64) string {
+	if len(months) == 0 {
+		return "1"
+	}
+	start := func(m int64) time.Time { return time.Date(int(m/100), time.Month(m%100), 1, 0, 0, 0, 0, time.UTC) }
+	var runs []string
+	from := start(months[0])
+	to := from.AddDate(0, 1, 0)
+	for _, m := range months[1:] {
+		t := start(m)
+		if !t.Equal(to) {
+			runs = append(runs, "(occurred_at >= "+ts(from)+" AND occurred_at < "+ts(to)+")")
+			from = t
+		}
+		to = t.AddDate(0, 1, 0)
+	}
+	runs = append(runs, "(occurred_at >= "+ts(from)+" AND occurred_at < "+ts(to)+")")
+	return "NOT (" + strings.Join(runs, " OR ") + ")"
+}
+
+// bindRollup fills the rollup statements' own placeholders: {fresh} (the months read from the
+// rollups, YYYYMM numbers), {stale} (the condition on contributions of the other months),
+// {from_day} and {to_day} (the period as [from, to) Date literals),
+// {rdays} (the period's whole months from rows of grain month, its other days from rows of grain
+// day) and {rfilter} (the team, as rows of one team or of every team together, and the upstream
+// condition).
+func (f Filter) bindRollup(sql string, months []int64) string {
+	fresh := "0" // no month is 0: every month is read from contributions FINAL
+	if len(months) > 0 {
+		list := make([]string, len(months))
+		for i, m := range months {
+			list[i] = fmt.Sprint(m)
+		}
+		fresh = strings.Join(list, ", ")
+	}
+	end := f.end()
+	mfrom := time.Date(f.From.Year(), f.From.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if mfrom.Before(f.From) {
+		mfrom = mfrom.AddDate(0, 1, 0)
+	}
+	mto := time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if !mfrom.Before(mto) {
+		mfrom, mto = end, end
+	}
+	days := fmt.Sprintf("((grain = 'month' AND day >= %[3]s AND day < %[4]s) OR (grain = 'day' AND ((day >= %[1]s AND day < %[3]s) OR (day >= %[4]s AND day < %[2]s))))",
+		date(f.From), date(end), date(mfrom), date(mto))
+	var cond strings.Builder
+	if f.Team != "" {
+		cond.WriteString(" AND all_teams = 0 AND team = " + store.Quote(f.Team))
+	} else {
+		cond.WriteString(" AND all_teams = 1")
+	}
+	switch f.Upstream {
+	case UpstreamOnly:
+		cond.WriteString(" AND is_upstream = 1")
+	case UpstreamInternal:
+		cond.WriteString(" AND is_upstream = 0")
+	}
+	return strings.NewReplacer(
+		"{fresh}", fresh,
+		"{stale}", staleCondition(months),
+		"{from_day}", date(f.From),
+		"{to_day}", date(end),
+		"{rdays}", days,
+		"{rfilter}", cond.String(),
+	).Replace(sql)
+}
+
+func date(t time.Time) string { return "toDate(" + store.Quote(day(t)) + ")" }

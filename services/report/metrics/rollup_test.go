@@ -1,0 +1,210 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"giveback.dev/platform/events"
+	"giveback.dev/platform/store"
+	"giveback.dev/platform/testkit"
+)
+
+// rollupFixture is three months of a small company: three employees in two teams (bob moves
+// team later), an outside contributor, work to upstream, company, personal and fork
+// repositories, pull requests decided in a later month than they were opened, and every pull
+// request stored twice (open, then decided).
+func rollupFixture() []events.Contribution {
+	type person struct{ login, id, team string }
+	people := []person{{"ann", "e1", "core"}, {"bob", "e2", "core"}, {"carol", "e3", "web"}, {"zed", "", ""}}
+	repos := []struct{ repo, dest string }{
+		{"kubernetes/kubernetes", "upstream"}, {"golang/go", "upstream"}, {"nats-io/nats.go", "upstream"},
+		{"acme/billing", "internal"}, {"acme/sdk", "company_oss"}, {"ann/dotfiles", "personal"}, {"bob/go", "fork"},
+	}
+	kinds := []string{events.KindPullRequest, events.KindCommit, events.KindReview, events.KindIssue, events.KindComment}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var cs []events.Contribution
+	for i := range 240 {
+		p := people[i%len(people)]
+		r := repos[(i/2)%len(repos)]
+		kind := kinds[(i/3)%len(kinds)]
+		owner, _, _ := strings.Cut(r.repo, "/")
+		at := start.Add(time.Duration(i*9)*time.Hour + 17*time.Minute)
+		c := events.Contribution{ID: fmt.Sprintf("%s:%d", kind, i), Kind: kind, OccurredAt: at, ActorLogin: p.login,
+			EmployeeID: p.id, Team: p.team, Repo: r.repo, RepoOwner: owner, IsUpstream: r.dest == "upstream",
+			Destination: r.dest, Number: i, Source: events.SourceGHArchive, Version: 1}
+		if kind == events.KindPullRequest {
+			c.State = "open"
+			cs = append(cs, c)
+			if i%4 == 3 {
+				continue // still open
+			}
+			decided := at.Add(time.Duration(20+i%40) * 24 * time.Hour)
+			c.State, c.ClosedAt, c.Version = "closed", &decided, 2
+			if i%3 != 0 {
+				c.Merged, c.MergedAt = true, &decided
+			}
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// rollupFilters are the periods and filters the equivalence is checked for: whole months,
+// months cut at both ends, one day, each team and upstream choice.
+func rollupFilters() []Filter {
+	d := func(m time.Month, day int) time.Time { return time.Date(2025, m, day, 0, 0, 0, 0, time.UTC) }
+	var out []Filter
+	for i, p := range [][2]time.Time{{d(1, 1), d(3, 31)}, {d(1, 10), d(3, 5)}, {d(2, 1), d(2, 28)}, {d(2, 14), d(2, 14)}, {d(1, 20), d(2, 3)}, {d(1, 1), d(6, 30)}} {
+		out = append(out, Filter{From: p[0], To: p[1], Upstream: UpstreamAll})
+		if i < 2 {
+			out = append(out, Filter{From: p[0], To: p[1], Team: "core", Upstream: UpstreamOnly},
+				Filter{From: p[0], To: p[1], Team: "web", Upstream: UpstreamInternal},
+				Filter{From: p[0], To: p[1], Team: "core", Upstream: UpstreamAll})
+		}
+	}
+	// A filter the rollups do not hold (one repository) reads contributions FINAL.
+	out = append(out, Filter{From: d(1, 1), To: d(3, 31), Upstream: UpstreamAll, Repo: "golang/go"})
+	return out
+}
+
+// rolledMetrics computes every metric that has a rollup statement, for f.
+func rolledMetrics(ctx context.Context, q Querier, f Filter) (map[string]any, error) {
+	out := map[string]any{}
+	var err error
+	if out["summary"], err = GetSummary(ctx, q, f); err != nil {
+		return nil, err
+	}
+	if out["contributions"], err = GetContributions(ctx, q, f); err != nil {
+		return nil, err
+	}
+	if out["contributors"], err = GetContributors(ctx, q, f); err != nil {
+		return nil, err
+	}
+	if out["acceptance"], err = GetAcceptance(ctx, q, f); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkRollupsEqualFinal compares each rolled-up metric with the same metric computed from
+// contributions FINAL alone, for every filter, and returns the months read from the rollups.
+func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	for _, name := range []string{"summary", "contributions", "contributors", "acceptance"} {
+		if _, ok := rollupStatements[name]; !ok {
+			t.Fatalf("no rollup statement for %s", name)
+		}
+	}
+	for _, f := range rollupFilters() {
+		got, err := rolledMetrics(ctx, st, f)
+		if err != nil {
+			t.Fatalf("%s: %v", stage, err)
+		}
+		want, err := rolledMetrics(withoutRollups(ctx), st, f)
+		if err != nil {
+			t.Fatalf("%s: %v", stage, err)
+		}
+		for name := range want {
+			if !reflect.DeepEqual(got[name], want[name]) {
+				t.Errorf("%s, %s %s–%s team %q upstream %s:\nrollups %+v\nFINAL   %+v", stage, name, day(f.From), day(f.To), f.Team, f.Upstream, got[name], want[name])
+			}
+		}
+	}
+	res, err := st.Query(ctx, store.RollupFreshSQL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fresh []int64
+	for _, r := range res.Rows {
+		fresh = append(fresh, store.AsInt(r[0]))
+	}
+	return fresh
+}
+
+// Each rolled-up metric equals the same metric from contributions FINAL: with every month
+// rolled up, with a month changed since (a team move, an opt-out) and read from FINAL, and once
+// the changed months are rebuilt.
+func TestRollupsEqualFinal(t *testing.T) {
+	st := testkit.Store(t)
+	ctx := context.Background()
+	cs := rollupFixture()
+	if err := st.InsertContributions(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if fresh := checkRollupsEqualFinal(t, st, "nothing rolled up"); len(fresh) != 0 {
+		t.Fatalf("months %v read from rollups before any was built", fresh)
+	}
+	n, err := st.RefreshRollups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 { // January to March
+		t.Fatalf("rebuilt %d months, want 3", n)
+	}
+	if fresh := checkRollupsEqualFinal(t, st, "rolled up"); !reflect.DeepEqual(fresh, []int64{202501, 202502, 202503}) {
+		t.Fatalf("months read from rollups %v, want 2025-01 to 2025-03", fresh)
+	}
+	if n, err := st.RefreshRollups(ctx); err != nil || n != 0 {
+		t.Fatalf("a second refresh rebuilt %d months (%v), want none", n, err)
+	}
+	core := Filter{From: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 2, 28, 0, 0, 0, 0, time.UTC), Team: "core", Upstream: UpstreamAll}
+	before, err := GetSummary(ctx, st, core)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// bob moves from core to web from February on: his rows from then are stored again,
+	// re-attributed, with a higher version.
+	var moved []events.Contribution
+	for _, c := range cs {
+		if c.ActorLogin == "bob" && !c.OccurredAt.Before(time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)) {
+			c.Team, c.Version = "web", c.Version+10
+			moved = append(moved, c)
+		}
+	}
+	if err := st.InsertContributions(ctx, moved); err != nil {
+		t.Fatal(err)
+	}
+	if fresh := checkRollupsEqualFinal(t, st, "team move, not rebuilt"); !reflect.DeepEqual(fresh, []int64{202501}) {
+		t.Fatalf("after the team move, months read from rollups %v, want only 2025-01", fresh)
+	}
+	if _, err := st.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkRollupsEqualFinal(t, st, "team move, rebuilt")
+	after, err := GetSummary(ctx, st, core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Contributions >= before.Contributions || after.ActiveContributors != before.ActiveContributors-1 {
+		t.Fatalf("core in February: %+v before bob moved, %+v after; want fewer contributions and one contributor less", before, after)
+	}
+
+	// carol opts out: every row of hers is deleted.
+	if err := st.DeleteContributionsOf(ctx, []string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	if fresh := checkRollupsEqualFinal(t, st, "opt-out, not rebuilt"); len(fresh) != 0 {
+		t.Fatalf("after the opt-out, months read from rollups %v, want none", fresh)
+	}
+	if _, err := st.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fresh := checkRollupsEqualFinal(t, st, "opt-out, rebuilt"); len(fresh) != 3 {
+		t.Fatalf("after the rebuild, months read from rollups %v, want three", fresh)
+	}
+	web := core
+	web.Team = "web"
+	s, err := GetSummary(ctx, st, web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ActiveContributors != 1 {
+		t.Fatalf("web in February after carol's opt-out: %+v, want bob alone", s)
+	}
+}

@@ -1,0 +1,257 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"giveback.dev/platform/store"
+	"giveback.dev/services/report/metrics"
+)
+
+// The report's own statements, for what the dashboard does not show: the highlights and the
+// freshness. They read the contributions table as package metrics does (FINAL, the company's
+// people only, the filter's team and upstream conditions) and are bound by bind.
+const (
+	// sqlMergedPRs lists the pull requests merged in the period, with their size (lines added
+	// and deleted), the criticality of the repository as a dependency, and the first instant
+	// their author contributed anything to the repository. That first instant is read without
+	// FINAL, for the authors and repositories of the period only: every version of a row has
+	// the same occurred_at, so duplicates do not change a minimum.
+	sqlMergedPRs = `SELECT p.repo, p.number, p.title, p.url, p.lines, p.criticality, p.actor_login, p.merged_at,
+    f.first >= p.occurred_at AS first_time
+FROM
+(
+    SELECT repo, number, title, url, toInt64(additions) + toInt64(deletions) AS lines,
+        toInt64(dependency_criticality) AS criticality, actor_login, employee_id, merged_at, occurred_at
+    FROM contributions FINAL
+    WHERE kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to} AND occurred_at < {to}{filter}
+) AS p
+LEFT JOIN
+(
+    SELECT employee_id, lower(repo) AS r, min(occurred_at) AS first
+    FROM contributions
+    WHERE occurred_at < {to} AND employee_id != '' AND (employee_id, lower(repo)) IN
+    (
+        SELECT employee_id, lower(repo)
+        FROM contributions FINAL
+        WHERE kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to} AND occurred_at < {to}{filter}
+    )
+    GROUP BY employee_id, r
+) AS f ON f.employee_id = p.employee_id AND f.r = lower(p.repo)
+ORDER BY p.criticality DESC, p.lines DESC, p.repo, p.number
+LIMIT 1000`
+
+	// sqlNewProjects lists the upstream repositories whose first contribution by the company's
+	// people falls in the period, with the contributions made to them in the period.
+	sqlNewProjects = `SELECT any(repo) AS project, min(occurred_at) AS first, countIf(occurred_at >= {from}) AS contributions
+FROM contributions FINAL
+WHERE occurred_at < {to} AND is_upstream = 1{filter}
+GROUP BY lower(repo)
+HAVING first >= {from}
+ORDER BY contributions DESC, project`
+
+	// sqlFirstTimers names the people metrics.GetNewcomers counts as new: active upstream in
+	// the period within the filter, with their first upstream contribution ever (in any team)
+	// in the period; with the login of that first contribution.
+	sqlFirstTimers = `SELECT c.employee_id AS employee_id, any(f.login) AS login, any(f.first_at) AS first
+FROM
+(
+    SELECT DISTINCT employee_id
+    FROM contributions FINAL
+    WHERE occurred_at >= {from} AND occurred_at < {to} AND is_upstream = 1{filter}
+) AS c
+INNER JOIN
+(
+    SELECT employee_id, min(occurred_at) AS first_at, argMin(actor_login, occurred_at) AS login
+    FROM contributions FINAL
+    WHERE employee_id != '' AND is_upstream = 1 AND occurred_at < {to}
+    GROUP BY employee_id
+) AS f ON f.employee_id = c.employee_id
+WHERE f.first_at >= {from}
+GROUP BY c.employee_id
+ORDER BY first, login`
+
+	// sqlTeams is, per team, the summary statement's contributions, pull requests merged and
+	// active contributors, and the newcomers statement's new upstream contributors (active
+	// upstream in the period, first upstream contribution ever, in any team, in the period).
+	sqlTeams = `SELECT team,
+    countIf(occurred_at >= {from}) AS contributions,
+    countIf(kind = 'pull_request' AND decided AND decided_at >= {from} AND decided_at < {to} AND merged = 1) AS prs_merged,
+    uniqExactIf(employee_id, occurred_at >= {from}) AS active,
+    uniqExactIf(employee_id, occurred_at >= {from} AND is_upstream = 1 AND employee_id IN
+    (
+        SELECT employee_id
+        FROM contributions FINAL
+        WHERE employee_id != '' AND is_upstream = 1 AND occurred_at < {to}
+        GROUP BY employee_id
+        HAVING min(occurred_at) >= {from}
+    )) AS new
+FROM
+(
+    SELECT team, kind, occurred_at, employee_id, is_upstream, merged,
+        state = 'closed' OR merged = 1 AS decided, coalesce(merged_at, closed_at) AS decided_at
+    FROM contributions FINAL
+    WHERE occurred_at < {to} AND (occurred_at >= {from} OR kind = 'pull_request') AND team != ''{filter}
+)
+GROUP BY team
+ORDER BY contributions DESC, team`
+
+	// sqlFreshness is the newest contribution stored.
+	sqlFreshness = `SELECT max(occurred_at) FROM contributions`
+)
+
+var ownStatements = []string{sqlMergedPRs, sqlNewProjects, sqlFirstTimers, sqlTeams, sqlFreshness}
+
+// bind fills a statement's placeholders as package metrics does: {from} and {to} are the period's
+// first instant and the instant after it, {filter} the conditions of the company's people, the
+// team, the upstream selection and, with dependencies only, the company's dependencies.
+func bind(sql string, f metrics.Filter, depsOnly bool) string {
+	var cond strings.Builder
+	cond.WriteString(" AND employee_id != ''")
+	if f.Team != "" {
+		cond.WriteString(" AND team = " + store.Quote(f.Team))
+	}
+	switch f.Upstream {
+	case metrics.UpstreamOnly:
+		cond.WriteString(" AND is_upstream = 1")
+	case metrics.UpstreamInternal:
+		cond.WriteString(" AND is_upstream = 0")
+	}
+	if depsOnly {
+		cond.WriteString(" AND is_dependency = 1")
+	}
+	return strings.NewReplacer(
+		"{from}", ts(f.From),
+		"{to}", ts(f.To.AddDate(0, 0, 1)),
+		"{filter}", cond.String(),
+	).Replace(sql)
+}
+
+func ts(t time.Time) string {
+	return "toDateTime64(" + store.Quote(t.UTC().Format("2006-01-02 15:04:05")) + ", 3, 'UTC')"
+}
+
+// query runs one of the report's own statements; projects restricts it to the company's
+// dependencies when the definition asks for dependencies only (the project lists, not the totals).
+func (b *builder) query(ctx context.Context, name, sql string, f metrics.Filter, projects bool) (*store.Result, error) {
+	res, err := b.q.Query(ctx, bind(sql, f, projects && b.def.Filter.DependenciesOnly), metrics.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return res, nil
+}
+
+// The most highlighted pull requests of each kind, and of new projects and first-timers.
+const (
+	maxCriticalPRs = 3
+	maxLargestPRs  = 3
+	maxFirstPRs    = 3
+	maxNewProjects = 10
+	maxFirstTimers = 20
+)
+
+// whyCritical is the reason a pull request to a dependency is highlighted.
+const whyCritical = "critical dependency"
+
+// highlights sets the notable merged pull requests, the new projects and the first-timers.
+func (b *builder) highlights(ctx context.Context) error {
+	res, err := b.query(ctx, "highlights", sqlMergedPRs, b.cur, true)
+	if err != nil {
+		return err
+	}
+	var all []HighlightPR
+	for _, r := range res.Rows {
+		all = append(all, HighlightPR{Repo: store.AsString(r[0]), Number: store.AsInt(r[1]), Title: store.AsString(r[2]),
+			URL: store.AsString(r[3]), Lines: store.AsInt(r[4]), Criticality: store.AsInt(r[5]), Author: store.AsString(r[6]),
+			MergedAt: dateOf(store.AsString(r[7])), First: store.AsInt(r[8]) != 0})
+	}
+	h := &Highlights{MergedPRs: []HighlightPR{}, NewProjects: []string{}}
+	pick := func(why string, max int, ok func(HighlightPR) bool, order func(a, b HighlightPR) int) {
+		cands := slices.Clone(all)
+		if order != nil {
+			slices.SortStableFunc(cands, order)
+		}
+		n := 0
+		for _, c := range cands {
+			if n == max || !ok(c) {
+				continue
+			}
+			n++
+			if i := slices.IndexFunc(h.MergedPRs, func(p HighlightPR) bool { return p.Repo == c.Repo && p.Number == c.Number }); i >= 0 {
+				h.MergedPRs[i].Why = append(h.MergedPRs[i].Why, why)
+				continue
+			}
+			c.Why = []string{why}
+			h.MergedPRs = append(h.MergedPRs, c)
+		}
+	}
+	pick(whyCritical, maxCriticalPRs, func(p HighlightPR) bool { return p.Criticality > 0 }, nil)
+	pick("largest", maxLargestPRs, func(p HighlightPR) bool { return p.Lines > 0 }, func(a, b HighlightPR) int { return int(b.Lines - a.Lines) })
+	pick("first contribution to the project", maxFirstPRs, func(p HighlightPR) bool { return p.First }, nil)
+	if !b.def.People {
+		for i := range h.MergedPRs {
+			h.MergedPRs[i].Author = ""
+		}
+	}
+
+	if res, err = b.query(ctx, "new projects", sqlNewProjects, b.cur, true); err != nil {
+		return err
+	}
+	h.NewProjectsCount = int64(len(res.Rows))
+	for i, r := range res.Rows {
+		if i < maxNewProjects {
+			h.NewProjects = append(h.NewProjects, store.AsString(r[0]))
+		}
+	}
+	nc, err := metrics.GetNewcomers(ctx, b.q, b.cur)
+	if err != nil {
+		return err
+	}
+	h.FirstTimers = nc.New
+	if b.def.People {
+		if res, err = b.query(ctx, "first timers", sqlFirstTimers, b.cur, false); err != nil {
+			return err
+		}
+		h.FirstTimerNames = []string{}
+		for i, r := range res.Rows {
+			if i < maxFirstTimers {
+				h.FirstTimerNames = append(h.FirstTimerNames, store.AsString(r[1]))
+			}
+		}
+	}
+	b.n.Highlights = h
+	return nil
+}
+
+// freshness reads the newest contribution stored.
+func freshness(ctx context.Context, q metrics.Querier) (Freshness, error) {
+	res, err := q.Query(ctx, sqlFreshness, nil)
+	if err != nil {
+		return Freshness{}, fmt.Errorf("freshness: %w", err)
+	}
+	var f Freshness
+	if len(res.Rows) == 1 {
+		f.NewestContribution = parseTime(store.AsString(res.Rows[0][0]))
+	}
+	return f, nil
+}
+
+// parseTime reads a DateTime64 as ClickHouse prints it; the epoch (max of nothing) and
+// anything unreadable are the zero time.
+func parseTime(s string) time.Time {
+	t, err := time.Parse("2006-01-02 15:04:05.999999999", s)
+	if err != nil || t.Unix() <= 0 {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func dateOf(s string) string {
+	if len(s) >= 10 {
+		return s[:10]
+	}
+	return s
+}
