@@ -118,3 +118,73 @@ func TestReportRoutes(t *testing.T) {
 		t.Errorf("unknown member: %d %s", code, body)
 	}
 }
+
+// TestSourcesNameOverdueReports checks that a report whose last due period was not delivered
+// by its due time and grace period is named on /api/v1/sources and the sources page.
+func TestSourcesNameOverdueReports(t *testing.T) {
+	st := testkit.Store(t)
+	_, _, js := testkit.NATS(t)
+	kv, err := reports.OpenClaims(context.Background(), js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources, err := OpenSources(context.Background(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The directory delivery writes under a path that is a file: it can never succeed.
+	blocked := filepath.Join(t.TempDir(), "not-a-directory")
+	if err := os.WriteFile(blocked, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	def := reports.Definition{Name: "monthly", Title: "Monthly give-back", Schedule: "CRON_TZ=Europe/Berlin 0 8 1 * *",
+		Period: reports.PeriodPreviousMonth, Grace: time.Hour, Deliveries: []reports.Delivery{{Kind: "directory", Name: "directory", Path: blocked}}}
+	build := func(_ context.Context, d reports.Definition, p reports.Period, _ time.Time, _ reports.Options) (*reports.Report, error) {
+		return &reports.Report{Name: d.Name, Period: p, Subject: d.Title, Numbers: &reports.Numbers{Report: d.Name},
+			WebHTML: []byte("<html><body>x</body></html>"), Markdown: []byte("x\n"), CSV: []byte("metric,value\n"), PDF: []byte("%PDF-1.7"), Hash: "cd34"}, nil
+	}
+	due := time.Date(2026, 11, 1, 7, 0, 0, 0, time.UTC) // 08:00 in Berlin
+	svc, err := reports.NewService(reports.ServiceOptions{Definitions: []reports.Definition{def}, Store: st, Claims: kv, Build: build,
+		Now: func() time.Time { return due.Add(3 * time.Hour) }, Replica: "web", Attempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Options{Store: st, Reports: svc, Sources: sources})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	body := func(path string) string {
+		t.Helper()
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	overdue := func() (string, string) {
+		var got Sources
+		if err := json.Unmarshal([]byte(body("/api/v1/sources")), &got); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got.OverdueReports, ","), body("/sources")
+	}
+	if names, _ := overdue(); names != "" {
+		t.Fatalf("overdue before any tick: %q", names)
+	}
+	for _, at := range []time.Time{due, due.Add(3 * time.Hour)} {
+		if err := svc.Tick(context.Background(), at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names, page := overdue()
+	if names != "monthly" || !strings.Contains(page, `data-kpi="overdue_reports"`) || !strings.Contains(page, ">monthly</a>") {
+		t.Fatalf("overdue reports %q; page:\n%s", names, page)
+	}
+}

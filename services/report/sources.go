@@ -64,6 +64,9 @@ type Sources struct {
 	// LastErrors holds the latest error of each source that records one: the REST sync (the
 	// latest among its logins), hydration, and enrich (the latest dead letter).
 	LastErrors []SourceError `json:"last_errors"`
+	// OverdueReports names the scheduled reports whose last due period was not delivered by its
+	// due time and grace period; absent where no report is scheduled (Options.Reports).
+	OverdueReports []string `json:"overdue_reports,omitempty"`
 }
 
 // StreamStatus is one NATS stream's backlog and the lag of its durable consumers.
@@ -152,6 +155,14 @@ func (s *Server) sources(ctx context.Context) (Sources, error) {
 	}
 	if s.opts.Live != nil {
 		s.streams(ctx, &out)
+	}
+	if s.opts.Reports != nil {
+		out.OverdueReports = []string{}
+		for _, d := range s.opts.Reports.Definitions() {
+			if s.opts.Reports.Overdue(d.Name) {
+				out.OverdueReports = append(out.OverdueReports, d.Name)
+			}
+		}
 	}
 	return out, nil
 }

@@ -87,6 +87,9 @@ func (b *bench) pages(ctx context.Context, runs, clients int, loadFor time.Durat
 	if err != nil {
 		return err
 	}
+	if err := b.statements(ctx, filters[0]); err != nil {
+		return err
+	}
 	b.printf("\npages (each request is the whole page: all its statements), %d runs each, p50 / p95 ms\n", runs)
 	b.printf("  %-45s %19s %19s\n", "page", "no cache", "cache")
 	var allCold, allWarm []time.Duration
