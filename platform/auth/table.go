@@ -68,6 +68,7 @@ var Table = []Rule{
 	{Pattern: "GET /live.js", Min: Viewer},
 	{Pattern: "GET /api/v1/live", Min: Viewer},
 	{Pattern: "GET /api/v1/teams", Min: Viewer},
+	{Pattern: "GET /docs/METRICS.md", Min: Viewer},
 
 	// Per-project detail and individuals. The influence of a project names unaffiliated actors
 	// by login; the sources list the REST sync per login.

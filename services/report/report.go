@@ -35,6 +35,8 @@
 //	GET, POST /api/v1/query                  ad hoc read-only SQL (json or csv)
 //	GET       /api/v1/sources                state of the collection (Options.Sources)
 //	GET       /sources                       the same as a page, with the NATS streams' backlog
+//	GET       /docs/METRICS.md               the metric definitions (METRICS.md) as a page, which
+//	                                         the pages and the scheduled reports link to
 //	GET       /reports                       the scheduled reports (Options.Reports): state, overdue, archive
 //	GET       /reports/{name}/{period}       one archived report with its delivery attempts (?format=pdf…)
 //	GET       /api/v1/reports                the same as JSON
@@ -207,6 +209,7 @@ func (s *Server) routes() (http.Handler, []string) {
 	mux.HandleFunc("POST /api/v1/query", s.query)
 	mux.HandleFunc("GET /api/v1/sources", s.sourcesAPI)
 	mux.HandleFunc("GET /sources", s.sourcesPage)
+	mux.HandleFunc("GET /docs/METRICS.md", s.definitions)
 	mux.HandleFunc("GET /live", s.livePage)
 	mux.HandleFunc("GET /live.js", s.liveScript)
 	mux.HandleFunc("GET /api/v1/live", s.liveAPI)
