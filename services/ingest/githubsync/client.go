@@ -7,6 +7,7 @@
 package githubsync
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -117,11 +118,20 @@ type pool struct {
 	mu      sync.Mutex
 	clients []*github.Client
 	budgets []map[string]*budget
+	refused []time.Time // until when each token is set aside after GitHub refused it (401)
 	next    int
 }
 
+// refusedFor is how long a token GitHub refused (401 Bad credentials: revoked or expired) is
+// set aside; its requests go to the other tokens meanwhile. Past it, the token is tried again,
+// in case it was put back.
+const refusedFor = 10 * time.Minute
+
+// errTokensRefused is returned for a request when GitHub refused every token.
+var errTokensRefused = errors.New("GitHub refused every token (401 Bad credentials): replace the revoked or expired token")
+
 func newPool(clients []*github.Client) *pool {
-	p := &pool{clients: clients, budgets: make([]map[string]*budget, len(clients))}
+	p := &pool{clients: clients, budgets: make([]map[string]*budget, len(clients)), refused: make([]time.Time, len(clients))}
 	for i := range p.budgets {
 		p.budgets[i] = map[string]*budget{}
 	}
@@ -138,14 +148,18 @@ func (p *pool) budget(i int, resource string) *budget {
 }
 
 // pick returns the index of the client to use for resource, or, when every token is used up or
-// blocked, -1 and how long until the first one may be used again.
-func (p *pool) pick(resource string, now time.Time) (int, time.Duration) {
+// blocked, -1 and how long until the first one may be used again. When every token left is
+// refused, it returns errTokensRefused.
+func (p *pool) pick(resource string, now time.Time) (int, time.Duration, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	best, bestLeft := -1, -1
 	var earliest time.Time
 	for k := range p.clients {
 		i := (p.next + k) % len(p.clients)
+		if now.Before(p.refused[i]) {
+			continue
+		}
 		b := p.budget(i, resource)
 		ok, until := b.available(now)
 		if !ok {
@@ -158,14 +172,24 @@ func (p *pool) pick(resource string, now time.Time) (int, time.Duration) {
 			best, bestLeft = i, l
 		}
 	}
+	if best < 0 && earliest.IsZero() {
+		return -1, 0, errTokensRefused
+	}
 	if best < 0 {
-		return -1, earliest.Sub(now)
+		return -1, earliest.Sub(now), nil
 	}
 	p.next = (best + 1) % len(p.clients)
 	if b := p.budget(best, resource); b.known && now.Before(b.reset) {
 		b.remaining-- // spent, until the response says what is left
 	}
-	return best, 0
+	return best, 0, nil
+}
+
+// refuse sets client i aside for refusedFor: GitHub refused its token.
+func (p *pool) refuse(i int, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refused[i] = now.Add(refusedFor)
 }
 
 // observe records the rate limit a response of client i reported.

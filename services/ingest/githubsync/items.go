@@ -3,8 +3,10 @@ package githubsync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -255,8 +257,12 @@ func (s *Syncer) commitItem(ctx context.Context, w *walkRun, origin string, item
 // noteFirstResponse sets meta["first_response_at"] to when someone other than the pull
 // request's author, and not a bot, first commented on its conversation or reviewed it; it sets
 // nothing when nobody has. The oldest 100 of each are read, unconditionally (their answer is
-// needed whenever the pull request changed). A failed lookup is logged and leaves the time
-// out: the next change of the pull request looks again.
+// needed whenever the pull request changed). A lookup GitHub refuses for the pull request
+// itself (404, 403, 410, 422: the conversation is gone or out of the token's reach) is logged
+// and leaves the time out: the next change of the pull request looks again. Any other failure
+// (a revoked token, GitHub down after the retries, a rate limit past MaxWait) is returned, so
+// the details are not published without it: the record id does not change with the meta, and
+// the bus would drop the complete record as a repeat of the incomplete one.
 func (s *REST) noteFirstResponse(ctx context.Context, lr *loginRun, repo string, number int, pr json.RawMessage, meta map[string]string) error {
 	var head struct {
 		User struct {
@@ -281,6 +287,9 @@ func (s *REST) noteFirstResponse(ctx context.Context, lr *loginRun, repo string,
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if err != nil && !refused(err) {
+			return fmt.Errorf("githubsync: %s#%d: first response: %w", repo, number, err)
+		}
 		if err != nil || kept != nil {
 			s.log().Debug("first response of a pull request not found", slog.String("url", u), slog.Any("err", err))
 			return nil
@@ -302,4 +311,24 @@ func (s *REST) noteFirstResponse(ctx context.Context, lr *loginRun, repo string,
 		meta["first_response_at"] = first.UTC().Format(time.RFC3339)
 	}
 	return nil
+}
+
+// refused reports whether GitHub answered a request with an error about the resource asked
+// for (404, 403 other than a rate limit, 410, 422), which asking again does not change; a 401
+// (the token) and the rest are not.
+func refused(err error) bool {
+	var rle *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	if errors.As(err, &rle) || errors.As(err, &abuse) {
+		return false
+	}
+	var ge *github.ErrorResponse
+	if !errors.As(err, &ge) || ge.Response == nil {
+		return false
+	}
+	switch ge.Response.StatusCode {
+	case http.StatusNotFound, http.StatusForbidden, http.StatusGone, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }

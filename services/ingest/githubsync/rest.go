@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -38,7 +42,10 @@ type REST struct {
 	// MaxWait is the longest a request waits for a rate limit to reset (default 1h); a longer
 	// wait fails it.
 	MaxWait time.Duration
-	Log     *slog.Logger
+	// RequestTimeout bounds each request, its answer read in full (default 1 min). A request
+	// that times out is tried again, as one that failed on the way or got a 5xx answer.
+	RequestTimeout time.Duration
+	Log            *slog.Logger
 
 	poolOnce sync.Once
 	pool     *pool
@@ -46,11 +53,25 @@ type REST struct {
 	mu    sync.Mutex
 	etags map[string]etag // by request URL; an empty ETag records a miss
 
-	sleep func(ctx context.Context, d time.Duration) error // tests watch the waits
+	sleep      func(ctx context.Context, d time.Duration) error // tests watch the waits
+	retryDelay time.Duration                                    // the first wait before a transient failure is retried; tests shorten it
 }
 
 // maxAttempts bounds the tries of one request through rate limits.
 const maxAttempts = 6
+
+// maxTransient bounds the tries of one request that fails on the way (a reset connection, a
+// timeout) or gets a 5xx answer; the waits between them double from retryDelay (1 s, 2 s, 4 s).
+// A request still failing after them fails its search, which the next round resumes from its
+// cursor.
+const maxTransient = 4
+
+// errUnavailable marks a request that failed transiently maxTransient times: GitHub, or the
+// way to it, is down, and the round stops rather than try every other login in vain.
+var errUnavailable = errors.New("GitHub unavailable")
+
+// defaultRequestTimeout is RequestTimeout's default.
+const defaultRequestTimeout = time.Minute
 
 // resetSlack is added to a rate limit's reset (a whole second in GitHub's header) before the
 // token is used again.
@@ -108,7 +129,8 @@ func (s *REST) flush(ctx context.Context, lr *loginRun) error {
 //
 // The request goes with the token that has the most left of its rate limit. A token that hit a
 // primary limit is set aside until its reset, one that hit a secondary limit for its
-// Retry-After; when every token is set aside, get waits for the first to come back.
+// Retry-After, one GitHub refused (401) for refusedFor; when every token is set aside for a
+// rate limit, get waits for the first to come back, and when every one was refused, it fails.
 func (s *REST) get(ctx context.Context, lr *loginRun, u string, v any) (*github.Response, *etag, error) {
 	kept, conditional, err := s.lookupETag(ctx, u)
 	if err != nil {
@@ -117,8 +139,12 @@ func (s *REST) get(ctx context.Context, lr *loginRun, u string, v any) (*github.
 	p := s.clients()
 	resource := resourceOf(u)
 	attempts := maxAttempts + 2*len(p.clients)
+	transient := 0
 	for attempt := 1; ; attempt++ {
-		i, d := p.pick(resource, time.Now())
+		i, d, err := p.pick(resource, time.Now())
+		if err != nil {
+			return nil, nil, err
+		}
 		if i < 0 {
 			if attempt >= attempts {
 				return nil, nil, fmt.Errorf("still rate limited after %d attempts", attempt)
@@ -136,7 +162,7 @@ func (s *REST) get(ctx context.Context, lr *loginRun, u string, v any) (*github.
 		if conditional {
 			req.Header.Set("If-None-Match", kept.ETag)
 		}
-		resp, err := c.Do(ctx, req, v)
+		resp, err := s.do(ctx, c, req, v)
 		if resp != nil && resp.Response != nil && len(resp.Header) > 0 { // not go-github's refusal before sending
 			if resp.StatusCode == http.StatusNotModified {
 				lr.st.NotModified++
@@ -177,12 +203,88 @@ func (s *REST) get(ctx context.Context, lr *loginRun, u string, v any) (*github.
 				return nil, nil, err
 			}
 			p.block(i, resource, time.Now().Add(time.Duration(secs)*time.Second+retrySlack))
+		case resp != nil && resp.Response != nil && resp.StatusCode == http.StatusUnauthorized:
+			// The token is revoked or expired: the request goes with another, if any.
+			s.log().Warn("GitHub refused a token; using the others for a while", slog.Int("token", i+1),
+				slog.Int("tokens", len(p.clients)), slog.Duration("set_aside", refusedFor), slog.Any("err", err))
+			p.refuse(i, time.Now())
+			attempt--
+			continue
+		case ctx.Err() == nil && isTransient(resp, err):
+			if transient+1 >= maxTransient {
+				return nil, nil, fmt.Errorf("%w: %d tries failed: %w", errUnavailable, transient+1, err)
+			}
+			transient++
+			attempt-- // not a rate limit: it does not count against those tries
+			if err := s.backoff(ctx, lr.login, u, transient, err); err != nil {
+				return nil, nil, err
+			}
+			continue
 		default:
 			return nil, nil, err
 		}
 		if attempt >= attempts {
 			return nil, nil, fmt.Errorf("still rate limited after %d attempts: %w", attempt, err)
 		}
+	}
+}
+
+// do sends req with c, bounded by RequestTimeout.
+func (s *REST) do(ctx context.Context, c *github.Client, req *http.Request, v any) (*github.Response, error) {
+	timeout := s.RequestTimeout
+	if timeout <= 0 {
+		timeout = defaultRequestTimeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := c.Do(rctx, req, v)
+	if err != nil && ctx.Err() == nil && rctx.Err() != nil {
+		err = fmt.Errorf("no complete answer within %s: %w", timeout, errRequestTimeout)
+	}
+	return resp, err
+}
+
+// errRequestTimeout marks a request that took longer than RequestTimeout.
+var errRequestTimeout = errors.New("request timed out")
+
+// isTransient reports whether a failed request may succeed if sent again: GitHub answered 5xx,
+// or the request failed on the way (reset connection, timeout, truncated answer). A 4xx answer
+// is not: it says what is wrong with the request or its token.
+func isTransient(resp *github.Response, err error) bool {
+	if resp != nil && resp.Response != nil && resp.StatusCode >= 500 {
+		return true
+	}
+	var ge *github.ErrorResponse
+	if errors.As(err, &ge) {
+		return ge.Response != nil && ge.Response.StatusCode >= 500
+	}
+	if errors.Is(err, errRequestTimeout) {
+		return true
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // what the transport met, not a failure of ours such as a bad URL
+	}
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// backoff waits before the n-th new try of a request that failed transiently.
+func (s *REST) backoff(ctx context.Context, login, u string, n int, cause error) error {
+	d := s.retryDelay
+	if d <= 0 {
+		d = time.Second
+	}
+	d <<= n - 1
+	s.log().Warn("GitHub request failed; trying again", slog.String("login", login), slog.String("url", u),
+		slog.Int("try", n+1), slog.Duration("wait", d), slog.Any("err", cause))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -194,7 +194,9 @@ func (s *Syncer) Run(ctx context.Context, interval time.Duration) {
 }
 
 // SyncOnce syncs every login once. A login that fails is reported and the others still run;
-// the errors are joined. It stops early only when ctx ends.
+// the errors are joined. It stops early when ctx ends, and when GitHub stays unavailable
+// through a request's retries (5xx answers, timeouts, failed connections): the logins left
+// wait for the next round, which resumes every search from its cursor.
 func (s *Syncer) SyncOnce(ctx context.Context) (Stats, error) {
 	var total Stats
 	var errs []error
@@ -214,6 +216,10 @@ func (s *Syncer) SyncOnce(ctx context.Context) (Stats, error) {
 			total.Failed++
 			errs = append(errs, err)
 			s.log().Warn("login sync failed", slog.String("login", login), slog.Any("err", err))
+			if errors.Is(err, errUnavailable) {
+				s.log().Warn("GitHub unavailable; the next round resumes the logins from their cursors")
+				break
+			}
 			continue
 		}
 		total.Logins++
@@ -272,7 +278,7 @@ func (s *Syncer) syncLogin(ctx context.Context, login string) (Stats, error) {
 		}
 		if err := s.walk(ctx, lr, sr); err != nil {
 			errs = append(errs, err)
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, errUnavailable) {
 				break
 			}
 		}
