@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// Pre-aggregation of contributions for the dashboard's metrics (migration 0011), and the write
+// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011 and 0013), and the write
 // generation that tells a reader's cache its answers may be out of date.
 
 // writeCounter is a Conn that counts the statements that may change data.
@@ -65,7 +65,7 @@ func (s *Store) Generation() uint64 {
 
 // RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
 // were rebuilt from exactly the parts contributions holds now: the months a metric may read
-// from contributions_rollup and decisions_rollup instead of contributions FINAL.
+// from contributions_rollup, decisions_rollup and newcomers_rollup instead of contributions FINAL.
 const RollupFreshSQL = `SELECT s.src AS src
 FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
 INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
@@ -113,6 +113,20 @@ WHERE decided_at IS NOT NULL
 GROUP BY d, a, t, is_upstream, destination
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
+// newcomersInsert rebuilds the rows of one month of newcomers_rollup: per employee, at grain day
+// and month, team and is_upstream, the contributions made and the time of the first of them.
+const newcomersInsert = `INSERT INTO newcomers_rollup
+SELECT %[1]d AS src, g AS grain, if(g = 'day', toDate(occurred_at), toStartOfMonth(occurred_at)) AS d,
+    employee_id, CAST(team AS String) AS t, is_upstream, count() AS contributions, min(occurred_at) AS first_at
+FROM
+(
+    SELECT occurred_at, employee_id, team, is_upstream, arrayJoin(['day', 'month']) AS g
+    FROM contributions FINAL
+    WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != ''
+)
+GROUP BY g, d, employee_id, t, is_upstream
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
 // since its last rebuild (or that was never rebuilt), and returns how many months it rebuilt.
 // A month is read from the rollups only once its rebuild is recorded with the parts it was
@@ -144,6 +158,7 @@ ORDER BY p.src`, nil)
 			fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, -1, -1)", month),
 			fmt.Sprintf("ALTER TABLE contributions_rollup DROP PARTITION %d", month),
 			fmt.Sprintf("ALTER TABLE decisions_rollup DROP PARTITION %d", month),
+			fmt.Sprintf("ALTER TABLE newcomers_rollup DROP PARTITION %d", month),
 		} {
 			if err := s.conn.Exec(ctx, st); err != nil {
 				return len(res.Rows), fmt.Errorf("store: refresh rollups: drop month %d: %w", month, err)
@@ -159,8 +174,10 @@ func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) e
 	for _, st := range []string{
 		fmt.Sprintf("ALTER TABLE contributions_rollup DROP PARTITION %d", month),
 		fmt.Sprintf("ALTER TABLE decisions_rollup DROP PARTITION %d", month),
+		fmt.Sprintf("ALTER TABLE newcomers_rollup DROP PARTITION %d", month),
 		fmt.Sprintf(rollupInsert, month),
 		fmt.Sprintf(decisionsInsert, month),
+		fmt.Sprintf(newcomersInsert, month),
 		fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, %d, %d)", month, block, version),
 	} {
 		if err := s.conn.Exec(ctx, st); err != nil {

@@ -4,7 +4,10 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +57,7 @@ type cache struct {
 	flight  singleflight.Group
 
 	hits, misses atomic.Uint64
+	prewarmed    atomic.Pointer[stamp] // the data the last pass of Prewarm computed the pages from
 }
 
 type cacheEntry struct {
@@ -197,4 +201,75 @@ func (s *Server) FollowChanges(nc *nats.Conn) ([]*nats.Subscription, error) {
 		subs = append(subs, sub)
 	}
 	return subs, nil
+}
+
+// Prewarm defaults: how often Prewarm looks for new data, how long the data must stay unchanged
+// before it computes the pages, and how long one page may take.
+const (
+	DefaultPrewarmPoll  = time.Second
+	DefaultPrewarmQuiet = 5 * time.Second
+	prewarmPageTimeout  = 2 * time.Minute
+)
+
+// prewarmPages are the pages Prewarm computes ahead of their viewers, with the default filter.
+func (s *Server) prewarmPages() []struct {
+	path  string
+	serve http.HandlerFunc
+} {
+	return []struct {
+		path  string
+		serve http.HandlerFunc
+	}{{"/", s.dashboard}, {"/teams", s.teamsPage}, {"/projects", s.projectsPage}, {"/community", s.communityPage}}
+}
+
+// Prewarm keeps the data of the overview, teams, projects and community pages with their default
+// filter in the result cache, so that the first viewer after new data is answered from it: every
+// poll it looks whether the data changed (a write through the store, or StoreChanged), and once
+// the data has stayed unchanged for quiet (a burst of writes is one change), it computes those
+// pages, one after the other, each within a bound. One pass runs at a time; a change during a
+// pass starts another after it. A poll or quiet of 0 means DefaultPrewarmPoll or
+// DefaultPrewarmQuiet. It returns when ctx ends, and at once when the cache is off.
+func (s *Server) Prewarm(ctx context.Context, poll, quiet time.Duration) {
+	if s.cache == nil {
+		return
+	}
+	if poll <= 0 {
+		poll = DefaultPrewarmPoll
+	}
+	if quiet <= 0 {
+		quiet = DefaultPrewarmQuiet
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	warmed, seen, since := stamp{writes: ^uint64(0)}, stamp{writes: ^uint64(0)}, time.Now()
+	for {
+		if st := s.cache.stamp(); st != seen {
+			seen, since = st, time.Now()
+		} else if st != warmed && time.Since(since) >= quiet {
+			s.prewarm(ctx)
+			warmed = st
+			s.cache.prewarmed.Store(&st)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// prewarm computes each of the prewarmed pages once, dropping what it renders.
+func (s *Server) prewarm(ctx context.Context) {
+	for _, p := range s.prewarmPages() {
+		if ctx.Err() != nil {
+			return
+		}
+		pctx, cancel := context.WithTimeout(ctx, prewarmPageTimeout)
+		rec := httptest.NewRecorder()
+		p.serve(rec, httptest.NewRequestWithContext(pctx, http.MethodGet, p.path, nil))
+		cancel()
+		if rec.Code != http.StatusOK {
+			s.log.Warn("prewarm "+p.path, slog.Int("status", rec.Code))
+		}
+	}
 }

@@ -209,3 +209,49 @@ func TestCacheSingleFlightAndBound(t *testing.T) {
 		t.Fatal("a statement with a readonly setting (a user's own) was kept")
 	}
 }
+
+// After new data, Prewarm computes the main pages with their default filter once the writes
+// stop, so their next viewer is answered from the cache alone: no statement runs for the page.
+func TestPrewarmServesPagesFromCacheAfterWrite(t *testing.T) {
+	st := testkit.Store(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	now := func() time.Time { return time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC) }
+	srv, err := New(Options{Store: st, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Prewarm(ctx, 10*time.Millisecond, 50*time.Millisecond) }()
+	defer func() { cancel(); <-done }()
+
+	// waitPass waits for a pass of Prewarm that began after the writes so far.
+	waitPass := func() {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for p := srv.cache.prewarmed.Load(); p == nil || *p != srv.cache.stamp(); p = srv.cache.prewarmed.Load() {
+			if time.Now().After(deadline) {
+				t.Fatal("no prewarm pass after the write within a minute")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for i, rows := range [][]events.Contribution{cacheRows(0, 3), cacheRows(100, 2)} {
+		if err := st.InsertContributions(context.Background(), rows); err != nil {
+			t.Fatal(err)
+		}
+		waitPass()
+		for _, path := range []string{"/", "/teams", "/projects", "/community"} {
+			misses := srv.cache.misses.Load()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			if rec.Code != http.StatusOK {
+				t.Fatalf("write %d, %s: %d %s", i+1, path, rec.Code, rec.Body)
+			}
+			if m := srv.cache.misses.Load() - misses; m != 0 {
+				t.Errorf("write %d, %s: %d statements missed the cache after prewarming, want none", i+1, path, m)
+			}
+		}
+	}
+}

@@ -474,11 +474,17 @@ func (s *Server) liveScript(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Run ends the live feed's streams when ctx ends, so that an HTTP server shutting down does not
-// wait on them. It returns nil then.
+// Run keeps the default views in the cache when Options.Prewarm is set (Prewarm), and ends the
+// live feed's streams when ctx ends, so that an HTTP server shutting down does not wait on them.
+// It returns nil once both are done.
 func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	if s.opts.Prewarm {
+		wg.Go(func() { s.Prewarm(ctx, 0, 0) })
+	}
 	<-ctx.Done()
 	s.Close()
+	wg.Wait()
 	return nil
 }
 

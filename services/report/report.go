@@ -104,6 +104,9 @@ type Options struct {
 	CacheEntries int
 	// CacheMaxAge is how long a cached answer may be served at most; 0 means DefaultCacheMaxAge.
 	CacheMaxAge time.Duration
+	// Prewarm makes Run keep the default views of the overview, teams, projects and community
+	// pages in the result cache after every change of the data (Server.Prewarm).
+	Prewarm bool
 	// Reports is the scheduled reports service (reports.NewService), read by /reports and the
 	// reports API; nil shows no report.
 	Reports *reports.Service

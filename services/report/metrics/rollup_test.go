@@ -13,8 +13,8 @@ import (
 	"giveback.dev/platform/testkit"
 )
 
-// rollupFixture is three months of a small company: three employees in two teams (bob moves
-// team later), an outside contributor, work to upstream, company, personal and fork
+// rollupFixture is three months of a small company: four employees in two teams (bob moves
+// team later, dan contributes upstream only from February), an outside contributor, work to upstream, company, personal and fork
 // repositories, pull requests decided in a later month than they were opened, and every pull
 // request stored twice (open, then decided).
 func rollupFixture() []events.Contribution {
@@ -49,6 +49,17 @@ func rollupFixture() []events.Contribution {
 			}
 		}
 		cs = append(cs, c)
+	}
+	// dan works on the company's own repositories first and upstream only from late February:
+	// he is new upstream then, not returning.
+	for i, at := range []time.Time{time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC), time.Date(2025, 2, 20, 10, 0, 0, 0, time.UTC), time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)} {
+		repo, owner, dest := "golang/go", "golang", "upstream"
+		if i == 0 {
+			repo, owner, dest = "acme/billing", "acme", "internal"
+		}
+		cs = append(cs, events.Contribution{ID: fmt.Sprintf("commit:dan%d", i), Kind: events.KindCommit, OccurredAt: at, ActorLogin: "dan",
+			EmployeeID: "e4", Team: "core", Repo: repo, RepoOwner: owner, IsUpstream: dest == "upstream", Destination: dest,
+			Source: events.SourceGHArchive, Version: 1})
 	}
 	return cs
 }

@@ -107,17 +107,16 @@ func (b *bench) pages(ctx context.Context, runs, clients int, loadFor time.Durat
 	}
 	b.printf("  %-45s %8.1f / %8.1f %8.1f / %8.1f\n", "every page", ms(pct(allCold, 50)), ms(pct(allCold, 95)), ms(pct(allWarm, 50)), ms(pct(allWarm, 95)))
 
+	// Each page with each filter it takes (a page that refuses a filter's team or upstream is
+	// served bare), found through the cached server: the first visitors' pages.
 	var dashboard, every []string
 	for _, f := range filters {
 		dashboard = append(dashboard, "/?"+f.Encode())
-		for _, u := range urls {
-			path, q, _ := strings.Cut(u, "?")
-			if q == "" {
-				every = append(every, path)
-			} else {
-				every = append(every, path+"?"+f.Encode())
-			}
+		fu, err := pageURLs(warm, f)
+		if err != nil {
+			return err
 		}
+		every = append(every, fu...)
 	}
 	b.printf("\npage loads, %d clients for %s over loopback HTTP, %d filters\n", clients, loadFor, len(filters))
 	// With the cache first: without it, pages still running at the end of a load finish during
@@ -238,7 +237,8 @@ func load(ctx context.Context, h http.Handler, urls []string, clients int, d tim
 	wg.Wait()
 	took := min(time.Since(start), d)
 	if len(lat) == 0 {
-		return loadStats{errors: int(errs.Load())}, fmt.Errorf("bench: no page was served in %s", d)
+		// Pages slower than d (without the cache, on a loaded machine): none served, 0 pages/s.
+		return loadStats{errors: int(errs.Load())}, nil
 	}
 	return loadStats{n: len(lat), errors: int(errs.Load()), rate: float64(len(lat)) / took.Seconds(),
 		p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99)}, nil
