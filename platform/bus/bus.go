@@ -42,13 +42,19 @@ func Connect(url, name string, cr Credentials) (*nats.Conn, jetstream.JetStream,
 		}
 		return nil, nil, fmt.Errorf("bus: connect %s: %w", url, err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192))
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(8192), jetstream.WithPublishAsyncTimeout(PublishAckWait))
 	if err != nil {
 		nc.Close()
 		return nil, nil, fmt.Errorf("bus: jetstream: %w", err)
 	}
 	return nc, js, nil
 }
+
+// PublishAckWait bounds the wait for JetStream's ack of an asynchronous publish. A publish whose
+// server stopped before it answered is otherwise never settled, and Publisher.Flush would wait
+// for it forever; after PublishAckWait it fails, and the caller publishes it again (its message
+// id makes a copy that did reach the stream a duplicate).
+const PublishAckWait = 5 * time.Second
 
 // Drain drains the connection and waits, at most d, for it to close.
 func Drain(nc *nats.Conn, d time.Duration) {
@@ -251,7 +257,7 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 		return fmt.Errorf("bus: consumer %s on %s: %w", o.Durable, o.Stream, err)
 	}
 	l := &loop{o: o, cons: cons, log: log, h: h, beat: o.AckWait / 3, batches: make(chan []jetstream.Msg)}
-	if l.it, err = cons.Messages(jetstream.PullMaxMessages(o.BatchSize * 2)); err != nil {
+	if l.it, err = cons.Messages(jetstream.PullMaxMessages(o.BatchSize*2), jetstream.PullExpiry(pullExpiry)); err != nil {
 		return fmt.Errorf("bus: consume %s: %w", o.Durable, err)
 	}
 	// On the way out, messages the client already pulled but no batch took are handed back at
@@ -281,6 +287,12 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 	defer cancel()
 	return l.fetch(ctx)
 }
+
+// pullExpiry is how long a pull request of the consume loop lasts. The server sends heartbeats
+// every half of it; when two are missed, as when the consumer's leader stopped on a cluster and
+// the request waiting there is gone while the connection to another node stayed up, the loop
+// pulls again. With the client's default, 30s, such a consumer stood idle for 30s or more.
+const pullExpiry = 5 * time.Second
 
 // loop is one running Consume.
 type loop struct {
@@ -324,7 +336,7 @@ func (l *loop) fetch(ctx context.Context) error {
 				return nil
 			}
 			l.log.Info("consumer resumed", slog.String("consumer", l.o.Durable))
-			it, err := l.cons.Messages(jetstream.PullMaxMessages(l.o.BatchSize * 2))
+			it, err := l.cons.Messages(jetstream.PullMaxMessages(l.o.BatchSize*2), jetstream.PullExpiry(pullExpiry))
 			if err != nil {
 				nakAll(held, l.log)
 				return fmt.Errorf("bus: consume %s: %w", l.o.Durable, err)
