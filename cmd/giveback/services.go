@@ -61,6 +61,8 @@ func serve(ctx context.Context, cfg config.Config, js jetstream.JetStream, addr 
 	g.Go(func() error {
 		return ops.ServeWith(gctx, addr, guard.Wrap(mux), ops.LimitsFor(cfg.Query.MaxTime.D()), log, nil)
 	})
+	// The guard's token loops end with gctx; the group joins them.
+	g.Go(func() error { <-gctx.Done(); guard.Wait(); return nil })
 	for _, a := range actors {
 		g.Go(func() error { return a(gctx) })
 	}

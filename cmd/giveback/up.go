@@ -279,6 +279,8 @@ func (s *stack) serve(parent context.Context, cfg config.Config, js jetstream.Je
 	g.Go(func() error {
 		return ops.ServeWith(ctx, cfg.HTTP.Addr, guard.Wrap(mux), ops.LimitsFor(cfg.Query.MaxTime.D()), s.log, func(a net.Addr) { listening <- a })
 	})
+	// The guard's token loops end with ctx; the group joins them.
+	g.Go(func() error { <-ctx.Done(); guard.Wait(); return nil })
 	for _, a := range actors {
 		g.Go(func() error { return a(ctx) })
 	}

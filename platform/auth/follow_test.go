@@ -1,7 +1,9 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
+	"runtime"
 	"testing"
 	"time"
 
@@ -68,4 +70,12 @@ func TestFollowTokensBeforeTheBucketExists(t *testing.T) {
 		id, err := set.Verify(tok)
 		return err == nil && id.Role == auth.Analyst
 	})
+	// The loops that kept the set current (the wait for the bucket, then its watch) end with
+	// the context, and Wait joins them: nothing of theirs is left running.
+	cancel()
+	set.Wait()
+	buf := make([]byte, 1<<20)
+	if stacks := buf[:runtime.Stack(buf, true)]; bytes.Contains(stacks, []byte("giveback.dev/platform/auth.")) {
+		t.Fatalf("a goroutine of the token set still runs after Wait:\n%s", stacks)
+	}
 }

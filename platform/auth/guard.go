@@ -50,6 +50,14 @@ type Guard struct {
 	log      *slog.Logger
 }
 
+// Wait returns once the loops that keep the guard's API tokens current have ended, which they
+// do when the context the tokens follow ends; at once where the guard has no tokens.
+func (g *Guard) Wait() {
+	if g.tokens != nil {
+		g.tokens.Wait()
+	}
+}
+
 // New returns the Guard the options describe, or an error naming the configuration key at fault.
 // In mode oidc it fetches the provider's discovery document.
 func New(ctx context.Context, o Options, log *slog.Logger) (*Guard, error) {

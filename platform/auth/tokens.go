@@ -93,7 +93,14 @@ func BearerToken(header string) (tok string, ok bool) {
 type Tokens struct {
 	mu   sync.RWMutex
 	byID map[string]Token
+	// loops are the goroutines that keep the set current (watch, and FollowTokens' wait for
+	// the bucket); Wait joins them.
+	loops sync.WaitGroup
 }
+
+// Wait returns once the loops that keep the set current have ended, which they do when the
+// context given to WatchTokens or FollowTokens ends.
+func (t *Tokens) Wait() { t.loops.Wait() }
 
 // NewTokens returns a set holding ts.
 func NewTokens(ts ...Token) *Tokens {
@@ -197,7 +204,7 @@ func FollowTokens(ctx context.Context, js jetstream.JetStream, bucket string, re
 		return t, t.watch(ctx, kv, log)
 	}
 	log.Warn("no token bucket yet: no API token is valid until `giveback tokens create` makes one", slog.Any("err", err))
-	go func() {
+	t.loops.Go(func() {
 		tick := time.NewTicker(retry)
 		defer tick.Stop()
 		for {
@@ -217,7 +224,7 @@ func FollowTokens(ctx context.Context, js jetstream.JetStream, bucket string, re
 			log.Info("token bucket found", slog.Int("tokens", t.Len()))
 			return
 		}
-	}()
+	})
 	return t, nil
 }
 
@@ -247,7 +254,7 @@ func (t *Tokens) watch(ctx context.Context, kv jetstream.KeyValue, log *slog.Log
 			return ctx.Err()
 		}
 	}
-	go func() {
+	t.loops.Go(func() {
 		defer func() { _ = w.Stop() }()
 		for {
 			select {
@@ -263,7 +270,7 @@ func (t *Tokens) watch(ctx context.Context, kv jetstream.KeyValue, log *slog.Log
 				return
 			}
 		}
-	}()
+	})
 	return nil
 }
 
