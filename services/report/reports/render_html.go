@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/url"
 	"strings"
+	"unicode"
 )
 
 // The HTML formats. The mail is laid out with tables and inline styles only (no <style> block,
@@ -39,7 +40,9 @@ const (
 
 // safeURL returns u when it is an http(s) address or a relative path, else "" (no link).
 func safeURL(u string) string {
-	if u == "" {
+	// A control character has no place in an address, and a line break would end a Markdown
+	// table's row (url.Parse lets one through in a fragment).
+	if u == "" || strings.ContainsFunc(u, unicode.IsControl) {
 		return ""
 	}
 	p, err := url.Parse(u)
