@@ -251,7 +251,7 @@ func (s *Service) processOne(ro *roster.Roster, gen uint32, res *Result, i int, 
 
 // processRecord decodes data into r, maps and attributes it into res.
 func (s *Service) processRecord(ro *roster.Roster, gen uint32, res *Result, i int, data []byte, r *events.Raw) {
-	if err := gojson.Unmarshal(data, r); err != nil {
+	if err := mapper.DecodeJSON(data, r); err != nil {
 		s.poison(res, i, "decode", err, nil)
 		return
 	}

@@ -3,8 +3,6 @@ package mapper
 import (
 	"fmt"
 
-	json "github.com/goccy/go-json"
-
 	"giveback.dev/platform/events"
 )
 
@@ -165,7 +163,7 @@ func load[P any, PP interface {
 	switch r.Source {
 	case events.SourceGHArchive:
 		a := new(archived[P])
-		if err := json.Unmarshal(r.Payload, a); err != nil {
+		if err := decode(r.Payload, a); err != nil {
 			return nil, env{}, decodeError(r, err)
 		}
 		e := env{r: r, repo: a.Repo.Name, actor: a.Actor.Login}
@@ -181,7 +179,7 @@ func load[P any, PP interface {
 		return &a.Payload, e, nil
 	default: // webhook
 		p := PP(new(P))
-		if err := json.Unmarshal(r.Payload, p); err != nil {
+		if err := decode(r.Payload, p); err != nil {
 			return nil, env{}, decodeError(r, err)
 		}
 		h := p.common()

@@ -47,6 +47,11 @@ var ErrNotContribution = errors.New("mapper: record carries no contribution")
 // comment, a trimmed push without commits, a trimmed PR without its author). Any other error
 // means the record is malformed — not JSON, or a required field missing — and names the field.
 func Map(r *events.Raw) ([]events.Contribution, error) {
+	if r.Source != events.SourceGHArchiveTotals {
+		if err := checkJSON(r.Payload); err != nil {
+			return nil, decodeError(r, err)
+		}
+	}
 	switch r.Source {
 	case events.SourceGHArchive:
 		return mapArchive(r)

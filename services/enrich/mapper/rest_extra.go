@@ -3,8 +3,6 @@ package mapper
 import (
 	"strings"
 
-	json "github.com/goccy/go-json"
-
 	"giveback.dev/platform/events"
 )
 
@@ -45,7 +43,7 @@ type restCommit struct {
 // mapRESTReview maps a submitted review; a pending one (not submitted) yields no rows.
 func mapRESTReview(r *events.Raw) ([]events.Contribution, error) {
 	rv := new(restReview)
-	if err := json.Unmarshal(r.Payload, rv); err != nil {
+	if err := decode(r.Payload, rv); err != nil {
 		return nil, decodeError(r, err)
 	}
 	e, n, err := restEnv(r, r.Meta["repo"], "meta.repo")
@@ -78,7 +76,7 @@ func mapRESTReview(r *events.Raw) ([]events.Contribution, error) {
 // mapRESTIssueComment maps a comment on an issue or pull request conversation.
 func mapRESTIssueComment(r *events.Raw) ([]events.Contribution, error) {
 	cm := new(restComment)
-	if err := json.Unmarshal(r.Payload, cm); err != nil {
+	if err := decode(r.Payload, cm); err != nil {
 		return nil, decodeError(r, err)
 	}
 	e, n, err := restEnv(r, r.Meta["repo"], "meta.repo")
@@ -109,7 +107,7 @@ func mapRESTIssueComment(r *events.Raw) ([]events.Contribution, error) {
 // whose search found it (Meta["login"]). The author e-mail goes along for enrich.
 func mapRESTCommit(r *events.Raw) ([]events.Contribution, error) {
 	cm := new(restCommit)
-	if err := json.Unmarshal(r.Payload, cm); err != nil {
+	if err := decode(r.Payload, cm); err != nil {
 		return nil, decodeError(r, err)
 	}
 	e, _, err := restEnv(r, cm.Repository.FullName, "repository.full_name")

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	json "github.com/goccy/go-json"
-
 	"giveback.dev/platform/events"
 )
 
@@ -78,7 +76,7 @@ func mapDiscussion(r *events.Raw) ([]events.Contribution, error) {
 // repository_url, else Meta["repo"]; the number from the object, else Meta["number"].
 func mapRESTIssue(r *events.Raw) ([]events.Contribution, error) {
 	t := new(thread)
-	if err := json.Unmarshal(r.Payload, t); err != nil {
+	if err := decode(r.Payload, t); err != nil {
 		return nil, decodeError(r, err)
 	}
 	e, n, err := restEnv(r, repoFromURL(t.RepositoryURL), "repository_url")
@@ -92,7 +90,7 @@ func mapRESTIssue(r *events.Raw) ([]events.Contribution, error) {
 // base.repo.full_name, else Meta["repo"].
 func mapRESTPull(r *events.Raw) ([]events.Contribution, error) {
 	t := new(thread)
-	if err := json.Unmarshal(r.Payload, t); err != nil {
+	if err := decode(r.Payload, t); err != nil {
 		return nil, decodeError(r, err)
 	}
 	e, n, err := restEnv(r, t.Base.Repo.FullName, "base.repo.full_name")

@@ -40,14 +40,14 @@ type trimmedPush struct {
 // without commits — and returns the request to fill it from the REST API. Any other record, and
 // one too broken to say what to fetch (Map reports those), gives false.
 func Trimmed(r *events.Raw) (events.Hydrate, bool) {
-	if r.Source != events.SourceGHArchive {
+	if r.Source != events.SourceGHArchive || checkJSON(r.Payload) != nil {
 		return events.Hydrate{}, false
 	}
 	h := events.Hydrate{Schema: events.SchemaHydrate, RawID: r.ID}
 	switch r.Kind {
 	case "PullRequestEvent":
 		var a trimmedPull
-		if json.Unmarshal(r.Payload, &a) != nil {
+		if decode(r.Payload, &a) != nil {
 			return h, false
 		}
 		pr := &a.Payload.PullRequest
@@ -65,7 +65,7 @@ func Trimmed(r *events.Raw) (events.Hydrate, bool) {
 		return h, stamp(&h, a.CreatedAt)
 	case "PushEvent":
 		var a trimmedPush
-		if json.Unmarshal(r.Payload, &a) != nil {
+		if decode(r.Payload, &a) != nil {
 			return h, false
 		}
 		if a.Payload.Commits != nil || !isSHA(a.Payload.Head) {
