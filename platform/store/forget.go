@@ -196,7 +196,7 @@ func containsAddress(text, a string) bool {
 }
 
 // Tables Forget removes rows from, in the order it does.
-var forgetTables = []string{"raw_events", "contributions", "project_activity", "unmatched_identities"}
+var forgetTables = []string{"raw_events", "contributions", "project_activity", "unmatched_identities", "report_runs"}
 
 // forgetPage is how many candidate raw records Forget reads at a time.
 const forgetPage = 2000
@@ -204,7 +204,9 @@ const forgetPage = 2000
 // Forget removes the person from every table that holds people: their contributions (by login,
 // author e-mail or a noreply address of a login, or employee id), the raw records that mention
 // them (Mentions on the payload and meta, MentionsText on the origin), their project activity
-// and their unmatched identities. It returns how many rows it removed per table, counted before
+// their unmatched identities, and the archived executive reports whose numbers name them (a
+// report shows people only where its definition allows; such a run is removed whole, and a
+// forced re-run of its period renders it again without them). It returns how many rows it removed per table, counted before
 // the removal. Statements that change data carry salted hashes of the identities, never the
 // identities, so the mutation log (system.mutations) and any query log keep none; the one read
 // that must name them (finding candidate raw records) runs with log_queries = 0.
@@ -237,6 +239,11 @@ func (s *Store) Forget(ctx context.Context, p Person) (map[string]int64, error) 
 		rawConds = append(rawConds, h.in("concat(source, ':', id)", keys[start:min(start+storedLookupChunk, len(keys))]))
 	}
 	conds["raw_events"] = rawConds
+	runs, err := s.reportRunsMentioning(ctx, p)
+	if err != nil {
+		return removed, err
+	}
+	conds["report_runs"] = runs
 	for _, table := range forgetTables {
 		for _, cond := range conds[table] {
 			if cond == "" {
@@ -257,6 +264,39 @@ func (s *Store) Forget(ctx context.Context, p Person) (map[string]int64, error) 
 		}
 	}
 	return removed, nil
+}
+
+// reportRunsMentioning returns the conditions that select the archived report runs whose
+// numbers name the person: a coarse search finds the candidates, Mentions decides. A run is
+// named by its report, period and generation time, none of which identifies the person.
+func (s *Store) reportRunsMentioning(ctx context.Context, p Person) ([]string, error) {
+	var needles []string
+	for _, l := range p.Logins {
+		needles = append(needles, `"`+l+`"`, "/"+l)
+	}
+	needles = append(needles, p.addresses()...)
+	if len(needles) == 0 {
+		return nil, nil
+	}
+	var conds []string
+	for _, list := range needleLists(needles) {
+		conds = append(conds, "multiSearchAnyCaseInsensitive(numbers, "+list+")")
+	}
+	res, err := s.conn.Query(ctx, "SELECT name, period, toString(generated_at), numbers FROM report_runs WHERE "+strings.Join(conds, " OR "), Settings{"log_queries": 0})
+	if err != nil {
+		return nil, fmt.Errorf("store: forget: find archived reports: %w", err)
+	}
+	var keys []string
+	for _, r := range res.Rows {
+		if p.Mentions([]byte(AsString(r[3]))) {
+			keys = append(keys, "("+Quote(AsString(r[0]))+", "+Quote(AsString(r[1]))+", "+Quote(AsString(r[2]))+")")
+		}
+	}
+	var out []string
+	for start := 0; start < len(keys); start += storedLookupChunk {
+		out = append(out, "(name, period, toString(generated_at)) IN ("+strings.Join(keys[start:min(start+storedLookupChunk, len(keys))], ", ")+")")
+	}
+	return out, nil
 }
 
 // rawMentioning returns the keys (source:id) of the raw records that mention the person. A

@@ -109,6 +109,13 @@ func forgetFixture(t *testing.T, s *store.Store) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// Archived reports: one names Ann as a pull request's author, one names joann, one nobody.
+	if err := s.Conn().Exec(ctx, `INSERT INTO report_runs (name, period, generated_at, numbers, html) VALUES
+		('monthly', '2025-02', '2025-03-01 08:00:00', '{"highlights":{"merged_prs":[{"repo":"x/y","author":"ANN"}]}}', '<td>ANN</td>'),
+		('monthly', '2025-01', '2025-02-01 08:00:00', '{"highlights":{"merged_prs":[{"repo":"x/y","author":"joann"}]}}', '<td>joann</td>'),
+		('quarterly', '2025-Q1', '2025-04-01 08:00:00', '{"headline":[{"key":"contributions","value":7}]}', '')`); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestForgetRemovesThePersonOnly(t *testing.T) {
@@ -121,15 +128,16 @@ func TestForgetRemovesThePersonOnly(t *testing.T) {
 	}
 	// raw 1 (actor), 2 (commit e-mail), 3 (a value "ann"), 5 (origin), 6 (meta); pr#1 (its two
 	// versions collapse on insert), two commits by e-mail, one by employee id.
-	want := map[string]int64{"raw_events": 5, "contributions": 4, "project_activity": 1, "unmatched_identities": 1}
+	want := map[string]int64{"raw_events": 5, "contributions": 4, "project_activity": 1, "report_runs": 1, "unmatched_identities": 1}
 	if fmt.Sprint(removed) != fmt.Sprint(want) {
 		t.Fatalf("removed %v, want %v", removed, want)
 	}
 	for q, want := range map[string]string{
-		"SELECT arrayStringConcat(groupArray(id), ',') FROM (SELECT id FROM raw_events ORDER BY id)":    "4,pull_request:x/y#3@z",
-		"SELECT arrayStringConcat(groupArray(id), ',') FROM (SELECT id FROM contributions ORDER BY id)": "pr:x/y#2,review:x/y#2",
-		"SELECT arrayStringConcat(groupArray(actor), ',') FROM project_activity":                        "bob",
-		"SELECT arrayStringConcat(groupArray(identity), ',') FROM unmatched_identities":                 "joann",
+		"SELECT arrayStringConcat(groupArray(id), ',') FROM (SELECT id FROM raw_events ORDER BY id)":              "4,pull_request:x/y#3@z",
+		"SELECT arrayStringConcat(groupArray(id), ',') FROM (SELECT id FROM contributions ORDER BY id)":           "pr:x/y#2,review:x/y#2",
+		"SELECT arrayStringConcat(groupArray(actor), ',') FROM project_activity":                                  "bob",
+		"SELECT arrayStringConcat(groupArray(identity), ',') FROM unmatched_identities":                           "joann",
+		"SELECT arrayStringConcat(groupArray(period), ',') FROM (SELECT period FROM report_runs ORDER BY period)": "2025-01,2025-Q1",
 		// The employee id as the literal a leak would carry: "e1" alone also occurs in hex hashes.
 		"SELECT countIf(command LIKE '%ann%' OR command LIKE '%\\'e1\\'%') FROM system.mutations WHERE database = currentDatabase()": "0",
 		"SELECT countIf(command LIKE '%DELETE WHERE hex(SHA256(%') > 0 FROM system.mutations WHERE database = currentDatabase()":     "1",
