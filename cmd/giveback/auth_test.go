@@ -133,6 +133,9 @@ func upRequest(t *testing.T, base string, rule auth.Rule, secret string, n int) 
 		path = strings.ReplaceAll(strings.ReplaceAll(path, "{name}", "walk"), "{period}", "2026-10")
 	case "/api/v1/reports/{name}/run":
 		path, body = "/api/v1/reports/walk/run", []byte(`{"period": "2026-10"}`)
+	case "/reports/{name}/{period}/send":
+		// The page's form; the answer is a redirect to the period's page, which the client follows.
+		path, body = "/reports/walk/2026-10/send", []byte("delivery=directory")
 	}
 	// The live feed's stream never ends: the walk reads it for a moment.
 	wait := time.Minute
@@ -161,6 +164,8 @@ func upRequest(t *testing.T, base string, rule auth.Rule, secret string, n int) 
 		if method != http.MethodGet {
 			req.Header.Set("Content-Type", "application/json")
 		}
+	case "/reports/walk/2026-10/send":
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return req
 }

@@ -70,6 +70,7 @@ var expect = map[string][3]string{
 	"GET /api/v1/reports":                 {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
 	"GET /api/v1/reports/{name}/{period}": {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
 	"POST /api/v1/reports/{name}/run":     {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
+	"POST /reports/{name}/{period}/send":  {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
 }
 
 var policies = []struct {

@@ -99,6 +99,7 @@ var Table = []Rule{
 	{Pattern: "GET /api/v1/reports", Min: Admin},
 	{Pattern: "GET /api/v1/reports/{name}/{period}", Min: Admin},
 	{Pattern: "POST /api/v1/reports/{name}/run", Min: Admin, Query: true},
+	{Pattern: "POST /reports/{name}/{period}/send", Min: Admin},
 }
 
 // Policy is what the configuration changes in the table.

@@ -42,6 +42,7 @@
 //	GET       /api/v1/reports                the same as JSON
 //	GET       /api/v1/reports/{name}/{period} one archived report: numbers, hash, delivery attempts
 //	POST      /api/v1/reports/{name}/run     run a report now (JSON {period, delivery, force})
+//	POST      /reports/{name}/{period}/send  the page's "Send again" of one delivery (form delivery=NAME)
 //	GET       /live                          contributions as they arrive (Options.Live), and its script /live.js
 //	GET       /api/v1/live                   the same as server-sent events
 //	GET       /query                         the SQL console: editor, schema, examples, saved queries
@@ -225,6 +226,7 @@ func (s *Server) routes() (http.Handler, []string) {
 	mux.HandleFunc("GET /api/v1/reports", s.reportsAPI)
 	mux.HandleFunc("GET /api/v1/reports/{name}/{period}", s.reportAPI)
 	mux.HandleFunc("POST /api/v1/reports/{name}/run", s.runReport)
+	mux.HandleFunc("POST /reports/{name}/{period}/send", s.resendReport)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "", fmt.Errorf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})

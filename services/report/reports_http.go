@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -171,6 +172,51 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// resendReport answers POST /reports/{name}/{period}/send (admin), the page's "Send again"
+// button: a form with the delivery's name. It sends that one delivery of the period again (a
+// forced run, which renders the period anew and archives it), then shows the period's page,
+// whose attempts table holds the outcome. A run that takes longer than runWait goes on.
+func (s *Server) resendReport(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Reports == nil {
+		s.fail(w, r, http.StatusNotFound, "", errNoReports)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, "body", fmt.Errorf("the body must be a form with delivery=NAME: %w", err))
+		return
+	}
+	name, period, delivery := r.PathValue("name"), r.PathValue("period"), r.PostForm.Get("delivery")
+	if delivery == "" {
+		s.fail(w, r, http.StatusBadRequest, "delivery", errors.New("name the delivery to send again: delivery=NAME"))
+		return
+	}
+	rr := reports.RunRequest{Name: name, Period: period, Delivery: delivery, Force: true}
+	if _, _, _, err := s.opts.Reports.Resolve(rr); err != nil {
+		status := http.StatusBadRequest
+		if _, ok := s.opts.Reports.Definition(name); !ok {
+			status = http.StatusNotFound
+		}
+		s.fail(w, r, status, "", err)
+		return
+	}
+	done := make(chan error, 1)
+	ctx := context.WithoutCancel(r.Context())
+	go func() {
+		_, err := s.opts.Reports.RunNow(ctx, rr)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			s.fail(w, r, http.StatusInternalServerError, "", err)
+			return
+		}
+	case <-time.After(runWait):
+	}
+	http.Redirect(w, r, "/reports/"+url.PathEscape(name)+"/"+url.PathEscape(period)+"#attempts", http.StatusSeeOther)
+}
+
 var reportsPage = template.Must(template.New("reports").Funcs(template.FuncMap{
 	"short": func(s string) string {
 		if len(s) <= 280 {
@@ -202,21 +248,19 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border-bottom:1px sol
 <p class="muted">Not generated yet.</p>
 <table><tr><th>Delivery</th><th>State</th><th>Attempts</th><th>Error</th></tr>
 {{range .Deliveries}}<tr><td>{{.Delivery}} ({{.Kind}})</td><td>{{.State}}</td><td>{{.Attempts}}</td><td>{{.Error}}</td></tr>{{end}}</table>
-{{end}}{{else if .Run}}{{with .Run}}
+{{end}}{{template "send" .}}{{else if .Run}}{{with .Run}}
 <h1>{{.Title}} — {{.Period}}</h1>
 <p>{{.PeriodFrom.Format "2006-01-02"}} to {{.PeriodTo.Format "2006-01-02"}} (end excluded), time zone {{.TimeZone}}.
 Generated {{ts .GeneratedAt}} by {{.Replica}} ({{.Trigger}}){{if .Late}}, <span class="bad">late: it was due {{ts .Due}}</span>{{end}}.
 Numbers hash <code>{{.Hash}}</code>, metric definitions <code>{{.Metrics}}</code>.</p>
 <p>Download: <a href="?format=html">HTML</a> · <a href="?format=pdf">PDF (A4)</a> · <a href="?format=letter">PDF (Letter)</a> ·
 <a href="?format=md">Markdown</a> · <a href="?format=csv">CSV</a> · <a href="/api/v1/reports/{{.Name}}/{{.Period}}">numbers (JSON)</a></p>
-<h2>Delivery attempts</h2>
+<h2 id="attempts">Delivery attempts</h2>
 <table><tr><th>At</th><th>Delivery</th><th>Attempt</th><th>Outcome</th><th>Error</th><th>Replica</th></tr>
 {{range .Attempts}}<tr><td>{{ts .At}}</td><td>{{.Delivery}} ({{.Kind}})</td><td>{{.Attempt}}</td>
 <td class="{{if eq .Outcome "sent"}}ok{{else}}bad{{end}}">{{.Outcome}}</td><td>{{.Error}}</td><td>{{.Replica}}</td></tr>
 {{else}}<tr><td colspan="6" class="muted">No attempt recorded.</td></tr>{{end}}</table>
-<p class="muted">An admin re-sends one delivery with <code>giveback reports run {{.Name}} --period {{.Period}} --delivery NAME --force</code>,
-or <code>POST /api/v1/reports/{{.Name}}/run</code> with the JSON body <code>{"period": "{{.Period}}", "delivery": "NAME", "force": true}</code>.</p>
-{{end}}
+{{end}}{{template "send" .}}
 <div class="report">{{.Body}}</div>
 {{else}}
 <h1>Scheduled reports</h1>
@@ -232,7 +276,15 @@ or <code>POST /api/v1/reports/{{.Name}}/run</code> with the JSON body <code>{"pe
 <td>{{.Trigger}}</td><td>{{if .Empty}}<span class="muted">no contribution in the period</span>{{else}}{{short .Summary}}{{end}}</td></tr>
 {{else}}<tr><td colspan="5" class="muted">Nothing generated yet.</td></tr>{{end}}</table>
 {{end}}
-</body></html>`))
+</body></html>
+{{define "send"}}{{if .Send}}<h2>Send again</h2>
+<p class="muted">Renders the period anew and sends it to one delivery, also one that received it already. The same as
+<code>giveback reports run {{.SendName}} --period {{.SendPeriod}} --delivery NAME --force</code>.</p>
+<table>{{range .Send}}<tr><td>{{.Name}} ({{.Kind}})</td><td><form method="post" action="/reports/{{$.SendName}}/{{$.SendPeriod}}/send">
+<input type="hidden" name="delivery" value="{{.Name}}"><button type="submit">Send {{.Name}} again</button></form></td></tr>{{end}}</table>{{end}}{{end}}`))
+
+// sendTarget is one delivery the page offers to send again.
+type sendTarget struct{ Name, Kind string }
 
 type reportsPageData struct {
 	Title    string
@@ -241,6 +293,22 @@ type reportsPageData struct {
 	Run      *reports.Run
 	Pending  *reportPeriod // a period not generated yet
 	Body     template.HTML
+	// Send lists the period's deliveries with a button each (a period's page only).
+	Send                 []sendTarget
+	SendName, SendPeriod string
+}
+
+// withSend adds the definition's deliveries to a period's page.
+func (s *Server) withSend(d reportsPageData, name, period string) reportsPageData {
+	def, ok := s.opts.Reports.Definition(name)
+	if !ok {
+		return d
+	}
+	for _, dl := range def.Deliveries {
+		d.Send = append(d.Send, sendTarget{Name: dl.Name, Kind: dl.Kind})
+	}
+	d.SendName, d.SendPeriod = name, period
+	return d
 }
 
 // reportsList answers GET /reports.
@@ -273,7 +341,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.render(w, http.StatusOK, "report", func(b *bytes.Buffer) error {
-			return reportsPage.Execute(b, reportsPageData{Title: rp.Name + " " + rp.Period, Pending: &rp})
+			return reportsPage.Execute(b, s.withSend(reportsPageData{Title: rp.Name + " " + rp.Period, Pending: &rp}, rp.Name, rp.Period))
 		})
 		return
 	}
@@ -315,6 +383,6 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, http.StatusOK, "report", func(b *bytes.Buffer) error {
 		// The body is the report service's own rendering, escaped when it was made.
-		return reportsPage.Execute(b, reportsPageData{Title: run.Title + " " + run.Period, Run: run, Body: template.HTML(body)}) // #nosec G203
+		return reportsPage.Execute(b, s.withSend(reportsPageData{Title: run.Title + " " + run.Period, Run: run, Body: template.HTML(body)}, run.Name, run.Period)) // #nosec G203
 	})
 }

@@ -117,6 +117,46 @@ func TestReportRoutes(t *testing.T) {
 	if code, body := call("POST", "/api/v1/reports/monthly/run", `{"perod": "2026-10"}`); code != 400 || !strings.Contains(body, "perod") {
 		t.Errorf("unknown member: %d %s", code, body)
 	}
+
+	// The page's "Send again": a form per delivery; posting it sends that delivery again (a
+	// second attempt recorded) and shows the period's page.
+	if code, body := call("GET", "/reports/monthly/2026-10", ""); code != 200 || !strings.Contains(body, `<form method="post" action="/reports/monthly/2026-10/send">`) ||
+		!strings.Contains(body, `name="delivery" value="directory"`) {
+		t.Fatalf("no send form on the period's page: %d %s", code, body)
+	}
+	form := func(path, body string) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), string(b)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "monthly")); err != nil {
+		t.Fatal(err)
+	}
+	if code, loc, body := form("/reports/monthly/2026-10/send", "delivery=directory"); code != http.StatusSeeOther || loc != "/reports/monthly/2026-10#attempts" {
+		t.Fatalf("send again: %d %s %s", code, loc, body)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "monthly", "2026-10", "report.html")); err != nil {
+		t.Fatalf("sent again, but the directory holds no report: %v", err)
+	}
+	code, body = call("GET", "/api/v1/reports/monthly/2026-10", "")
+	if json.Unmarshal([]byte(body), &rp) != nil || len(rp.Run.Attempts) != 2 || rp.Run.Attempts[1].Outcome != reports.OutcomeSent {
+		t.Fatalf("after send again: %d %s; want two attempts, both sent", code, body)
+	}
+	for body, want := range map[string]int{"": 400, "delivery=fax": 400, "delivery=directory&x=%zz": 400} {
+		if code, _, out := form("/reports/monthly/2026-10/send", body); code != want {
+			t.Errorf("send again with %q: %d %s, want %d", body, code, out, want)
+		}
+	}
+	if code, _, out := form("/reports/nope/2026-10/send", "delivery=directory"); code != 404 {
+		t.Errorf("send again of an unknown report: %d %s", code, out)
+	}
 }
 
 // TestSourcesNameOverdueReports checks that a report whose last due period was not delivered

@@ -3,6 +3,8 @@ package reports
 import (
 	"fmt"
 	"strings"
+
+	"giveback.dev/services/report/chart"
 )
 
 // Render renders computed numbers into every format: the HTML mail with its PNG charts, the web
@@ -26,12 +28,12 @@ func Render(n *Numbers) (*Report, error) {
 	svgs := map[string][]byte{}
 	for i := range n.Trends {
 		c := &n.Trends[i]
-		png, err := ChartPNG(c)
+		png, err := chart.PNG(c)
 		if err != nil {
 			return nil, fmt.Errorf("reports: %w", err)
 		}
 		r.Images[contentID(c)] = png
-		svg, err := ChartSVG(c)
+		svg, err := chart.SVG(c, chart.Width, chart.Height)
 		if err != nil {
 			return nil, fmt.Errorf("reports: %w", err)
 		}

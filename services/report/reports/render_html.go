@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+
+	"giveback.dev/services/report/chart"
 )
 
 // The HTML formats. The mail is laid out with tables and inline styles only (no <style> block,
@@ -179,7 +181,7 @@ func chartAlt(c *Chart) string {
 	for _, se := range c.Series {
 		parts = append(parts, se.Name+" "+value(se.Values[last], c.Unit))
 	}
-	return s + "; " + monthLabel(c.Labels[last]) + ": " + strings.Join(parts, ", ")
+	return s + "; " + chart.MonthLabel(c.Labels[last]) + ": " + strings.Join(parts, ", ")
 }
 
 func writeTable(b *bytes.Buffer, t *table) {

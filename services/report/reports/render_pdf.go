@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"giveback.dev/services/report/chart"
+
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
@@ -36,6 +38,8 @@ const (
 )
 
 var (
+	inkColor    = color.RGBA{R: 0x1f, G: 0x29, B: 0x37, A: 0xff}
+	gridColor   = color.RGBA{R: 0xe5, G: 0xe7, B: 0xeb, A: 0xff}
 	mutedColor  = color.RGBA{R: 0x6b, G: 0x72, B: 0x80, A: 0xff}
 	accentColor = color.RGBA{R: 0x25, G: 0x63, B: 0xeb, A: 0xff}
 	noticeColor = color.RGBA{R: 0x7c, G: 0x2d, B: 0x12, A: 0xff}
@@ -46,7 +50,7 @@ var (
 )
 
 func face(size vg.Length, bold bool) font.Face {
-	f := chartFont
+	f := chart.Font
 	if bold {
 		f.Weight = xfont.WeightBold
 	}
@@ -162,7 +166,7 @@ func (w *pdfWriter) notice(s string) {
 	h := vg.Length(len(lines))*f.Font.Size*1.35 + 12
 	w.need(h)
 	w.fillRect(pdfMargin, w.y-h, w.width(), h, noticeFill)
-	w.fillRect(pdfMargin, w.y-h, 3, h, palette[1])
+	w.fillRect(pdfMargin, w.y-h, 3, h, chart.Palette[1])
 	w.gap(6)
 	w.text(s, f, noticeColor, 10)
 	w.gap(12)
@@ -205,13 +209,13 @@ func (w *pdfWriter) block(bl block) {
 		w.gap(8)
 	case blockChart:
 		cw := w.width()
-		ch := cw * chartHeight / chartWidth
+		ch := cw * chart.Height / chart.Width
 		w.need(ch)
 		dc := draw.Canvas{Canvas: w.c, Rectangle: vg.Rectangle{
 			Min: vg.Point{X: pdfMargin, Y: w.y - ch},
 			Max: vg.Point{X: pdfMargin + cw, Y: w.y},
 		}}
-		if err := drawChart(dc, bl.Chart); err != nil {
+		if err := chart.Draw(dc, bl.Chart); err != nil {
 			panic(err)
 		}
 		w.y -= ch + 14

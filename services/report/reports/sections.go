@@ -1,6 +1,10 @@
 package reports
 
-import "time"
+import (
+	"time"
+
+	"giveback.dev/services/report/chart"
+)
 
 // Numbers is every number a report shows, with what it was computed for; it is archived with the
 // report as JSON, and every format is rendered from it alone.
@@ -65,9 +69,9 @@ type Links struct {
 
 // The units of a Figure or a Chart.
 const (
-	UnitCount = "count"
-	UnitRatio = "ratio" // 0 to 1, shown as a percentage
-	UnitHours = "hours"
+	UnitCount = chart.UnitCount
+	UnitRatio = chart.UnitRatio // 0 to 1, shown as a percentage
+	UnitHours = chart.UnitHours
 )
 
 // Figure is one headline number: its value in the period and the previous one, the change, and
@@ -92,28 +96,19 @@ type Figure struct {
 	Metric string   `json:"metric"` // the definition's address
 }
 
-// Chart is one chart: the model drawn as SVG on the web, PNG in mail and vector in PDF.
-type Chart struct {
-	ID     string   `json:"id"` // also the Content-ID of its PNG in the mail
-	Title  string   `json:"title"`
-	Kind   string   `json:"kind"` // bar or line
-	Unit   string   `json:"unit"`
-	Labels []string `json:"labels"` // one per point: months as YYYY-MM
-	Series []Series `json:"series"`
-	Link   string   `json:"link"`
-}
+// Chart is one chart of the report, in the one chart model of the product (package chart):
+// drawn as SVG on the web, PNG in mail and vector paths in the PDF, as on the dashboard.
+type Chart = chart.Chart
+
+// Series is one named series of a chart.
+type Series = chart.Series
 
 // The kinds of Chart.
 const (
-	ChartBar  = "bar"
-	ChartLine = "line"
+	ChartBar     = chart.Bar
+	ChartStacked = chart.Stacked
+	ChartLine    = chart.Line
 )
-
-// Series is one named series of a chart; a null value is a point that cannot be computed.
-type Series struct {
-	Name   string     `json:"name"`
-	Values []*float64 `json:"values"`
-}
 
 // Highlights are the notable events of the period.
 type Highlights struct {

@@ -9,6 +9,7 @@ import (
 
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/store"
+	"giveback.dev/services/report/chart"
 	"giveback.dev/services/report/metrics"
 )
 
@@ -98,13 +99,10 @@ func (b *builder) trends(ctx context.Context) error {
 		newcomers, returning = append(newcomers, f64(m.New)), append(returning, f64(m.Returning))
 	}
 	var labels []string
-	var total, active, merged, ratio, first, toMerge []*float64
+	var total, first, toMerge []*float64
 	for i, m := range contribs.Months {
 		labels = append(labels, m.Month)
 		total = append(total, f64(m.Total))
-		active = append(active, f64(people.Months[i].Contributors))
-		merged = append(merged, f64(acc.Months[i].Merged))
-		ratio = append(ratio, acc.Months[i].Ratio)
 		first = append(first, resp.Months[i].MedianHours)
 		toMerge = append(toMerge, resp.Months[i].MedianMerge)
 	}
@@ -113,15 +111,16 @@ func (b *builder) trends(ctx context.Context) error {
 	if f.Upstream == metrics.UpstreamOnly {
 		up = "upstream "
 	}
+	// Active contributors, pull requests decided and the acceptance ratio are the dashboard's
+	// charts too: one builder each (package chart).
+	active, decided, ratio := chart.Contributors(people), chart.Decided(acc), chart.AcceptanceRatio(acc)
+	active.Link, decided.Link, ratio.Link = link, link, link
 	b.n.Trends = []Chart{
 		{ID: "trend-contributions", Title: "Monthly " + up + "contributions", Kind: ChartBar, Unit: UnitCount, Labels: labels,
 			Series: []Series{{Name: "contributions", Values: total}}, Link: link},
-		{ID: "trend-merged", Title: "Pull requests merged per month", Kind: ChartBar, Unit: UnitCount, Labels: labels,
-			Series: []Series{{Name: "merged", Values: merged}}, Link: link},
-		{ID: "trend-contributors", Title: "Active contributors per month", Kind: ChartLine, Unit: UnitCount, Labels: labels,
-			Series: []Series{{Name: "active contributors", Values: active}}, Link: link},
-		{ID: "trend-acceptance", Title: "Acceptance ratio per month", Kind: ChartLine, Unit: UnitRatio, Labels: labels,
-			Series: []Series{{Name: "acceptance ratio", Values: ratio}}, Link: link},
+		decided,
+		active,
+		ratio,
 		{ID: "trend-newcomers", Title: "New and returning upstream contributors per month", Kind: ChartBar, Unit: UnitCount, Labels: labels,
 			Series: []Series{{Name: "new", Values: newcomers}, {Name: "returning", Values: returning}}, Link: b.dashboard("/community", f)},
 		{ID: "trend-response", Title: "Median hours to first response and to merge", Kind: ChartLine, Unit: UnitHours, Labels: labels,

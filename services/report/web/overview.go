@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"giveback.dev/services/report/chart"
 	"giveback.dev/services/report/metrics"
 )
 
@@ -56,7 +57,7 @@ type overviewView struct {
 	Overview
 	KPIs      []KPI
 	Legend    []legend
-	Charts    struct{ Contributions, ContributionsNarrow, Contributors, Acceptance, Cycle template.HTML }
+	Charts    struct{ Contributions, ContributionsNarrow, Contributors, Decided, Acceptance, Cycle template.HTML }
 	Top       []RepoRow
 	ReposHelp string
 	CycleHelp string
@@ -162,10 +163,17 @@ func (v *overviewView) build() {
 	k("time_to_merge", "Time to merge", hours(v.Response.MedianMerge),
 		fmt.Sprintf("median; %s pull requests merged", count(v.Response.Merged)), d, dir)
 
-	v.Charts.Contributions, v.Legend = kindChart(v.Contributions, Wide)
-	v.Charts.ContributionsNarrow, _ = kindChart(v.Contributions, Half)
-	v.Charts.Contributors = contributorsChart(v.Contributors)
-	v.Charts.Acceptance = acceptanceChart(v.Acceptance)
+	kinds := chart.ByKind(v.Contributions, KindNames)
+	v.Charts.Contributions = modelChart(kinds, wideW, wideH)
+	v.Charts.ContributionsNarrow = modelChart(kinds, narrowW, narrowH)
+	if !kinds.OwnLegend() {
+		for _, l := range chart.Legend(&kinds) {
+			v.Legend = append(v.Legend, legend(l))
+		}
+	}
+	v.Charts.Contributors = modelChart(chart.Contributors(v.Contributors), halfW, halfH)
+	v.Charts.Decided = modelChart(chart.Decided(v.Acceptance), halfW, halfH)
+	v.Charts.Acceptance = modelChart(chart.AcceptanceRatio(v.Acceptance), halfW, halfH)
 
 	r := v.Repos
 	what := "upstream"
@@ -220,52 +228,6 @@ func (v *overviewView) cycle() {
 		"criticality: services that use it", "our contributions (log scale)", "")
 	v.CycleHelp = fmt.Sprintf("%s dependencies of the company's services; %s of them (%s weighted by criticality) got a merged pull request in the 12 months to %s.",
 		count(cy.Dependencies), percent(cy.Coverage), percent(cy.WeightedCoverage), v.Filter.Period.To)
-}
-
-// kindChart draws contributions by kind and month at a width, and returns its legend.
-func kindChart(c metrics.Contributions, width float64) (template.HTML, []legend) {
-	labels := make([]string, len(c.Months))
-	for i, m := range c.Months {
-		labels[i] = monthLabel(m.Month)
-	}
-	var series []Series
-	var leg []legend
-	for i, k := range c.Kinds {
-		vals := make([]float64, len(c.Months))
-		var seen bool
-		for j, m := range c.Months {
-			vals[j] = float64(m.ByKind[k])
-			seen = seen || vals[j] > 0
-		}
-		name := KindNames[k]
-		if name == "" {
-			name = k
-		}
-		color := Colors[i%len(Colors)]
-		leg = append(leg, legend{Name: name, Color: color})
-		if seen {
-			series = append(series, Series{Name: name, Color: color, Values: vals})
-		}
-	}
-	return StackedBars(width, "contributions", "Contributions by kind and month", labels, series, "contributions"), leg
-}
-
-func contributorsChart(c metrics.Contributors) template.HTML {
-	labels, vals := make([]string, len(c.Months)), make([]float64, len(c.Months))
-	for i, m := range c.Months {
-		labels[i], vals[i] = monthLabel(m.Month), float64(m.Contributors)
-	}
-	return Bars(Half, "contributors", "Active contributors per month", labels, vals, "#2f6fb0", "active contributors")
-}
-
-func acceptanceChart(a metrics.Acceptance) template.HTML {
-	am := a.Months
-	labels := make([]string, len(am))
-	merged, declined, ratios := make([]float64, len(am)), make([]float64, len(am)), make([]*float64, len(am))
-	for i, m := range am {
-		labels[i], merged[i], declined[i], ratios[i] = monthLabel(m.Month), float64(m.Merged), float64(m.Declined), m.Ratio
-	}
-	return Acceptance(Half, labels, merged, declined, ratios)
 }
 
 // PreviousPeriod returns the period of the same number of days that ends the day before f

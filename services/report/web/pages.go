@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"giveback.dev/services/report/chart"
 	"giveback.dev/services/report/metrics"
 )
 
@@ -182,25 +183,21 @@ type ProjectMonth struct {
 
 // RenderProject writes one project's page.
 func RenderProject(w io.Writer, p Project) error {
-	labels, vals := make([]string, len(p.Months)), make([]float64, len(p.Months))
+	labels, ours := make([]string, len(p.Months)), make([]int64, len(p.Months))
 	for i, m := range p.Months {
-		labels[i], vals[i] = monthLabel(m.Month), float64(m.Contributions)
+		labels[i], ours[i] = m.Month, m.Contributions
 	}
 	v := struct {
 		Project
 		Ours, Activity template.HTML
 		Leaving        int
 	}{Project: p}
-	v.Ours = Bars(Half, "project", "Our contributions per month", labels, vals, "#4e79a7", "contributions")
-	var activity []float64
+	v.Ours = modelChart(chart.Monthly("project-ours", "Our contributions per month", "contributions", labels, ours), halfW, halfH)
+	activity := make([]int64, len(labels))
 	if p.Row != nil && len(p.Row.Trend) == len(labels) {
-		for _, n := range p.Row.Trend {
-			activity = append(activity, float64(n))
-		}
-	} else {
-		activity = make([]float64, len(labels))
+		copy(activity, p.Row.Trend)
 	}
-	v.Activity = Bars(Half, "activity", "The project's activity per month", labels, activity, "#9c755f", "GH Archive events")
+	v.Activity = modelChart(chart.Monthly("project-activity", "The project's activity per month", "GH Archive events", labels, activity), halfW, halfH)
 	for _, st := range p.Seats {
 		if st.Leaving != "" {
 			v.Leaving++
@@ -217,23 +214,30 @@ type Community struct {
 
 // RenderCommunity writes the community page.
 func RenderCommunity(w io.Writer, c Community) error {
-	labels := make([]string, len(c.Months))
-	newer, returning := make([]float64, len(c.Months)), make([]float64, len(c.Months))
-	for i, m := range c.Months {
-		labels[i], newer[i], returning[i] = monthLabel(m.Month), float64(m.New), float64(m.Contributors-m.New)
-	}
 	v := struct {
 		Community
 		Chart, ChartNarrow template.HTML
 		Max                int64
 	}{Community: c}
-	series := []Series{{Name: "returning", Color: "#4e79a7", Values: returning}, {Name: "new", Color: "#f28e2b", Values: newer}}
-	v.Chart = StackedBars(Wide, "community", "Outside contributors per month", labels, series, "outside contributors")
-	v.ChartNarrow = StackedBars(Half, "community", "Outside contributors per month", labels, series, "outside contributors")
+	ch := communityChart(c.Community)
+	v.Chart, v.ChartNarrow = modelChart(ch, wideW, wideH), modelChart(ch, narrowW, narrowH)
 	for _, o := range c.Organizations {
 		v.Max = max(v.Max, o.Contributors)
 	}
 	return execute(w, communityPage, v)
+}
+
+// communityChart is the outside contributors per month, returning and new, stacked.
+func communityChart(c metrics.Community) chart.Chart {
+	ch := chart.Chart{ID: "community", Title: "Outside contributors per month", Kind: chart.Stacked, Unit: chart.UnitCount}
+	var returning, newer []*float64
+	for _, m := range c.Months {
+		r, n := float64(m.Contributors-m.New), float64(m.New)
+		ch.Labels = append(ch.Labels, m.Month)
+		returning, newer = append(returning, &r), append(newer, &n)
+	}
+	ch.Series = []chart.Series{{Name: "returning", Values: returning}, {Name: "new", Values: newer}}
+	return ch
 }
 
 // People is what the people page shows: each employee's upstream record.
