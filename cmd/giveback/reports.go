@@ -73,7 +73,7 @@ func cmdReports(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	switch sub {
 	case "check":
-		return checkReports(defs, time.Now(), stdout)
+		return checkReports(defs, publicURL(cfg), cfg.HTTP.PublicURL == "", time.Now(), stdout)
 	case "list":
 		return listReports(ctx, cfg, defs, stdout, log)
 	}
@@ -83,8 +83,9 @@ func cmdReports(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return runReport(ctx, cfg, defs, reports.RunRequest{Name: names[0], Period: *period, Force: *force, Delivery: *only}, *to, stdout, log)
 }
 
-// checkReports prints each report's next five run times in its time zone.
-func checkReports(defs []reports.Definition, now time.Time, stdout io.Writer) error {
+// checkReports prints each report's next five run times in its time zone, and where the
+// reports' links lead (links; local when http.public_url is unset).
+func checkReports(defs []reports.Definition, links string, local bool, now time.Time, stdout io.Writer) error {
 	if len(defs) == 0 {
 		fmt.Fprintln(stdout, "no reports defined (reports: in the config)")
 		return nil
@@ -106,6 +107,11 @@ func checkReports(defs []reports.Definition, now time.Time, stdout io.Writer) er
 			}
 			fmt.Fprintf(stdout, "  %s  covers %s\n", r.Format("2006-01-02 15:04 MST (Mon)"), p.Label)
 		}
+	}
+	if local {
+		fmt.Fprintf(stdout, "links lead to %s, which only this machine opens: set http.public_url to the address people reach the dashboard at\n", links)
+	} else {
+		fmt.Fprintf(stdout, "links lead to %s\n", links)
 	}
 	fmt.Fprintf(stdout, "%d report(s) OK\n", len(defs))
 	return nil
@@ -267,9 +273,12 @@ func reportAffiliate(cfg config.Config) (metrics.Affiliate, error) {
 	return af.Affiliate(cfg.Company.Name), nil
 }
 
-// publicURL is the dashboard's address as the reports link to it: http.addr, with a wildcard
-// host written as localhost.
+// publicURL is the dashboard's address as the reports link to it: http.public_url, else
+// http.addr with a wildcard host written as localhost.
 func publicURL(cfg config.Config) string {
+	if cfg.HTTP.PublicURL != "" {
+		return cfg.HTTP.PublicURL
+	}
 	host, port, err := net.SplitHostPort(cfg.HTTP.Addr)
 	if err != nil {
 		return ""

@@ -37,7 +37,8 @@ func TestReportsCheck(t *testing.T) {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 7 || !strings.HasPrefix(lines[0], "monthly (Monthly give-back report)") || lines[6] != "1 report(s) OK" {
+	if len(lines) != 8 || !strings.HasPrefix(lines[0], "monthly (Monthly give-back report)") || lines[7] != "1 report(s) OK" ||
+		!strings.HasPrefix(lines[6], "links lead to http://127.0.0.1:8080,") || !strings.Contains(lines[6], "set http.public_url") {
 		t.Fatalf("output:\n%s", out.String())
 	}
 	// Each run is 08:00 on the first of a month in New York (EST in winter, EDT in summer).
@@ -46,6 +47,16 @@ func TestReportsCheck(t *testing.T) {
 		if len(f) < 6 || f[1] != "08:00" || !strings.HasSuffix(f[0], "-01") || (f[2] != "EST" && f[2] != "EDT") || f[4] != "covers" {
 			t.Errorf("run line %q", l)
 		}
+	}
+
+	// With http.public_url the links lead there.
+	if err := os.WriteFile(cfg, []byte(reportsConfig+"http:\n  public_url: https://ospo.example.com/giveback/\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"reports", "check", "--config", cfg}, &out, &errOut); err != nil ||
+		!strings.Contains(out.String(), "links lead to https://ospo.example.com/giveback\n") {
+		t.Fatalf("with http.public_url: %v\n%s", err, out.String())
 	}
 
 	bad := strings.Replace(reportsConfig, "previous_month", "last_month", 1)

@@ -140,6 +140,10 @@ type HTTP struct {
 	// apart from its health and metrics on --addr: only this address need be reachable from
 	// GitHub.
 	WebhookAddr string `yaml:"webhook_addr"`
+	// PublicURL is the address people reach the dashboard at (https://giveback.example.com,
+	// behind a proxy under a path too): the links of the scheduled reports start with it.
+	// Empty: http://localhost and the port of addr, which only works on the serving machine.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Query limits the ad hoc SQL endpoint.
@@ -451,6 +455,14 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q must be host:port", c.HTTP.Addr)
+	}
+	if c.HTTP.PublicURL != "" {
+		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || strings.ContainsAny(c.HTTP.PublicURL, " \t\r\n<>\"'") {
+			bad("http.public_url", "%q must be an absolute http(s) address without user, query or fragment, such as https://giveback.example.com", c.HTTP.PublicURL)
+		} else {
+			c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
+		}
 	}
 	if c.HTTP.WebhookAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.WebhookAddr); err != nil {

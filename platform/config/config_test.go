@@ -54,6 +54,10 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"app key missing", "github:\n  app_id: 12\n  app_installation_id: 34\n  app_private_key_file: nope.pem\n", "github.app_private_key_file: stat"},
 		{"installation without app", "github:\n  app_installation_id: 34\n", "github.app_id"},
 		{"missing affiliations", "identities:\n  affiliations: nope.json\n", "identities.affiliations"},
+		{"relative public url", "http:\n  public_url: giveback.example.com\n", "http.public_url"},
+		{"public url with query", "http:\n  public_url: https://g.example.com/?a=1\n", "http.public_url"},
+		{"public url with user", "http:\n  public_url: https://u@g.example.com\n", "http.public_url"},
+		{"public url of another scheme", "http:\n  public_url: javascript:alert(1)\n", "http.public_url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Load(write(t, tc.body))
@@ -95,5 +99,17 @@ func TestShippedConfigsLoad(t *testing.T) {
 		if _, err := config.Load(p); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
+	}
+}
+
+// The public address keeps its path (a dashboard behind a proxy under a prefix) without the
+// trailing slash, so that the reports' links join it with one.
+func TestPublicURL(t *testing.T) {
+	cfg, err := config.Load(write(t, "http:\n  public_url: https://ospo.example.com/giveback/\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.PublicURL != "https://ospo.example.com/giveback" {
+		t.Fatalf("http.public_url = %q", cfg.HTTP.PublicURL)
 	}
 }
