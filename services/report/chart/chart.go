@@ -277,7 +277,7 @@ func tickLabel(v float64, unit string) string {
 		return strconv.FormatFloat(v, 'f', -1, 64) + " h"
 	}
 	if v >= 1000 {
-		return thousands(int64(v))
+		return Thousands(int64(v))
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
@@ -316,8 +316,8 @@ func stackMax(c *Chart) float64 {
 	return top
 }
 
-// thousands writes a count with thousands separators: 12,345.
-func thousands(v int64) string {
+// Thousands writes a count with thousands separators: 12,345.
+func Thousands(v int64) string {
 	s := strconv.FormatInt(v, 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")

@@ -5,28 +5,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"giveback.dev/services/report/chart"
 )
 
 // The formatting of numbers, shared by every format so a number reads the same in the mail, the
 // PDF, the Markdown and the CSV appendix's "shown" column.
 
-// count formats an integer with thousands separators: 12,345.
-func count(v int64) string {
-	s := strconv.FormatInt(v, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// count formats an integer with thousands separators: 12,345, as the charts' axes do.
+func count(v int64) string { return chart.Thousands(v) }
 
 // value formats a figure's value in its unit; "n/a" when it cannot be computed.
 func value(v *float64, unit string) string {
