@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,28 @@ import (
 	"giveback.dev/platform/roster"
 	"giveback.dev/platform/store"
 )
+
+// subcommand splits the arguments of a command group (reports, tokens, deadletter, deps) into
+// its subcommand, one of subs, and that subcommand's arguments. No subcommand, or one not in
+// subs, prints usage to stderr and returns an error naming the choices; a help flag prints
+// usage to stdout and returns flag.ErrHelp.
+func subcommand(group, usage string, subs []string, args []string, stdout, stderr io.Writer) (string, []string, error) {
+	want := strings.Join(subs[:len(subs)-1], ", ") + " or " + subs[len(subs)-1]
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, strings.TrimRight(usage, "\n"))
+		return "", nil, fmt.Errorf("%s: give a subcommand: %s", group, want)
+	}
+	switch sub := args[0]; {
+	case sub == "-h" || sub == "--help" || sub == "help":
+		fmt.Fprintln(stdout, strings.TrimRight(usage, "\n"))
+		return "", nil, flag.ErrHelp
+	case slices.Contains(subs, sub):
+		return sub, args[1:], nil
+	default:
+		fmt.Fprintln(stderr, strings.TrimRight(usage, "\n"))
+		return "", nil, fmt.Errorf("%s: unknown subcommand %q: want %s", group, sub, want)
+	}
+}
 
 // common are the flags every service command takes.
 type common struct {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,14 +22,10 @@ const deadletterSynopsis = `deadletter list [--json] [--limit N] | show SEQ | re
 // them again on their original subject (after the fault is fixed, or with a corrected payload)
 // and removes them from the stream, drop removes them. It connects as the NATS administrator.
 func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintf(stderr, "Usage: giveback %s\n", deadletterSynopsis)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return flag.ErrHelp
-		}
-		return errors.New("deadletter: give list, show, replay or drop")
+	sub, rest, err := subcommand("deadletter", "Usage: giveback "+deadletterSynopsis, []string{"list", "show", "replay", "drop"}, args, stdout, stderr)
+	if err != nil {
+		return err
 	}
-	sub, rest := args[0], args[1:]
 	var c common
 	fs := newFlags("deadletter "+sub, deadletterSynopsis, stderr)
 	c.register(fs, true, false)
@@ -39,12 +33,6 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 	limit := fs.Int("limit", 100, "list: at most this many, oldest first (0: all)")
 	all := fs.Bool("all", false, "replay: every dead letter")
 	payload := fs.String("payload", "", "replay: publish this file's content instead of the kept data (one SEQ)")
-	switch sub {
-	case "list", "show", "replay", "drop":
-	default:
-		fs.Usage()
-		return fmt.Errorf("deadletter: unknown subcommand %q: give list, show, replay or drop", sub)
-	}
 	cfg, _, err := c.parse(fs, rest)
 	if err != nil {
 		return err

@@ -23,21 +23,14 @@ const depsUsage = `Usage:
 
 // cmdDeps imports and lists the repositories the company's services depend on.
 func cmdDeps(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, depsUsage)
-		return errors.New("deps: give a subcommand: import or list")
+	sub, rest, err := subcommand("deps", depsUsage, []string{"import", "list"}, args, stdout, stderr)
+	if err != nil {
+		return err
 	}
-	switch args[0] {
-	case "import":
-		return cmdDepsImport(ctx, args[1:], stdout, stderr)
-	case "list":
-		return cmdDepsList(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, depsUsage)
-		return nil
+	if sub == "import" {
+		return cmdDepsImport(ctx, rest, stdout, stderr)
 	}
-	fmt.Fprint(stderr, depsUsage)
-	return fmt.Errorf("deps: unknown subcommand %q", args[0])
+	return cmdDepsList(ctx, rest, stdout, stderr)
 }
 
 func cmdDepsImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,14 +34,9 @@ const reportsUsage = `Usage:
 // otherwise, once per delivery unless --force), or checks the definitions without starting
 // anything.
 func cmdReports(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, reportsUsage)
-		return errors.New("reports: give a subcommand: list, run or check")
-	}
-	sub, rest := args[0], args[1:]
-	if sub == "-h" || sub == "--help" || sub == "help" {
-		fmt.Fprintln(stdout, reportsUsage)
-		return flag.ErrHelp
+	sub, rest, err := subcommand("reports", reportsUsage, []string{"list", "run", "check"}, args, stdout, stderr)
+	if err != nil {
+		return err
 	}
 	var c common
 	fs := newFlags("reports "+sub, "reports "+sub+" [flags]", stderr)
@@ -51,9 +45,6 @@ func cmdReports(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		c.register(fs, true, true)
 	case "check":
 		c.register(fs, false, false)
-	default:
-		fmt.Fprintln(stderr, reportsUsage)
-		return fmt.Errorf("reports: unknown subcommand %q: want list, run or check", sub)
 	}
 	period := fs.String("period", "", "run: the period, as 2026-10, 2026-W42, 2026-Q3, 2026 or 2026-10-01..2026-10-30 (default: the last due period)")
 	to := fs.String("to", "", "run: render into this directory, or into this file (.html, .pdf, .md, .csv, .txt, .json), and deliver nothing")

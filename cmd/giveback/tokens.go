@@ -26,26 +26,15 @@ const tokensUsage = `Usage:
 // cmdTokens runs `giveback tokens`: it creates, lists and revokes the API tokens of auth.mode
 // tokens in the NATS bucket every report replica watches, so a change takes effect at once.
 func cmdTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, tokensUsage)
-		return errors.New("tokens: give a subcommand: create, list or revoke")
-	}
-	sub, rest := args[0], args[1:]
-	if sub == "-h" || sub == "--help" || sub == "help" {
-		fmt.Fprintln(stdout, tokensUsage)
-		return flag.ErrHelp
+	sub, rest, err := subcommand("tokens", tokensUsage, []string{"create", "list", "revoke"}, args, stdout, stderr)
+	if err != nil {
+		return err
 	}
 	var c common
 	fs := newFlags("tokens "+sub, "tokens "+sub+" [flags]", stderr)
 	c.register(fs, true, false)
 	role := fs.String("role", "", "create: the token's role: viewer (aggregates), analyst (adds the query console and individuals where privacy.people allows), admin (everything)")
 	name := fs.String("name", "", "create: who or what the token is for (shown by list, usable by revoke)")
-	switch sub {
-	case "create", "list", "revoke":
-	default:
-		fmt.Fprintln(stderr, tokensUsage)
-		return fmt.Errorf("tokens: unknown subcommand %q: want create, list or revoke", sub)
-	}
 	refs, err := parseInterspersed(fs, rest)
 	if err != nil {
 		return err
