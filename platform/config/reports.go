@@ -39,7 +39,8 @@ type Report struct {
 	Period string `yaml:"period"`
 	// Filter narrows the contributions counted.
 	Filter ReportFilter `yaml:"filter"`
-	// Sections are shown in this order; empty shows every section of ReportSections but labor.
+	// Sections are shown in this order; empty shows every section of ReportSections (labor only
+	// when labor costs are set).
 	Sections []string `yaml:"sections"`
 	// Targets are per-period goals of the headline numbers (ReportTargets names them).
 	Targets map[string]float64 `yaml:"targets"`
@@ -147,8 +148,9 @@ func (d ReportDelivery) ID() string {
 	return d.Kind()
 }
 
-// ReportSections is the catalogue of sections, in their default order.
-var ReportSections = []string{"headline", "trends", "highlights", "cycle", "risks", "teams", "labor", "recommendations", "narrative"}
+// ReportSections is the catalogue of sections, in the order a report shows them when its
+// definition lists none (the report service's catalogue is this one).
+var ReportSections = []string{"narrative", "headline", "trends", "highlights", "cycle", "risks", "teams", "labor", "recommendations"}
 
 // ReportTargets are the headline numbers a report may set a per-period target for.
 var ReportTargets = []string{

@@ -3,6 +3,7 @@ package reports
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,19 @@ reports:
 	os.Unsetenv("GIVEBACK_TEST_SLACK")
 	if _, err := Definitions(cfg); err == nil || !strings.Contains(err.Error(), `report "weekly": deliveries[0].slack.url_env`) {
 		t.Errorf("missing secret: %v", err)
+	}
+}
+
+// Every section constant is in the catalogue the configuration checks definitions against.
+func TestSectionConstantsAreTheCatalogue(t *testing.T) {
+	consts := []string{SectionNarrative, SectionHeadline, SectionTrends, SectionHighlights, SectionCycle,
+		SectionRisks, SectionTeams, SectionLabor, SectionRecommendations}
+	if len(consts) != len(Sections) {
+		t.Fatalf("%d section constants, %d in the catalogue %v", len(consts), len(Sections), Sections)
+	}
+	for _, c := range consts {
+		if !slices.Contains(Sections, c) {
+			t.Errorf("section %q is not in the catalogue %v", c, Sections)
+		}
 	}
 }

@@ -11,6 +11,7 @@ package reports
 import (
 	"time"
 
+	"giveback.dev/platform/config"
 	"giveback.dev/services/report/metrics"
 )
 
@@ -27,9 +28,9 @@ const (
 	SectionNarrative       = "narrative"       // a paragraph in plain words built from the numbers
 )
 
-// Sections is the catalogue of sections, in the default order used when a definition lists none.
-var Sections = []string{SectionNarrative, SectionHeadline, SectionTrends, SectionHighlights, SectionCycle,
-	SectionRisks, SectionTeams, SectionLabor, SectionRecommendations}
+// Sections is the catalogue of sections, in the default order used when a definition lists
+// none: the configuration's, which the definitions are checked against.
+var Sections = config.ReportSections
 
 // The period kinds a definition may name; trailing_Nd (for example trailing_30d) is the N days
 // before the run's day.
