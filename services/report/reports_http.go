@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"giveback.dev/services/report/reports"
+	"giveback.dev/services/report/web"
 )
 
 // errNoReports answers the report routes of a server without the reports service.
@@ -214,10 +216,16 @@ func (s *Server) resendReport(w http.ResponseWriter, r *http.Request) {
 		}
 	case <-time.After(runWait):
 	}
-	http.Redirect(w, r, "/reports/"+url.PathEscape(name)+"/"+url.PathEscape(period)+"#attempts", http.StatusSeeOther)
+	// Relative, so that the page is found behind a proxy that serves Giveback under a prefix.
+	w.Header().Set("Location", "../"+url.PathEscape(period)+"#attempts")
+	w.WriteHeader(http.StatusSeeOther)
 }
 
-var reportsPage = template.Must(template.New("reports").Funcs(template.FuncMap{
+//go:embed web/assets/reports.html
+var reportsHTML string
+
+// reportsPage is the reports list and a period's page, on the dashboard's layout.
+var reportsPage = web.NewPage("reports", reportsHTML, template.FuncMap{
 	"short": func(s string) string {
 		if len(s) <= 280 {
 			return s
@@ -234,60 +242,13 @@ var reportsPage = template.Must(template.New("reports").Funcs(template.FuncMap{
 		}
 		return t.Format("2006-01-02 15:04 MST")
 	},
-}).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · Giveback</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1f2328}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border-bottom:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}
-.bad{color:#b42318;font-weight:600}.ok{color:#1a7f37}.muted{color:#656d76}code{background:#f6f8fa;padding:0 .2rem}
-.report{border-top:2px solid #d0d7de;margin-top:1rem;padding-top:1rem}
-</style></head><body>
-<p><a href="/">Giveback</a> · <a href="/reports">Reports</a></p>
-{{if .Pending}}{{with .Pending}}
-<h1>{{.Name}} — {{.Period}}</h1>
-<p class="muted">Not generated yet.</p>
-<table><tr><th>Delivery</th><th>State</th><th>Attempts</th><th>Error</th></tr>
-{{range .Deliveries}}<tr><td>{{.Delivery}} ({{.Kind}})</td><td>{{.State}}</td><td>{{.Attempts}}</td><td>{{.Error}}</td></tr>{{end}}</table>
-{{end}}{{template "send" .}}{{else if .Run}}{{with .Run}}
-<h1>{{.Title}} — {{.Period}}</h1>
-<p>{{.PeriodFrom.Format "2006-01-02"}} to {{.PeriodTo.Format "2006-01-02"}} (end excluded), time zone {{.TimeZone}}.
-Generated {{ts .GeneratedAt}} by {{.Replica}} ({{.Trigger}}){{if .Late}}, <span class="bad">late: it was due {{ts .Due}}</span>{{end}}.
-Numbers hash <code>{{.Hash}}</code>, metric definitions <code>{{.Metrics}}</code>.</p>
-<p>Download: <a href="?format=html">HTML</a> · <a href="?format=pdf">PDF (A4)</a> · <a href="?format=letter">PDF (Letter)</a> ·
-<a href="?format=md">Markdown</a> · <a href="?format=csv">CSV</a> · <a href="/api/v1/reports/{{.Name}}/{{.Period}}">numbers (JSON)</a></p>
-<h2 id="attempts">Delivery attempts</h2>
-<table><tr><th>At</th><th>Delivery</th><th>Attempt</th><th>Outcome</th><th>Error</th><th>Replica</th></tr>
-{{range .Attempts}}<tr><td>{{ts .At}}</td><td>{{.Delivery}} ({{.Kind}})</td><td>{{.Attempt}}</td>
-<td class="{{if eq .Outcome "sent"}}ok{{else}}bad{{end}}">{{.Outcome}}</td><td>{{.Error}}</td><td>{{.Replica}}</td></tr>
-{{else}}<tr><td colspan="6" class="muted">No attempt recorded.</td></tr>{{end}}</table>
-{{end}}{{template "send" .}}
-<div class="report">{{.Body}}</div>
-{{else}}
-<h1>Scheduled reports</h1>
-{{if not .Statuses}}<p class="muted">No report is scheduled. Define them under <code>reports:</code> in the configuration (see giveback.example.yaml).</p>{{end}}
-{{if .Statuses}}<table><tr><th>Report</th><th>Schedule</th><th>Next run</th><th>Last due period</th><th>Deliveries</th></tr>
-{{range .Statuses}}<tr><td>{{.Title}}<br><span class="muted">{{.Name}}</span></td><td><code>{{.Schedule}}</code></td><td>{{ts .Next}}</td>
-<td>{{if .Period}}<a href="/reports/{{.Name}}/{{.Period}}">{{.Period}}</a>, due {{ts .LastDue}}{{end}}{{if .Overdue}} <span class="bad">OVERDUE</span>{{end}}</td>
-<td>{{range .Deliveries}}{{.Delivery}}: <span class="{{if eq .State "done"}}ok{{else if eq .State "failed"}}bad{{end}}">{{.State}}</span>{{if .Error}} <span class="muted">({{.Error}})</span>{{end}}<br>{{end}}</td></tr>
-{{end}}</table>{{end}}
-<h2>Archive</h2>
-<table><tr><th>Report</th><th>Period</th><th>Generated</th><th>Trigger</th><th>Summary</th></tr>
-{{range .Runs}}<tr><td>{{.Title}}</td><td><a href="/reports/{{.Name}}/{{.Period}}">{{.Period}}</a></td><td>{{ts .GeneratedAt}}{{if .Late}} <span class="bad">late</span>{{end}}</td>
-<td>{{.Trigger}}</td><td>{{if .Empty}}<span class="muted">no contribution in the period</span>{{else}}{{short .Summary}}{{end}}</td></tr>
-{{else}}<tr><td colspan="5" class="muted">Nothing generated yet.</td></tr>{{end}}</table>
-{{end}}
-</body></html>
-{{define "send"}}{{if .Send}}<h2>Send again</h2>
-<p class="muted">Renders the period anew and sends it to one delivery, also one that received it already. The same as
-<code>giveback reports run {{.SendName}} --period {{.SendPeriod}} --delivery NAME --force</code>.</p>
-<table>{{range .Send}}<tr><td>{{.Name}} ({{.Kind}})</td><td><form method="post" action="/reports/{{$.SendName}}/{{$.SendPeriod}}/send">
-<input type="hidden" name="delivery" value="{{.Name}}"><button type="submit">Send {{.Name}} again</button></form></td></tr>{{end}}</table>{{end}}{{end}}`))
+})
 
 // sendTarget is one delivery the page offers to send again.
 type sendTarget struct{ Name, Kind string }
 
 type reportsPageData struct {
-	Title    string
+	Chrome   web.Chrome
 	Statuses []reports.Status
 	Runs     []reports.Run
 	Run      *reports.Run
@@ -296,6 +257,11 @@ type reportsPageData struct {
 	// Send lists the period's deliveries with a button each (a period's page only).
 	Send                 []sendTarget
 	SendName, SendPeriod string
+}
+
+// reportsChrome is the layout of the reports pages: base leads back to the site root.
+func (s *Server) reportsChrome(title, subtitle, base string) web.Chrome {
+	return web.Chrome{Company: s.opts.Company, Title: title, Subtitle: subtitle, Active: "reports", Base: base, Nav: s.nav()}
 }
 
 // withSend adds the definition's deliveries to a period's page.
@@ -320,7 +286,8 @@ func (s *Server) reportsList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, http.StatusOK, "reports", func(b *bytes.Buffer) error {
-		return reportsPage.Execute(b, reportsPageData{Title: "Reports", Statuses: l.Reports, Runs: l.Runs})
+		return reportsPage.Execute(b, reportsPageData{Chrome: s.reportsChrome("Reports", "The scheduled executive reports, their deliveries and every report generated · times in UTC", "./"),
+			Statuses: l.Reports, Runs: l.Runs})
 	})
 }
 
@@ -341,7 +308,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.render(w, http.StatusOK, "report", func(b *bytes.Buffer) error {
-			return reportsPage.Execute(b, s.withSend(reportsPageData{Title: rp.Name + " " + rp.Period, Pending: &rp}, rp.Name, rp.Period))
+			return reportsPage.Execute(b, s.withSend(reportsPageData{Chrome: s.reportsChrome(rp.Name+" — "+rp.Period, "Not generated yet", "../../"), Pending: &rp}, rp.Name, rp.Period))
 		})
 		return
 	}
@@ -383,6 +350,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, http.StatusOK, "report", func(b *bytes.Buffer) error {
 		// The body is the report service's own rendering, escaped when it was made.
-		return reportsPage.Execute(b, s.withSend(reportsPageData{Title: run.Title + " " + run.Period, Run: run, Body: template.HTML(body)}, run.Name, run.Period)) // #nosec G203
+		c := s.reportsChrome(run.Title+" — "+run.Period, "The archived report as it was sent, with its delivery attempts", "../../")
+		return reportsPage.Execute(b, s.withSend(reportsPageData{Chrome: c, Run: run, Body: template.HTML(body)}, run.Name, run.Period)) // #nosec G203
 	})
 }

@@ -99,7 +99,7 @@ func TestReportRoutes(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &l) != nil || len(l.Reports) != 1 || l.Reports[0].Period != "2026-10" || len(l.Runs) != 1 {
 		t.Fatalf("reports API: %d %s", code, body)
 	}
-	if code, body := call("GET", "/reports", ""); code != 200 || !strings.Contains(body, `href="/reports/monthly/2026-10"`) || !strings.Contains(body, "17 pull requests merged upstream") {
+	if code, body := call("GET", "/reports", ""); code != 200 || !strings.Contains(body, `href="./reports/monthly/2026-10"`) || !strings.Contains(body, `data-nav="reports"`) || !strings.Contains(body, "17 pull requests merged upstream") {
 		t.Fatalf("reports page: %d %s", code, body)
 	}
 	for path, want := range map[string]int{
@@ -120,7 +120,7 @@ func TestReportRoutes(t *testing.T) {
 
 	// The page's "Send again": a form per delivery; posting it sends that delivery again (a
 	// second attempt recorded) and shows the period's page.
-	if code, body := call("GET", "/reports/monthly/2026-10", ""); code != 200 || !strings.Contains(body, `<form method="post" action="/reports/monthly/2026-10/send">`) ||
+	if code, body := call("GET", "/reports/monthly/2026-10", ""); code != 200 || !strings.Contains(body, `<form method="post" action="../../reports/monthly/2026-10/send">`) ||
 		!strings.Contains(body, `name="delivery" value="directory"`) {
 		t.Fatalf("no send form on the period's page: %d %s", code, body)
 	}
@@ -139,7 +139,8 @@ func TestReportRoutes(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "monthly")); err != nil {
 		t.Fatal(err)
 	}
-	if code, loc, body := form("/reports/monthly/2026-10/send", "delivery=directory"); code != http.StatusSeeOther || loc != "/reports/monthly/2026-10#attempts" {
+	// The answer leads back to the period's page, relative, so that it holds behind a path prefix.
+	if code, loc, body := form("/reports/monthly/2026-10/send", "delivery=directory"); code != http.StatusSeeOther || loc != "../2026-10#attempts" {
 		t.Fatalf("send again: %d %s %s", code, loc, body)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "monthly", "2026-10", "report.html")); err != nil {
