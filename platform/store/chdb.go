@@ -38,8 +38,8 @@ var engine struct {
 
 // adhocGrace is how long after another statement an ad hoc statement waits before it may start,
 // so that the next statement of a dashboard page or of an enrich batch finds the engine free;
-// after adhocPatience of waiting, an ad hoc statement only lets those already waiting go first,
-// so a steady stream of other statements cannot starve it.
+// after adhocPatience of waiting, an ad hoc statement queues behind those already waiting and
+// before any that come later, so a steady stream of other statements cannot starve it.
 const (
 	adhocGrace    = 100 * time.Millisecond
 	adhocPatience = 3 * time.Second
@@ -59,7 +59,10 @@ func unlock() {
 }
 
 // lockAdHoc takes engine.mu for an ad hoc statement once no other statement waits, or returns
-// the context's error when it ends first.
+// the context's error when it ends first. After adhocPatience it queues on the lock itself:
+// Go's mutex hands a lock that its waiters have waited more than a millisecond for to them in
+// arrival order, so only the statements already waiting go first, and a dashboard and enrich
+// that always have one statement waiting cannot starve it.
 func lockAdHoc(ctx context.Context) error {
 	engine.adhoc.Lock()
 	defer engine.adhoc.Unlock()
@@ -68,8 +71,16 @@ func lockAdHoc(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if time.Since(began) >= adhocPatience {
+			engine.mu.Lock()
+			if err := ctx.Err(); err != nil {
+				engine.mu.Unlock()
+				return err
+			}
+			return nil
+		}
 		idle := time.Since(time.Unix(0, engine.last.Load()))
-		if engine.waiting.Load() == 0 && (idle >= adhocGrace || time.Since(began) >= adhocPatience) {
+		if engine.waiting.Load() == 0 && idle >= adhocGrace {
 			engine.mu.Lock()
 			if engine.waiting.Load() == 0 {
 				return nil
