@@ -16,7 +16,7 @@ import (
 // cmdBench measures the embedded stack on generated data (package bench) and prints the figures
 // kept in docs/BENCHMARKS.md.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "bench [--events N] [--rows 1000000,10000000] [--runs 20] [--dir DIR] [--pages] [--clients 32] [--load-for 10s] [--compacted-only]", stderr)
+	fs := newFlags("bench", "bench [--events N] [--rows 1000000,10000000] [--runs 20] [--dir DIR] [--pages] [--clients 32] [--load-for 10s] [--compacted-only] [--soak 10m [--soak-rate 400] [--soak-webhooks 10] [--soak-clients 8] [--soak-think 5s]]", stderr)
 	nEvents := fs.Int("events", 1_000_000, "generated GH Archive events pushed through the pipeline (0 skips the throughput runs)")
 	rowsFlag := fs.String("rows", "1000000,10000000", "sizes of the contributions table the headline queries are timed at (comma-separated; empty skips)")
 	runs := fs.Int("runs", 20, "runs of each headline query per size")
@@ -27,6 +27,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	clients := fs.Int("clients", 32, "concurrent clients of the page loads (--pages)")
 	loadFor := fs.Duration("load-for", 10*time.Second, "how long each page load runs (--pages)")
 	compacted := fs.Bool("compacted-only", false, "time the headline queries only after compaction, not also as inserted")
+	soak := fs.Duration("soak", 0, "instead of the benchmark, run the pipeline under a steady load this long (demo backfill, webhooks, dashboard clients, ad hoc queries), sample it every 10s and check that nothing is lost and memory stays flat")
+	soakRate := fs.Int("soak-rate", 400, "GH Archive events a second the demo backfill publishes (--soak)")
+	soakWebhooks := fs.Int("soak-webhooks", 10, "signed webhook deliveries a second (--soak)")
+	soakClients := fs.Int("soak-clients", 8, "dashboard clients (--soak)")
+	soakThink := fs.Duration("soak-think", 5*time.Second, "how long a dashboard client reads a page before it loads the next (--soak)")
+	soakHeap := fs.String("soak-heapprofile", "", "write a heap profile to this file at the end of the load (--soak)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,6 +51,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log, err := ops.Logger("text", *logLevel)
 	if err != nil {
 		return err
+	}
+	if *soak != 0 {
+		if *soak < 0 || *soakRate < 1 || *soakWebhooks < 1 || *soakClients < 1 || *soakThink <= 0 {
+			return fmt.Errorf("--soak, --soak-rate, --soak-webhooks, --soak-clients and --soak-think must be positive")
+		}
+		return bench.Soak(ctx, bench.SoakOptions{Duration: *soak, Rate: *soakRate, Webhooks: *soakWebhooks, Clients: *soakClients, Think: *soakThink, HeapProfile: *soakHeap,
+			Dir: *dir, Out: stdout, Log: log})
 	}
 	return bench.Run(ctx, bench.Options{Events: *nEvents, Sizes: sizes, Runs: *runs, Dir: *dir, CPUProfile: *cpuProfile, Out: stdout, Log: log,
 		Pages: *pages, Clients: *clients, LoadFor: *loadFor, Compacted: *compacted})
