@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011 and 0013), and the write
+// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 and 0014), and the write
 // generation that tells a reader's cache its answers may be out of date.
 
 // writeCounter is a Conn that counts the statements that may change data.
@@ -65,7 +65,8 @@ func (s *Store) Generation() uint64 {
 
 // RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
 // were rebuilt from exactly the parts contributions holds now: the months a metric may read
-// from contributions_rollup, decisions_rollup and newcomers_rollup instead of contributions FINAL.
+// from contributions_rollup, decisions_rollup, newcomers_rollup and repos_rollup instead of
+// contributions FINAL.
 const RollupFreshSQL = `SELECT s.src AS src
 FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
 INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
@@ -127,6 +128,25 @@ FROM
 GROUP BY g, d, employee_id, t, is_upstream
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
+// reposInsert rebuilds the rows of one month of repos_rollup: per repository and owner, at grain
+// day and month, per team and for every team together, and is_upstream, the contributions made
+// and the distinct employees who made them.
+const reposInsert = `INSERT INTO repos_rollup
+SELECT %[1]d AS src, g AS grain, if(g = 'day', toDate(occurred_at), toStartOfMonth(occurred_at)) AS d, a AS all_teams,
+    if(a = 1, '', team) AS t, is_upstream, repo, repo_owner, count() AS contributions, uniqExactState(employee_id)
+FROM
+(
+    SELECT occurred_at, CAST(team AS String) AS team, is_upstream, repo, CAST(repo_owner AS String) AS repo_owner,
+        CAST(employee_id AS String) AS employee_id, arrayJoin(['day', 'month']) AS g, arrayJoin([0, 1]) AS a
+    FROM contributions FINAL
+    WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != ''
+)
+GROUP BY g, d, a, t, is_upstream, repo, repo_owner
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
+// rollupTables are the tables RefreshRollups rebuilds, each partitioned by source month.
+var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup"}
+
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
 // since its last rebuild (or that was never rebuilt), and returns how many months it rebuilt.
 // A month is read from the rollups only once its rebuild is recorded with the parts it was
@@ -154,12 +174,11 @@ ORDER BY p.src`, nil)
 	}
 	for _, r := range gone.Rows {
 		month := AsInt(r[0])
-		for _, st := range []string{
-			fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, -1, -1)", month),
-			fmt.Sprintf("ALTER TABLE contributions_rollup DROP PARTITION %d", month),
-			fmt.Sprintf("ALTER TABLE decisions_rollup DROP PARTITION %d", month),
-			fmt.Sprintf("ALTER TABLE newcomers_rollup DROP PARTITION %d", month),
-		} {
+		sts := []string{fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, -1, -1)", month)}
+		for _, table := range rollupTables {
+			sts = append(sts, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", table, month))
+		}
+		for _, st := range sts {
 			if err := s.conn.Exec(ctx, st); err != nil {
 				return len(res.Rows), fmt.Errorf("store: refresh rollups: drop month %d: %w", month, err)
 			}
@@ -171,15 +190,18 @@ ORDER BY p.src`, nil)
 // rebuildMonth replaces the rollup rows of one month, read from contributions FINAL, and records
 // the parts (block, version) they were read from, which were read before the rebuild began.
 func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) error {
-	for _, st := range []string{
-		fmt.Sprintf("ALTER TABLE contributions_rollup DROP PARTITION %d", month),
-		fmt.Sprintf("ALTER TABLE decisions_rollup DROP PARTITION %d", month),
-		fmt.Sprintf("ALTER TABLE newcomers_rollup DROP PARTITION %d", month),
+	var sts []string
+	for _, table := range rollupTables {
+		sts = append(sts, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", table, month))
+	}
+	sts = append(sts,
 		fmt.Sprintf(rollupInsert, month),
 		fmt.Sprintf(decisionsInsert, month),
 		fmt.Sprintf(newcomersInsert, month),
+		fmt.Sprintf(reposInsert, month),
 		fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, %d, %d)", month, block, version),
-	} {
+	)
+	for _, st := range sts {
 		if err := s.conn.Exec(ctx, st); err != nil {
 			return fmt.Errorf("store: rebuild rollups of %d: %w", month, err)
 		}

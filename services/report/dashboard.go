@@ -44,7 +44,7 @@ func (s *Server) loadOverview(ctx context.Context, f metrics.Filter, o *web.Over
 	o.ReposUpstream = rf.Upstream
 	prev, trend := web.PreviousPeriod(f), web.TrendPeriod(f)
 	o.PreviousFrom, o.PrevTo, o.TrendFrom = day(prev.From), day(prev.To), day(trend.From)
-	g, ctx := errgroup.WithContext(ctx)
+	g, ctx := errgroup.WithContext(metrics.ShareRollupMonths(ctx))
 	g.Go(func() (err error) { o.Summary, err = metrics.GetSummary(ctx, s.st, f); return })
 	g.Go(func() (err error) { o.Previous, err = metrics.GetSummary(ctx, s.st, prev); return })
 	g.Go(func() (err error) { o.Response, err = metrics.GetResponsiveness(ctx, s.st, f); return })

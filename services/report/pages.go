@@ -126,22 +126,24 @@ func (s *Server) teamsPage(w http.ResponseWriter, r *http.Request) {
 	p := s.startPage(r, "Teams", "teams", "./", metrics.UpstreamAll, false, false)
 	t := web.Teams{Chrome: p.Chrome}
 	if p.ok() {
-		t.Rows = make([]web.TeamRow, len(p.teams))
-		g, ctx := errgroup.WithContext(r.Context())
-		g.SetLimit(4)
-		for i, name := range p.teams {
-			f := p.filter
-			f.Team = name
-			row := &t.Rows[i]
-			row.Team = name
-			g.Go(func() (err error) { row.Summary, err = metrics.GetSummary(ctx, s.st, f); return })
-			g.Go(func() (err error) { row.Newcomers, err = metrics.GetNewcomers(ctx, s.st, f); return })
-			up := f
-			up.Upstream = metrics.UpstreamOnly
-			g.Go(func() (err error) { row.Top, err = metrics.GetRepos(ctx, s.st, up, 3); return })
-		}
+		// Each metric is one statement grouped by team, whatever the number of teams.
+		f := p.filter
+		up := f
+		up.Upstream = metrics.UpstreamOnly
+		var sums []metrics.Summary
+		var news []metrics.Newcomers
+		var tops []metrics.Repos
+		g, ctx := errgroup.WithContext(metrics.ShareRollupMonths(r.Context()))
+		g.Go(func() (err error) { sums, err = metrics.GetSummaryByTeam(ctx, s.st, f, p.teams); return })
+		g.Go(func() (err error) { news, err = metrics.GetNewcomersByTeam(ctx, s.st, f, p.teams); return })
+		g.Go(func() (err error) { tops, err = metrics.GetReposByTeam(ctx, s.st, up, p.teams, 3); return })
 		if err := g.Wait(); err != nil {
 			p.fail(s, err)
+		} else {
+			t.Rows = make([]web.TeamRow, len(p.teams))
+			for i, name := range p.teams {
+				t.Rows[i] = web.TeamRow{Team: name, Summary: sums[i], Newcomers: news[i], Top: tops[i]}
+			}
 		}
 		t.Chrome = p.Chrome
 	}

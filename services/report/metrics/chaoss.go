@@ -32,14 +32,20 @@ type Newcomers struct {
 // for in every team, so a person who moved teams is not new again.
 func GetNewcomers(ctx context.Context, q Querier, f Filter) (Newcomers, error) {
 	f.Upstream = UpstreamOnly
-	out := Newcomers{Filter: period(f), Months: []NewcomerMonth{}}
 	res, err := run(ctx, q, "newcomers", f, 0)
 	if err != nil {
-		return out, err
+		return Newcomers{Filter: period(f), Months: []NewcomerMonth{}}, err
 	}
+	return newcomersOf(f, res.Rows), nil
+}
+
+// newcomersOf computes the newcomers of f from the rows of the newcomers statement (employee,
+// month, contributions, is_new, first_month).
+func newcomersOf(f Filter, rows [][]any) Newcomers {
+	out := Newcomers{Filter: period(f), Months: []NewcomerMonth{}}
 	newPeople, seen := map[string]bool{}, map[string]bool{}
 	months := map[string]*NewcomerMonth{}
-	for _, r := range res.Rows {
+	for _, r := range rows {
 		emp, m, isNew, firstMonth := store.AsString(r[0]), month(r[1]), store.AsInt(r[3]) != 0, month(r[4])
 		nm := months[m]
 		if nm == nil {
@@ -66,7 +72,7 @@ func GetNewcomers(ctx context.Context, q Querier, f Filter) (Newcomers, error) {
 		}
 		out.Months = append(out.Months, nm)
 	}
-	return out, nil
+	return out
 }
 
 // OrgReach is one upstream organization (a repository owner) reached.

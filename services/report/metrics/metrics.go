@@ -158,18 +158,22 @@ func GetSummary(ctx context.Context, q Querier, f Filter) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	s := Summary{Filter: period(f)}
 	if len(res.Rows) == 0 || len(res.Rows[0]) < 10 {
-		return s, fmt.Errorf("metrics: summary: unexpected result shape")
+		return Summary{Filter: period(f)}, fmt.Errorf("metrics: summary: unexpected result shape")
 	}
-	r := res.Rows[0]
+	return summaryOf(f, res.Rows[0]), nil
+}
+
+// summaryOf reads the summary of f from a row of the summary statement.
+func summaryOf(f Filter, r []any) Summary {
+	s := Summary{Filter: period(f)}
 	s.Contributions, s.UpstreamContributions = store.AsInt(r[0]), store.AsInt(r[1])
 	s.ActiveContributors, s.UpstreamRepos, s.UpstreamOrgs = store.AsInt(r[2]), store.AsInt(r[3]), store.AsInt(r[4])
 	s.PRsOpened, s.PRsClosed, s.PRsMerged = store.AsInt(r[5]), store.AsInt(r[6]), store.AsInt(r[7])
 	s.PersonalContributions, s.ForkContributions = store.AsInt(r[8]), store.AsInt(r[9])
 	s.PRsDeclined = s.PRsClosed - s.PRsMerged
 	s.AcceptanceRatio = ratio(s.PRsMerged, s.PRsClosed)
-	return s, nil
+	return s
 }
 
 // KindMonth is one month of contributions by kind.
@@ -270,12 +274,18 @@ type Repos struct {
 
 // GetRepos computes the repositories reached and the top limit of them.
 func GetRepos(ctx context.Context, q Querier, f Filter, limit int) (Repos, error) {
-	out := Repos{Filter: period(f), Top: []Repo{}}
 	res, err := run(ctx, q, "repos", f, max(limit, 1))
 	if err != nil {
-		return out, err
+		return Repos{Filter: period(f), Top: []Repo{}}, err
 	}
-	for i, r := range res.Rows {
+	return reposOf(f, res.Rows, limit), nil
+}
+
+// reposOf reads the repositories of f, at most limit of them, from the rows of the repos
+// statement.
+func reposOf(f Filter, rows [][]any, limit int) Repos {
+	out := Repos{Filter: period(f), Top: []Repo{}}
+	for i, r := range rows {
 		if i == 0 {
 			out.Repos, out.Orgs = store.AsInt(r[3]), store.AsInt(r[4])
 		}
@@ -283,7 +293,7 @@ func GetRepos(ctx context.Context, q Querier, f Filter, limit int) (Repos, error
 			out.Top = append(out.Top, Repo{Repo: store.AsString(r[0]), Contributions: store.AsInt(r[1]), Contributors: store.AsInt(r[2])})
 		}
 	}
-	return out, nil
+	return out
 }
 
 // AcceptanceMonth is one month of decided pull requests.

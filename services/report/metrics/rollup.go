@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"giveback.dev/platform/store"
@@ -67,15 +68,69 @@ func rollupSQL(ctx context.Context, q Querier, name string, f Filter, limit int,
 	if !ok || f != rolled || ctx.Value(plainKey{}) != nil {
 		return plain, nil
 	}
+	var months []int64
+	var err error
+	if m, ok := ctx.Value(monthsKey{}).(*sharedMonths); ok {
+		months, err = m.get(ctx, q)
+	} else {
+		months, err = freshMonths(ctx, q)
+	}
+	if err != nil {
+		return "", err
+	}
+	return f.bindRollup(f.bind(st, limit), months), nil
+}
+
+// freshMonths reads the months whose rollup is current (store.RollupFreshSQL).
+func freshMonths(ctx context.Context, q Querier) ([]int64, error) {
 	res, err := q.Query(ctx, store.RollupFreshSQL, Settings)
 	if err != nil {
-		return "", fmt.Errorf("months rolled up: %w", err)
+		return nil, fmt.Errorf("months rolled up: %w", err)
 	}
 	months := make([]int64, 0, len(res.Rows))
 	for _, r := range res.Rows {
 		months = append(months, store.AsInt(r[0]))
 	}
-	return f.bindRollup(f.bind(st, limit), months), nil
+	return months, nil
+}
+
+// monthsKey carries the sharedMonths of a context made by ShareRollupMonths.
+type monthsKey struct{}
+
+// sharedMonths is the list of months rolled up, read once for every metric of one context.
+type sharedMonths struct {
+	mu     sync.Mutex
+	read   bool
+	months []int64
+}
+
+// get returns the months rolled up, reading them on the first call; a failed read is tried
+// again by the next call.
+func (m *sharedMonths) get(ctx context.Context, q Querier) ([]int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.read {
+		return m.months, nil
+	}
+	months, err := freshMonths(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	m.months, m.read = months, true
+	return months, nil
+}
+
+// ShareRollupMonths returns a context in which the metrics read the list of months whose rollup
+// is current once, on first use, and all use that list: the statements of one page then read
+// the same months from the rollups (and the others from contributions FINAL) and pay for the
+// list once. A month the list names is read from its rollup as built for as long as the context
+// lives, as a single metric reads it between reading the list and running its statement: use
+// one context per page request, so a rebuild or a write that ends meanwhile is seen by the next.
+func ShareRollupMonths(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(monthsKey{}).(*sharedMonths); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, monthsKey{}, &sharedMonths{})
 }
 
 // staleCondition returns the condition on occurred_at of the contributions whose month is not
@@ -105,8 +160,9 @@ func staleCondition(months []int64) string {
 // rollups, YYYYMM numbers), {stale} (the condition on contributions of the other months),
 // {from_day} and {to_day} (the period as [from, to) Date literals),
 // {rdays} (the period's whole months from rows of grain month, its other days from rows of grain
-// day) and {rfilter} (the team, as rows of one team or of every team together, and the upstream
-// condition).
+// day), {rfilter} (the team, as rows of one team or of every team together, and the upstream
+// condition) and {rteams} (the rows of each team, for a statement grouped by team, and the
+// upstream condition).
 func (f Filter) bindRollup(sql string, months []int64) string {
 	fresh := "0" // no month is 0: every month is read from contributions FINAL
 	if len(months) > 0 {
@@ -133,12 +189,14 @@ func (f Filter) bindRollup(sql string, months []int64) string {
 	} else {
 		cond.WriteString(" AND all_teams = 1")
 	}
+	var up string
 	switch f.Upstream {
 	case UpstreamOnly:
-		cond.WriteString(" AND is_upstream = 1")
+		up = " AND is_upstream = 1"
 	case UpstreamInternal:
-		cond.WriteString(" AND is_upstream = 0")
+		up = " AND is_upstream = 0"
 	}
+	cond.WriteString(up)
 	return strings.NewReplacer(
 		"{fresh}", fresh,
 		"{stale}", staleCondition(months),
@@ -146,6 +204,7 @@ func (f Filter) bindRollup(sql string, months []int64) string {
 		"{to_day}", date(end),
 		"{rdays}", days,
 		"{rfilter}", cond.String(),
+		"{rteams}", " AND all_teams = 0 AND team != ''"+up,
 	).Replace(sql)
 }
 

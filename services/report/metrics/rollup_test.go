@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,7 +101,57 @@ func rolledMetrics(ctx context.Context, q Querier, f Filter) (map[string]any, er
 	if out["newcomers"], err = GetNewcomers(ctx, q, f); err != nil {
 		return nil, err
 	}
+	if out["repos"], err = GetRepos(ctx, q, f, 4); err != nil {
+		return nil, err
+	}
+	if f.Team == "" {
+		if out["summary by team"], err = GetSummaryByTeam(ctx, q, f, rollupTeams); err != nil {
+			return nil, err
+		}
+		if out["newcomers by team"], err = GetNewcomersByTeam(ctx, q, f, rollupTeams); err != nil {
+			return nil, err
+		}
+		if out["repos by team"], err = GetReposByTeam(ctx, q, f, rollupTeams, 2); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// perTeamStages are the stages at which each team's part of a metric by team is compared with
+// the metric computed for that team: every month rolled up, and some months read from the
+// rollups and others from contributions FINAL (at every stage, the metrics by team are compared
+// with their plain statements).
+var perTeamStages = map[string]bool{"rolled up": true, "team move, not rebuilt": true}
+
+// rollupTeams are the teams the metrics by team are computed for: the fixture's two and one
+// without data.
+var rollupTeams = []string{"core", "web", "ops"}
+
+// perTeam computes, for each of rollupTeams, the metrics that have a form by team with the
+// filter's team set to it, in the shape of that form's answer.
+func perTeam(ctx context.Context, q Querier, f Filter) (map[string]any, error) {
+	var sums []Summary
+	var news []Newcomers
+	var repos []Repos
+	for _, t := range rollupTeams {
+		tf := f
+		tf.Team = t
+		s, err := GetSummary(ctx, q, tf)
+		if err != nil {
+			return nil, err
+		}
+		n, err := GetNewcomers(ctx, q, tf)
+		if err != nil {
+			return nil, err
+		}
+		r, err := GetRepos(ctx, q, tf, 2)
+		if err != nil {
+			return nil, err
+		}
+		sums, news, repos = append(sums, s), append(news, n), append(repos, r)
+	}
+	return map[string]any{"summary by team": sums, "newcomers by team": news, "repos by team": repos}, nil
 }
 
 // checkRollupsEqualFinal compares each rolled-up metric with the same metric computed from
@@ -108,13 +159,14 @@ func rolledMetrics(ctx context.Context, q Querier, f Filter) (map[string]any, er
 func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers"} {
+	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "summary_by_team", "newcomers_by_team", "repos_by_team"} {
 		if _, ok := rollupStatements[name]; !ok {
 			t.Fatalf("no rollup statement for %s", name)
 		}
 	}
 	for _, f := range rollupFilters() {
-		got, err := rolledMetrics(ctx, st, f)
+		// The metrics of one filter share the list of months rolled up, as a page's do.
+		got, err := rolledMetrics(ShareRollupMonths(ctx), st, f)
 		if err != nil {
 			t.Fatalf("%s: %v", stage, err)
 		}
@@ -125,6 +177,19 @@ func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64
 		for name := range want {
 			if !reflect.DeepEqual(got[name], want[name]) {
 				t.Errorf("%s, %s %s–%s team %q upstream %s:\nrollups %+v\nFINAL   %+v", stage, name, day(f.From), day(f.To), f.Team, f.Upstream, got[name], want[name])
+			}
+		}
+		if f.Team != "" || !perTeamStages[stage] {
+			continue
+		}
+		// Each team's part of a metric by team is the metric computed for that team.
+		each, err := perTeam(ctx, st, f)
+		if err != nil {
+			t.Fatalf("%s: %v", stage, err)
+		}
+		for name := range each {
+			if !reflect.DeepEqual(got[name], each[name]) {
+				t.Errorf("%s, %s %s–%s upstream %s:\nby team  %+v\nper team %+v", stage, name, day(f.From), day(f.To), f.Upstream, got[name], each[name])
 			}
 		}
 	}
@@ -219,5 +284,53 @@ func TestRollupsEqualFinal(t *testing.T) {
 	}
 	if s.ActiveContributors != 1 {
 		t.Fatalf("web in February after carol's opt-out: %+v, want bob alone", s)
+	}
+}
+
+// countingQuerier counts the statements that list the months rolled up.
+type countingQuerier struct {
+	Querier
+	mu     sync.Mutex
+	months int
+}
+
+func (c *countingQuerier) Query(ctx context.Context, q string, s store.Settings) (*store.Result, error) {
+	if q == store.RollupFreshSQL {
+		c.mu.Lock()
+		c.months++
+		c.mu.Unlock()
+	}
+	return c.Querier.Query(ctx, q, s)
+}
+
+// The metrics of a context made by ShareRollupMonths read the list of months rolled up once,
+// and each metric without it reads the list itself.
+func TestShareRollupMonths(t *testing.T) {
+	st := testkit.Store(t)
+	ctx := context.Background()
+	if err := st.InsertContributions(ctx, rollupFixture()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f := rollupFilters()[0]
+	for _, c := range []struct {
+		ctx  context.Context
+		want int
+	}{{ctx, 3}, {ShareRollupMonths(ctx), 1}} {
+		q := &countingQuerier{Querier: st}
+		if _, err := GetSummary(c.ctx, q, f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := GetContributors(c.ctx, q, f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := GetSummaryByTeam(c.ctx, q, f, rollupTeams); err != nil {
+			t.Fatal(err)
+		}
+		if q.months != c.want {
+			t.Errorf("the months rolled up were read %d times, want %d", q.months, c.want)
+		}
 	}
 }

@@ -1,0 +1,146 @@
+package metrics
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"giveback.dev/platform/store"
+)
+
+// The statements in byteam/*.sql compute a metric of sql/*.sql (the one with the same name) for
+// every team at once, one statement grouped by team where the teams page would run one per team.
+// Their rollup forms are rollup/NAME_by_team.sql. A team's part of the answer equals the metric
+// computed with the filter's team set to it (TestRollupsEqualFinal checks both).
+
+//go:embed byteam/*.sql
+var byTeamFiles embed.FS
+
+var byTeamStatements = mustLoadByTeam()
+
+func mustLoadByTeam() map[string]string {
+	out := map[string]string{}
+	names, err := fs.Glob(byTeamFiles, "byteam/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	for _, n := range names {
+		body, err := byTeamFiles.ReadFile(n)
+		if err != nil {
+			panic(err)
+		}
+		var sql []string
+		for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+			if len(sql) == 0 && strings.HasPrefix(line, "--") {
+				continue
+			}
+			sql = append(sql, line)
+		}
+		out[strings.TrimSuffix(path.Base(n), ".sql")] = strings.Join(sql, "\n")
+	}
+	return out
+}
+
+// runByTeam runs the named statement of byteam/ for f, which must name no team, from the
+// rollups where they are current (rollup/NAME_by_team.sql) when the metric has a rollup form.
+func runByTeam(ctx context.Context, q Querier, name string, f Filter, limit int) (*store.Result, error) {
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("metrics: %s by team: %w", name, err)
+	}
+	if f.Team != "" {
+		return nil, fmt.Errorf("metrics: %s by team: the filter names team %q; every team is computed", name, f.Team)
+	}
+	st, ok := byTeamStatements[name]
+	if !ok {
+		return nil, fmt.Errorf("metrics: no statement %q by team", name)
+	}
+	sql := f.bind(st, limit)
+	if f.Repo == "" {
+		var err error
+		if sql, err = rollupSQL(ctx, q, name+"_by_team", f, limit, sql); err != nil {
+			return nil, fmt.Errorf("metrics: %s by team: %w", name, err)
+		}
+	}
+	res, err := q.Query(ctx, sql, Settings)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %s by team: %w", name, err)
+	}
+	return res, nil
+}
+
+// rowsByTeam splits rows whose first column is the team into the rows of each team, without
+// that column.
+func rowsByTeam(rows [][]any) map[string][][]any {
+	out := map[string][][]any{}
+	for _, r := range rows {
+		t := store.AsString(r[0])
+		out[t] = append(out[t], r[1:])
+	}
+	return out
+}
+
+// GetSummaryByTeam computes the summary of each of teams, in one statement: element i is what
+// GetSummary returns for f with team teams[i] (zeros for a team without data in the period).
+// f must name no team.
+func GetSummaryByTeam(ctx context.Context, q Querier, f Filter, teams []string) ([]Summary, error) {
+	res, err := runByTeam(ctx, q, "summary", f, 0)
+	if err != nil {
+		return nil, err
+	}
+	byTeam := rowsByTeam(res.Rows)
+	out := make([]Summary, len(teams))
+	for i, t := range teams {
+		tf := f
+		tf.Team = t
+		out[i] = Summary{Filter: period(tf)}
+		rows := byTeam[t]
+		if len(rows) == 0 {
+			continue
+		}
+		if len(rows) > 1 || len(rows[0]) < 10 {
+			return nil, fmt.Errorf("metrics: summary by team: unexpected result shape")
+		}
+		out[i] = summaryOf(tf, rows[0])
+	}
+	return out, nil
+}
+
+// GetNewcomersByTeam computes the new and returning upstream contributors of each of teams, in
+// one statement: element i is what GetNewcomers returns for f with team teams[i]. f must name no
+// team.
+func GetNewcomersByTeam(ctx context.Context, q Querier, f Filter, teams []string) ([]Newcomers, error) {
+	f.Upstream = UpstreamOnly
+	res, err := runByTeam(ctx, q, "newcomers", f, 0)
+	if err != nil {
+		return nil, err
+	}
+	byTeam := rowsByTeam(res.Rows)
+	out := make([]Newcomers, len(teams))
+	for i, t := range teams {
+		tf := f
+		tf.Team = t
+		out[i] = newcomersOf(tf, byTeam[t])
+	}
+	return out, nil
+}
+
+// GetReposByTeam computes the repositories reached by each of teams and the top limit of them,
+// in one statement: element i is what GetRepos returns for f with team teams[i]. f must name no
+// team.
+func GetReposByTeam(ctx context.Context, q Querier, f Filter, teams []string, limit int) ([]Repos, error) {
+	res, err := runByTeam(ctx, q, "repos", f, max(limit, 1))
+	if err != nil {
+		return nil, err
+	}
+	byTeam := rowsByTeam(res.Rows)
+	out := make([]Repos, len(teams))
+	for i, t := range teams {
+		tf := f
+		tf.Team = t
+		out[i] = reposOf(tf, byTeam[t], limit)
+	}
+	return out, nil
+}
