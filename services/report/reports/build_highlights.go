@@ -74,36 +74,11 @@ WHERE f.first_at >= {from}
 GROUP BY c.employee_id
 ORDER BY first, login`
 
-	// sqlTeams is, per team, the summary statement's contributions, pull requests merged and
-	// active contributors, and the newcomers statement's new upstream contributors (active
-	// upstream in the period, first upstream contribution ever, in any team, in the period).
-	sqlTeams = `SELECT team,
-    countIf(occurred_at >= {from}) AS contributions,
-    countIf(kind = 'pull_request' AND decided AND decided_at >= {from} AND decided_at < {to} AND merged = 1) AS prs_merged,
-    uniqExactIf(employee_id, occurred_at >= {from}) AS active,
-    uniqExactIf(employee_id, occurred_at >= {from} AND is_upstream = 1 AND employee_id IN
-    (
-        SELECT employee_id
-        FROM contributions FINAL
-        WHERE employee_id != '' AND is_upstream = 1 AND occurred_at < {to}
-        GROUP BY employee_id
-        HAVING min(occurred_at) >= {from}
-    )) AS new
-FROM
-(
-    SELECT team, kind, occurred_at, employee_id, is_upstream, merged,
-        state = 'closed' OR merged = 1 AS decided, coalesce(merged_at, closed_at) AS decided_at
-    FROM contributions FINAL
-    WHERE occurred_at < {to} AND (occurred_at >= {from} OR kind = 'pull_request') AND team != ''{filter}
-)
-GROUP BY team
-ORDER BY contributions DESC, team`
-
 	// sqlFreshness is the newest contribution stored.
 	sqlFreshness = `SELECT max(occurred_at) FROM contributions`
 )
 
-var ownStatements = []string{sqlMergedPRs, sqlNewProjects, sqlFirstTimers, sqlTeams, sqlFreshness}
+var ownStatements = []string{sqlMergedPRs, sqlNewProjects, sqlFirstTimers, sqlFreshness}
 
 // bind fills a statement's placeholders as package metrics does: {from} and {to} are the period's
 // first instant and the instant after it, {filter} the conditions of the company's people, the

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -8,7 +9,6 @@ import (
 	"strings"
 
 	"giveback.dev/platform/events"
-	"giveback.dev/platform/store"
 	"giveback.dev/services/report/chart"
 	"giveback.dev/services/report/metrics"
 )
@@ -208,28 +208,46 @@ func riskReason(code string, r metrics.Risk) string {
 // maxRisks is how many risks a report lists.
 const maxRisks = 10
 
-// teams sets each team's upstream work in the period in one statement (sqlTeams) that counts
-// as the summary and newcomers statements do with the team as filter: the same numbers as the
-// dashboard filtered by each team (TestReportEqualsAPI checks it).
+// teams sets each team's work in the period from the statements of the dashboard's /teams page
+// (the summary and newcomers grouped by team, read from the rollups): the same numbers as the
+// dashboard filtered by each team (TestReportEqualsAPI checks it). Teams with neither
+// contributions nor merged pull requests are left out; the most contributing come first.
 func (b *builder) teams(ctx context.Context) error {
-	res, err := b.query(ctx, "teams", sqlTeams, b.cur, false)
+	all, err := metrics.GetTeams(ctx, b.q)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(all))
+	for i, t := range all {
+		names[i] = t.Team
+	}
+	ctx = metrics.ShareRollupMonths(ctx)
+	sums, err := metrics.GetSummaryByTeam(ctx, b.q, b.cur, names)
+	if err != nil {
+		return err
+	}
+	news, err := metrics.GetNewcomersByTeam(ctx, b.q, b.cur, names)
 	if err != nil {
 		return err
 	}
 	rows := []TeamRow{}
-	for _, r := range res.Rows {
-		name := store.AsString(r[0])
-		f := b.cur
-		f.Team = name
-		row := TeamRow{Team: name, UpstreamContributions: store.AsInt(r[1]), PRsMerged: store.AsInt(r[2]),
-			Active: store.AsInt(r[3]), Link: b.dashboard("/teams/"+url.PathEscape(name), f)}
-		nc := store.AsInt(r[4])
-		row.New = &nc
-		if row.UpstreamContributions == 0 && row.PRsMerged == 0 {
+	for i, name := range names {
+		sm := sums[i]
+		if sm.Contributions == 0 && sm.PRsMerged == 0 {
 			continue
 		}
-		rows = append(rows, row)
+		f := b.cur
+		f.Team = name
+		nc := news[i].New
+		rows = append(rows, TeamRow{Team: name, UpstreamContributions: sm.Contributions, PRsMerged: sm.PRsMerged,
+			Active: sm.ActiveContributors, New: &nc, Link: b.dashboard("/teams/"+url.PathEscape(name), f)})
 	}
+	slices.SortStableFunc(rows, func(x, y TeamRow) int {
+		if c := cmp.Compare(y.UpstreamContributions, x.UpstreamContributions); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Team, y.Team)
+	})
 	b.n.Teams = rows
 	return nil
 }
