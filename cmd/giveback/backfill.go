@@ -64,12 +64,13 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if c.natsURL == "" {
-		c.natsURL = "nats://127.0.0.1:4222"
-	}
 	cfg, log, err := c.load()
 	if err != nil {
 		return err
+	}
+	if cfg.NATS.URL == "" {
+		// Neither --nats nor nats.url: the address `giveback up` serves NATS at by default.
+		cfg.NATS.URL = "nats://127.0.0.1:4222"
 	}
 	from, to, err := backfillRange(*fromS, *toS)
 	if err != nil {

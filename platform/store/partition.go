@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,46 +24,44 @@ type Placed struct {
 // Len returns how many contributions the batch holds.
 func (p Placed) Len() int { return len(p.cs) }
 
-// placedKinds are the kinds whose sources date one contribution differently: GH Archive dates a
-// commit by its push, the REST API and webhooks by its author date, and a pull request's
-// stand-in from a trimmed GH Archive event takes the event's time. The other kinds are dated by
-// when the object was made, which every source reports alike.
-var placedKinds = []string{events.KindCommit, events.KindPullRequest}
+// Every kind is placed. Sources date some contributions differently: GH Archive dates a commit
+// by its push, the REST API and webhooks by its author date, and a pull request's stand-in from
+// a trimmed GH Archive event takes the event's time. The other kinds are dated by when the
+// object was made, which sources should report alike, but do not always (an issue's two
+// webhook deliveries may carry different creation times), and a second row that no merge
+// removes is never worth the risk.
 
-// PlaceContributions readies cs for InsertPlaced: a commit or pull request whose occurred_at
-// falls in another month than its id's first version takes the first version's time, in cs
-// itself, so what is published afterwards is what is stored. The first version is the stored
-// one (the earliest, were there several) or, for an id not stored yet, its first in cs.
+// PlaceContributions readies cs for InsertPlaced: a contribution whose occurred_at falls in
+// another month than its id's first version takes the first version's time, in cs itself, so
+// what is published afterwards is what is stored. The first version is the stored one (the
+// earliest, were there several) or, for an id not stored yet, its first in cs.
 func (s *Store) PlaceContributions(ctx context.Context, cs []events.Contribution) (Placed, error) {
-	for _, kind := range placedKinds {
-		first := map[string]time.Time{}
-		var ids []string
-		for i := range cs {
-			if c := &cs[i]; c.Kind == kind {
-				if _, ok := first[c.ID]; !ok {
-					first[c.ID] = c.OccurredAt
-					ids = append(ids, c.ID)
-				}
-			}
+	first := map[string]time.Time{}
+	var ids, kinds []string
+	for i := range cs {
+		c := &cs[i]
+		if _, ok := first[c.ID]; !ok {
+			first[c.ID] = c.OccurredAt
+			ids = append(ids, c.ID)
 		}
-		if len(ids) == 0 {
-			continue
+		if !slices.Contains(kinds, c.Kind) {
+			kinds = append(kinds, c.Kind)
 		}
-		stored, err := s.storedOccurredAt(ctx, kind, ids)
-		if err != nil {
-			return Placed{}, err
-		}
-		for id, t := range stored {
-			first[id] = t
-		}
-		for i := range cs {
-			c := &cs[i]
-			if c.Kind != kind {
-				continue
-			}
-			if t := first[c.ID]; !sameMonth(t, c.OccurredAt) {
-				c.OccurredAt = t
-			}
+	}
+	if len(ids) == 0 {
+		return Placed{cs: cs}, nil
+	}
+	stored, err := s.storedOccurredAt(ctx, kinds, ids)
+	if err != nil {
+		return Placed{}, err
+	}
+	for id, t := range stored {
+		first[id] = t
+	}
+	for i := range cs {
+		c := &cs[i]
+		if t := first[c.ID]; !sameMonth(t, c.OccurredAt) {
+			c.OccurredAt = t
 		}
 	}
 	return Placed{cs: cs}, nil
@@ -82,9 +81,13 @@ func sameMonth(a, b time.Time) bool {
 // max_query_size.
 const storedLookupChunk = 1000
 
-// storedOccurredAt returns, for those of ids (of one kind) already stored, the time they are
-// stored under — the earliest, were there several. It reads the table's sort key (kind, id).
-func (s *Store) storedOccurredAt(ctx context.Context, kind string, ids []string) (map[string]time.Time, error) {
+// storedOccurredAt returns, for those of ids (of the given kinds) already stored, the time they
+// are stored under — the earliest, were there several. It reads the table's sort key (kind, id).
+func (s *Store) storedOccurredAt(ctx context.Context, kinds, ids []string) (map[string]time.Time, error) {
+	ks := make([]string, len(kinds))
+	for i, k := range kinds {
+		ks[i] = Quote(k)
+	}
 	out := make(map[string]time.Time)
 	for start := 0; start < len(ids); start += storedLookupChunk {
 		chunk := ids[start:min(start+storedLookupChunk, len(ids))]
@@ -92,10 +95,10 @@ func (s *Store) storedOccurredAt(ctx context.Context, kind string, ids []string)
 		for i, id := range chunk {
 			q[i] = Quote(id)
 		}
-		res, err := s.conn.Query(ctx, "SELECT id, toString(min(occurred_at)) FROM contributions WHERE kind = "+Quote(kind)+
-			" AND id IN ("+strings.Join(q, ",")+") GROUP BY id", nil)
+		res, err := s.conn.Query(ctx, "SELECT id, toString(min(occurred_at)) FROM contributions WHERE kind IN ("+strings.Join(ks, ",")+
+			") AND id IN ("+strings.Join(q, ",")+") GROUP BY id", nil)
 		if err != nil {
-			return nil, fmt.Errorf("store: stored times of %d %s ids: %w", len(chunk), kind, err)
+			return nil, fmt.Errorf("store: stored times of %d ids: %w", len(chunk), err)
 		}
 		for _, r := range res.Rows {
 			t, err := time.Parse(timeLayout, AsString(r[1]))

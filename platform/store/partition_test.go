@@ -38,9 +38,11 @@ func TestPlacedVersionsKeepTheFirstPartition(t *testing.T) {
 	pr := events.Contribution{ID: "pr:a/b#7", Kind: events.KindPullRequest, OccurredAt: time.Date(2025, 3, 31, 23, 0, 0, 0, time.UTC), Repo: "a/b", RepoOwner: "a", Version: 1}
 	prLater := pr
 	prLater.OccurredAt, prLater.Version = time.Date(2025, 4, 1, 0, 10, 0, 0, time.UTC), 2
-	// An issue's versions are not moved: its sources all date it by when it was opened.
+	// Every kind is placed: two deliveries of one issue may carry different creation times.
 	issue := events.Contribution{ID: "issue:a/b#8", Kind: events.KindIssue, OccurredAt: feb, Repo: "a/b", RepoOwner: "a", Version: 1}
-	batches := [][]events.Contribution{{commit}, {later, pr, prLater, issue}}
+	issueLater := issue
+	issueLater.OccurredAt, issueLater.Version = time.Date(2025, 5, 3, 9, 0, 0, 0, time.UTC), 2
+	batches := [][]events.Contribution{{commit}, {later, pr, prLater, issue}, {issueLater}}
 
 	final := func(t *testing.T, s *store.Store) int64 {
 		t.Helper()
@@ -89,11 +91,11 @@ func TestPlacedVersionsKeepTheFirstPartition(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if ids := splitIDs(t, s); len(ids) != 2 {
-			t.Fatalf("ids in more than one partition: %v, want the commit and the pull request", ids)
+		if ids := splitIDs(t, s); len(ids) != 3 {
+			t.Fatalf("ids in more than one partition: %v, want the commit, the issue and the pull request", ids)
 		}
-		if n := final(t, s); n != 5 {
-			t.Fatalf("FINAL per partition counts %d contributions, want 5 (two counted twice)", n)
+		if n := final(t, s); n != 6 {
+			t.Fatalf("FINAL per partition counts %d contributions, want 6 (three counted twice)", n)
 		}
 	})
 }
