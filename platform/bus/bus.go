@@ -183,11 +183,12 @@ func Backoff(n uint64, lo, hi time.Duration) time.Duration {
 }
 
 // outage is the consume loop's view of an Unavailable handler: while down is set, no batch is
-// fetched; up is closed when it clears.
+// fetched; up is closed when it clears, and begun when the next one begins.
 type outage struct {
-	mu   sync.Mutex
-	down bool
-	up   chan struct{}
+	mu    sync.Mutex
+	down  bool
+	up    chan struct{}
+	begun chan struct{}
 }
 
 func (o *outage) set(down bool) {
@@ -199,9 +200,28 @@ func (o *outage) set(down bool) {
 	o.down = down
 	if down {
 		o.up = make(chan struct{})
+		if o.begun != nil {
+			close(o.begun)
+			o.begun = nil
+		}
 	} else {
 		close(o.up)
 	}
+}
+
+// next returns a channel closed once an outage begins; it is closed already during one.
+func (o *outage) next() chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.down {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	if o.begun == nil {
+		o.begun = make(chan struct{})
+	}
+	return o.begun
 }
 
 // wait returns a channel closed once the outage is over, or nil when there is none.
@@ -256,8 +276,8 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 	if err != nil {
 		return fmt.Errorf("bus: consumer %s on %s: %w", o.Durable, o.Stream, err)
 	}
-	l := &loop{o: o, cons: cons, log: log, h: h, beat: o.AckWait / 3, batches: make(chan []jetstream.Msg)}
-	if l.it, err = cons.Messages(jetstream.PullMaxMessages(o.BatchSize*2), jetstream.PullExpiry(pullExpiry)); err != nil {
+	l := &loop{o: o, cc: cc, js: js, cons: cons, log: log, h: h, beat: o.AckWait / 3, batches: make(chan []jetstream.Msg)}
+	if l.it, err = l.messages(cons); err != nil {
 		return fmt.Errorf("bus: consume %s: %w", o.Durable, err)
 	}
 	// On the way out, messages the client already pulled but no batch took are handed back at
@@ -289,14 +309,18 @@ func Consume(ctx context.Context, js jetstream.JetStream, o ConsumerOptions, log
 }
 
 // pullExpiry is how long a pull request of the consume loop lasts. The server sends heartbeats
-// every half of it; when two are missed, as when the consumer's leader stopped on a cluster and
-// the request waiting there is gone while the connection to another node stayed up, the loop
-// pulls again. With the client's default, 30s, such a consumer stood idle for 30s or more.
+// every half of it while the request waits. A pull request can vanish without an answer: on a
+// cluster, the node leading the consumer stops or is killed before the others learnt of the
+// request, while the connection to another node stays up. The client then counts the messages it
+// asked for as still coming and never pulls again; only two missed heartbeats within one wait
+// for a message (loop.next) make it pull anew.
 const pullExpiry = 5 * time.Second
 
 // loop is one running Consume.
 type loop struct {
 	o       ConsumerOptions
+	cc      jetstream.ConsumerConfig
+	js      jetstream.JetStream
 	cons    jetstream.Consumer
 	it      jetstream.MessagesContext
 	log     *slog.Logger
@@ -336,7 +360,7 @@ func (l *loop) fetch(ctx context.Context) error {
 				return nil
 			}
 			l.log.Info("consumer resumed", slog.String("consumer", l.o.Durable))
-			it, err := l.cons.Messages(jetstream.PullMaxMessages(l.o.BatchSize*2), jetstream.PullExpiry(pullExpiry))
+			it, err := l.messages(l.cons)
 			if err != nil {
 				nakAll(held, l.log)
 				return fmt.Errorf("bus: consume %s: %w", l.o.Durable, err)
@@ -353,7 +377,7 @@ func (l *loop) fetch(ctx context.Context) error {
 			continue
 		}
 		batch := make([]jetstream.Msg, 0, l.o.BatchSize)
-		// Wait for the first message, waking up now and then to notice ctx ending or an outage.
+		// Wait for the first message until ctx ends or an outage begins.
 		for len(batch) == 0 {
 			if ctx.Err() != nil {
 				return nil
@@ -361,17 +385,17 @@ func (l *loop) fetch(ctx context.Context) error {
 			if l.outage.wait() != nil {
 				break
 			}
-			m, err := l.it.Next(jetstream.NextMaxWait(500 * time.Millisecond))
+			m, err := l.next(ctx)
 			if err != nil {
-				if errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
-					continue
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) && l.js.Conn().IsClosed() {
+					return nil // the connection was closed: the service is stopping
 				}
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					return nil
-				}
-				return fmt.Errorf("bus: consume %s: %w", l.o.Durable, err)
+				l.restart(ctx, err)
+				continue
 			}
-			batch = append(batch, m)
+			if m != nil {
+				batch = append(batch, m)
+			}
 		}
 		if len(batch) == 0 {
 			continue
@@ -391,6 +415,69 @@ func (l *loop) fetch(ctx context.Context) error {
 		if !l.hand(ctx, batch) {
 			return nil
 		}
+	}
+}
+
+// messages starts pulling from cons.
+func (l *loop) messages(cons jetstream.Consumer) (jetstream.MessagesContext, error) {
+	return cons.Messages(jetstream.PullMaxMessages(l.o.BatchSize*2), jetstream.PullExpiry(pullExpiry))
+}
+
+// next waits for the iterator's next message until ctx ends or an outage begins (nil, nil then).
+// One wait spans several heartbeats, so that the client notices a pull request that died
+// without an answer (pullExpiry): it reports ErrNoHeartbeat, forgets what it asked for, and next
+// returns nil, nil, so that the following call pulls again. Any other error means the iterator
+// stopped.
+func (l *loop) next(ctx context.Context) (jetstream.Msg, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	begun := l.outage.next()
+	go func() {
+		select {
+		case <-begun:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	m, err := l.it.Next(jetstream.NextContext(wctx))
+	switch {
+	case err == nil:
+		return m, nil
+	case wctx.Err() != nil:
+		return nil, nil
+	case errors.Is(err, jetstream.ErrNoHeartbeat):
+		l.log.Warn("consumer's pull request went unanswered (no heartbeat): pulling again", slog.String("consumer", l.o.Durable))
+		return nil, nil
+	}
+	return nil, err
+}
+
+// restart replaces an iterator that stopped with err (its consumer deleted, a request the
+// server refused): it declares the consumer again and pulls from it, backing off between
+// attempts, until one succeeds or ctx ends. The messages the old iterator had pulled come back
+// after AckWait.
+func (l *loop) restart(ctx context.Context, err error) {
+	l.it.Stop()
+	for n := uint64(1); ; n++ {
+		wait := Backoff(n, l.o.RetryMin, l.o.RetryMax)
+		l.log.Warn("consumer stopped receiving: starting it again", slog.String("consumer", l.o.Durable),
+			slog.Uint64("attempt", n), slog.Duration("retry_in", wait), slog.Any("err", err))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		cons, cerr := l.js.CreateOrUpdateConsumer(ctx, l.o.Stream, l.cc)
+		if cerr == nil {
+			it, merr := l.messages(cons)
+			if merr == nil {
+				l.cons, l.it = cons, it
+				l.log.Info("consumer receiving again", slog.String("consumer", l.o.Durable))
+				return
+			}
+			cerr = merr
+		}
+		err = cerr
 	}
 }
 
