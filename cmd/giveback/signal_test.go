@@ -23,12 +23,29 @@ func buildBinary(t *testing.T) string {
 	if os.Getenv("CHDB_LIB_PATH") == "" {
 		testkit.Missing(t, "CHDB_LIB_PATH is not set; run scripts/setup.sh chdb and `make test`, which sets it")
 	}
-	bin := filepath.Join(t.TempDir(), "giveback")
-	out, err := exec.Command("go", "build", "-tags", "chdb", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		// One build for every test of the process, under TMPDIR (make test removes it after).
+		dir, err := os.MkdirTemp("", "giveback-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.bin = filepath.Join(dir, "giveback")
+		if out, err := exec.Command("go", "build", "-tags", "chdb", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
+}
+
+// built is the binary buildBinary built, once per test process.
+var built struct {
+	once sync.Once
+	bin  string
+	err  error
 }
 
 func freeAddr(t *testing.T) string {
