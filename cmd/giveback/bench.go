@@ -33,6 +33,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	soakClients := fs.Int("soak-clients", 8, "dashboard clients (--soak)")
 	soakThink := fs.Duration("soak-think", 5*time.Second, "how long a dashboard client reads a page before it loads the next (--soak)")
 	soakHeap := fs.String("soak-heapprofile", "", "write a heap profile to this file at the end of the load (--soak)")
+	soakDedup := fs.Duration("soak-dedup-window", 0, "the raw stream's message-id window instead of the hour (--soak): NATS keeps every id of the window in memory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,11 +54,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *soak != 0 {
-		if *soak < 0 || *soakRate < 1 || *soakWebhooks < 1 || *soakClients < 1 || *soakThink <= 0 {
+		if *soak < 0 || *soakRate < 1 || *soakWebhooks < 1 || *soakClients < 1 || *soakThink <= 0 || *soakDedup < 0 {
 			return fmt.Errorf("--soak, --soak-rate, --soak-webhooks, --soak-clients and --soak-think must be positive")
 		}
 		return bench.Soak(ctx, bench.SoakOptions{Duration: *soak, Rate: *soakRate, Webhooks: *soakWebhooks, Clients: *soakClients, Think: *soakThink, HeapProfile: *soakHeap,
-			Dir: *dir, Out: stdout, Log: log})
+			DedupWindow: *soakDedup, Dir: *dir, Out: stdout, Log: log})
 	}
 	return bench.Run(ctx, bench.Options{Events: *nEvents, Sizes: sizes, Runs: *runs, Dir: *dir, CPUProfile: *cpuProfile, Out: stdout, Log: log,
 		Pages: *pages, Clients: *clients, LoadFor: *loadFor, Compacted: *compacted})

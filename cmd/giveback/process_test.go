@@ -607,20 +607,7 @@ func (r *procRun) reportPhase(faults bool) int {
 // reportCount returns how many contributions (under FINAL) the report service at addr counts,
 // -1 when it does not answer.
 func reportCount(addr string) int {
-	resp, err := http.Get("http://" + addr + "/api/v1/query?format=csv&q=" + "SELECT%20count()%20FROM%20contributions%20FINAL")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	var header string
-	var n int
-	if resp.StatusCode != http.StatusOK {
-		return -1
-	}
-	if _, err := fmt.Fscan(resp.Body, &header, &n); err != nil {
-		return -1
-	}
-	return n
+	return queryCount(addr, "SELECT count() FROM contributions FINAL")
 }
 
 // storeRead is what a run left in its chDB directory, read once every process has stopped.

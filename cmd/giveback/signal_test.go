@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +62,13 @@ func freeAddr(t *testing.T) string {
 // storedContributions returns how many contributions the instance at addr holds, -1 when it does
 // not answer yet.
 func storedContributions(addr string) int {
-	resp, err := http.Get("http://" + addr + "/api/v1/query?format=csv&q=" + "SELECT%20count()%20FROM%20contributions")
+	return queryCount(addr, "SELECT count() FROM contributions")
+}
+
+// queryCount runs a statement of one count through the report service at addr and returns the
+// count, -1 when it does not answer.
+func queryCount(addr, sql string) int {
+	resp, err := http.Get("http://" + addr + "/api/v1/query?format=csv&q=" + url.QueryEscape(sql))
 	if err != nil {
 		return -1
 	}

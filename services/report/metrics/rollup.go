@@ -23,16 +23,18 @@ import (
 //go:embed rollup/*.sql
 var rollupFiles embed.FS
 
-var rollupStatements = mustLoadRollups()
+var rollupStatements = loadStatements(rollupFiles, "rollup/*.sql")
 
-func mustLoadRollups() map[string]string {
+// loadStatements reads the statements of the files matching pattern, each named by its file
+// name without .sql, without the comment lines that open the file.
+func loadStatements(fsys embed.FS, pattern string) map[string]string {
 	out := map[string]string{}
-	names, err := fs.Glob(rollupFiles, "rollup/*.sql")
+	names, err := fs.Glob(fsys, pattern)
 	if err != nil {
 		panic(err)
 	}
 	for _, n := range names {
-		body, err := rollupFiles.ReadFile(n)
+		body, err := fsys.ReadFile(n)
 		if err != nil {
 			panic(err)
 		}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"strings"
 
 	"giveback.dev/platform/store"
 )
@@ -19,30 +16,7 @@ import (
 //go:embed byteam/*.sql
 var byTeamFiles embed.FS
 
-var byTeamStatements = mustLoadByTeam()
-
-func mustLoadByTeam() map[string]string {
-	out := map[string]string{}
-	names, err := fs.Glob(byTeamFiles, "byteam/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	for _, n := range names {
-		body, err := byTeamFiles.ReadFile(n)
-		if err != nil {
-			panic(err)
-		}
-		var sql []string
-		for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
-			if len(sql) == 0 && strings.HasPrefix(line, "--") {
-				continue
-			}
-			sql = append(sql, line)
-		}
-		out[strings.TrimSuffix(path.Base(n), ".sql")] = strings.Join(sql, "\n")
-	}
-	return out
-}
+var byTeamStatements = loadStatements(byTeamFiles, "byteam/*.sql")
 
 // runByTeam runs the named statement of byteam/ for f, which must name no team, from the
 // rollups where they are current (rollup/NAME_by_team.sql) when the metric has a rollup form.

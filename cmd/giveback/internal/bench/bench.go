@@ -90,6 +90,10 @@ type bench struct {
 	loadFor           time.Duration
 	compactedOnly     bool // skip timing the headline queries on unmerged parts
 
+	// dedupWindow is the raw stream's message-id window (bus.StreamOptions.DedupWindow); zero
+	// keeps the product's hour.
+	dedupWindow time.Duration
+
 	js    jetstream.JetStream
 	store *store.Store
 	close func()
@@ -207,7 +211,7 @@ func (b *bench) start(ctx context.Context) error {
 	if err := b.store.Migrate(ctx, nil); err != nil {
 		return err
 	}
-	return bus.EnsureStreams(ctx, js, bus.StreamOptions{})
+	return bus.EnsureStreams(ctx, js, bus.StreamOptions{DedupWindow: b.dedupWindow})
 }
 
 // enrichFor returns the enrich service attributing by the generated company's roster.

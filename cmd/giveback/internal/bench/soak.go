@@ -44,6 +44,9 @@ type SoakOptions struct {
 	Every    time.Duration // sampling interval; 0 means 10s
 	// HeapProfile, when set, is the file a heap profile is written to at the end of the load.
 	HeapProfile string
+	// DedupWindow, when set, replaces the raw stream's one-hour message-id window: NATS keeps
+	// every id of the window, so with the hour a soak shorter than that sees that table grow.
+	DedupWindow time.Duration
 	Dir         string // working directory; empty: a temporary one, removed afterwards
 	Out         io.Writer
 	Log         *slog.Logger // nil discards
@@ -103,7 +106,7 @@ func Soak(ctx context.Context, o SoakOptions) error {
 		}
 		defer os.RemoveAll(work)
 	}
-	b := &bench{out: o.Out, log: o.Log, work: work}
+	b := &bench{out: o.Out, log: o.Log, work: work, dedupWindow: o.DedupWindow}
 	defer func() {
 		if b.close != nil {
 			b.close()
