@@ -335,9 +335,14 @@ func TestBadTokens(t *testing.T) {
 	a.Mode = "tokens"
 	base := serve(t, auth.Options{Auth: a, Tokens: auth.NewTokens(rec)})
 	other, _, _ := auth.NewToken("ci", auth.Admin)
+	// The secret's last character changed: to "B" when it is "A" already (1 token in 64).
+	last := "A"
+	if strings.HasSuffix(tok, "A") {
+		last = "B"
+	}
 	for _, h := range []string{
 		"Bearer " + other, // well formed, unknown
-		"Bearer " + tok[:len(tok)-1] + "A",
+		"Bearer " + tok[:len(tok)-1] + last,
 		"Bearer " + tok[:20] + strings.Repeat("0", 16) + tok[36:],
 		"Bearer " + tok + "x",
 		"Basic " + tok,
