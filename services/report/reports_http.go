@@ -143,20 +143,34 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rr := reports.RunRequest{Name: r.PathValue("name"), Period: req.Period, Delivery: req.Delivery, Force: req.Force}
+	res, finished, ok := s.startRun(w, r, rr)
+	switch {
+	case !ok:
+	case finished:
+		s.writeJSON(w, r, http.StatusOK, res)
+	default:
+		s.writeJSON(w, r, http.StatusAccepted, map[string]string{"status": "running; see /reports for its outcome"})
+	}
+}
+
+// startRun checks rr and runs it for the request r, waiting up to runWait: finished says the
+// run ended within that wait, with res its outcome; otherwise it goes on (its retries may take
+// minutes, and a client that goes away does not cut a send in half). When rr cannot be run or
+// the run fails, startRun answers the error itself and returns ok false.
+func (s *Server) startRun(w http.ResponseWriter, r *http.Request, rr reports.RunRequest) (res reports.RunResult, finished, ok bool) {
 	if _, _, _, err := s.opts.Reports.Resolve(rr); err != nil {
 		status := http.StatusBadRequest
-		if _, ok := s.opts.Reports.Definition(rr.Name); !ok {
+		if _, known := s.opts.Reports.Definition(rr.Name); !known {
 			status = http.StatusNotFound
 		}
 		s.fail(w, r, status, "", err)
-		return
+		return res, false, false
 	}
 	type outcome struct {
 		res reports.RunResult
 		err error
 	}
 	done := make(chan outcome, 1)
-	// The run outlives the request: a client that goes away does not cut a send in half.
 	ctx := context.WithoutCancel(r.Context())
 	go func() {
 		res, err := s.opts.Reports.RunNow(ctx, rr)
@@ -166,11 +180,11 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 	case o := <-done:
 		if o.err != nil {
 			s.fail(w, r, http.StatusInternalServerError, "", o.err)
-			return
+			return res, false, false
 		}
-		s.writeJSON(w, r, http.StatusOK, o.res)
+		return o.res, true, true
 	case <-time.After(runWait):
-		s.writeJSON(w, r, http.StatusAccepted, map[string]string{"status": "running; see /reports for its outcome"})
+		return res, false, true
 	}
 }
 
@@ -194,27 +208,8 @@ func (s *Server) resendReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rr := reports.RunRequest{Name: name, Period: period, Delivery: delivery, Force: true}
-	if _, _, _, err := s.opts.Reports.Resolve(rr); err != nil {
-		status := http.StatusBadRequest
-		if _, ok := s.opts.Reports.Definition(name); !ok {
-			status = http.StatusNotFound
-		}
-		s.fail(w, r, status, "", err)
+	if _, _, ok := s.startRun(w, r, rr); !ok {
 		return
-	}
-	done := make(chan error, 1)
-	ctx := context.WithoutCancel(r.Context())
-	go func() {
-		_, err := s.opts.Reports.RunNow(ctx, rr)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			s.fail(w, r, http.StatusInternalServerError, "", err)
-			return
-		}
-	case <-time.After(runWait):
 	}
 	// Relative, so that the page is found behind a proxy that serves Giveback under a prefix.
 	w.Header().Set("Location", "../"+url.PathEscape(period)+"#attempts")

@@ -14,19 +14,9 @@ import (
 // every browser and in a saved page. Each mark carries a <title> (the browser's tooltip) and
 // data-* attributes naming what it shows.
 
-// Widths of the charts' coordinate systems: a chart is drawn at about its width in CSS pixels,
-// so its text keeps the stylesheet's size.
 const (
-	Wide = 1080.0 // a full-width panel
-	Half = 520.0  // a panel of the two-column grid
-)
-
-const (
-	chartH  = 260.0
 	padL    = 44.0
 	padT    = 14.0
-	padB    = 28.0
-	plotH   = chartH - padT - padB
 	maxTick = 5
 )
 
@@ -68,64 +58,12 @@ func niceMax(v float64) float64 {
 	return 10 * p
 }
 
-func (s *svg) open(kind, label string, height float64) {
-	s.f(`<svg class="chart" data-chart="%s" role="img" aria-label="%s" viewBox="0 0 %g %g" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">`,
-		esc(kind), esc(label), s.width, height)
-}
-
 // ticks returns how many intervals the axis 0…top has: five, or one per unit for small counts.
 func ticks(top float64) int {
 	if top < maxTick && top == math.Trunc(top) {
 		return int(top)
 	}
 	return maxTick
-}
-
-// HBar is one row of a horizontal bar chart.
-type HBar struct {
-	Label string
-	Value float64
-	Note  string // shown after the value
-}
-
-// HBars draws labelled horizontal bars, longest first as given.
-func HBars(width float64, kind, label string, rows []HBar, color, empty string) template.HTML {
-	const rowH, labelW = 26.0, 280.0
-	h := math.Max(float64(len(rows))*rowH+8, 60)
-	s := newSVG(width, 12)
-	s.open(kind, label, h)
-	if len(rows) == 0 {
-		s.f(`<text class="empty" x="%g" y="%g" text-anchor="middle">%s</text>`, width/2, h/2, esc(empty))
-		s.f(`</svg>`)
-		return template.HTML(s.b.String()) // #nosec G203 -- every text is escaped by esc
-	}
-	var max float64
-	for _, r := range rows {
-		max = math.Max(max, r.Value)
-	}
-	if max == 0 {
-		max = 1
-	}
-	// Room after the longest bar for its value and note, at about 6.5 px a character.
-	tail := 180.0
-	for _, r := range rows {
-		tail = math.Max(tail, float64(len([]rune(num(r.Value)+" "+r.Note)))*6.5+16)
-	}
-	barMax := math.Max(width-labelW-tail, 40)
-	for i, r := range rows {
-		y := 4 + float64(i)*rowH
-		w := math.Max(barMax*r.Value/max, 1)
-		name := r.Label
-		if rs := []rune(name); len(rs) > 38 {
-			name = string(rs[:37]) + "…"
-		}
-		s.f(`<text class="label" x="%g" y="%.1f" text-anchor="end">%s<title>%s</title></text>`, labelW-8, y+16, esc(name), esc(r.Label))
-		s.f(`<rect class="bar" x="%g" y="%.1f" width="%.1f" height="%g" rx="2" fill="%s" data-label="%s" data-value="%s"><title>%s: %s %s</title></rect>`,
-			labelW, y+4, w, rowH-10, esc(color), esc(r.Label), num(r.Value), esc(r.Label), num(r.Value), esc(r.Note))
-		s.f(`<text class="value" x="%.1f" y="%.1f">%s <tspan class="note">%s</tspan></text>`, labelW+w+6, y+16, num(r.Value), esc(r.Note))
-	}
-	s.f(`</svg>`)
-	return template.HTML(s.b.String()) // #nosec G203 -- every text is escaped by esc
 }
 
 // Point is one mark of a scatter chart.

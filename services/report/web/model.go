@@ -7,8 +7,8 @@ import (
 )
 
 // The pages' monthly charts are the product's one chart model (package chart), the drawing the
-// reports put in their mail, PDF and web copy, so a chart looks the same everywhere. Scatter,
-// HBars and Sparkline (chart.go) draw what only the dashboard shows.
+// reports put in their mail, PDF and web copy, so a chart looks the same everywhere. Scatter
+// and Sparkline (chart.go) draw what only the dashboard shows.
 
 // The sizes of the model's charts on the pages, in CSS pixels; each narrows with its panel.
 const (

@@ -56,7 +56,7 @@ type RepoRow struct {
 type overviewView struct {
 	Overview
 	KPIs      []KPI
-	Legend    []legend
+	Legend    []chart.LegendItem // the kinds chart's, when it does not draw its own
 	Charts    struct{ Contributions, ContributionsNarrow, Contributors, Decided, Acceptance, Cycle template.HTML }
 	Top       []RepoRow
 	ReposHelp string
@@ -64,8 +64,6 @@ type overviewView struct {
 	Neglected []metrics.CycleRepo
 	Quadrant  Quadrant
 }
-
-type legend struct{ Name, Color string }
 
 // RenderOverview writes the overview page.
 func RenderOverview(w io.Writer, o Overview) error {
@@ -167,9 +165,7 @@ func (v *overviewView) build() {
 	v.Charts.Contributions = modelChart(kinds, wideW, wideH)
 	v.Charts.ContributionsNarrow = modelChart(kinds, narrowW, narrowH)
 	if !kinds.OwnLegend() {
-		for _, l := range chart.Legend(&kinds) {
-			v.Legend = append(v.Legend, legend(l))
-		}
+		v.Legend = chart.Legend(&kinds)
 	}
 	v.Charts.Contributors = modelChart(chart.Contributors(v.Contributors), halfW, halfH)
 	v.Charts.Decided = modelChart(chart.Decided(v.Acceptance), halfW, halfH)

@@ -15,9 +15,6 @@ import (
 //go:embed assets/style.css
 var styleCSS string
 
-// Colors are the kind colours, in events.Kinds order, then for any other kind.
-var Colors = []string{"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
-
 // KindNames are the display names of the contribution kinds.
 var KindNames = map[string]string{
 	"pull_request": "Pull requests opened", "review": "Reviews", "merge": "Merges of others' PRs", "issue": "Issues opened",
