@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -235,8 +236,8 @@ func (s *Store) Forget(ctx context.Context, p Person) (map[string]int64, error) 
 		return removed, err
 	}
 	var rawConds []string
-	for start := 0; start < len(keys); start += storedLookupChunk {
-		rawConds = append(rawConds, h.in("concat(source, ':', id)", keys[start:min(start+storedLookupChunk, len(keys))]))
+	for chunk := range slices.Chunk(keys, storedLookupChunk) {
+		rawConds = append(rawConds, h.in("concat(source, ':', id)", chunk))
 	}
 	conds["raw_events"] = rawConds
 	runs, err := s.reportRunsMentioning(ctx, p)
@@ -293,8 +294,8 @@ func (s *Store) reportRunsMentioning(ctx context.Context, p Person) ([]string, e
 		}
 	}
 	var out []string
-	for start := 0; start < len(keys); start += storedLookupChunk {
-		out = append(out, "(name, period, toString(generated_at)) IN ("+strings.Join(keys[start:min(start+storedLookupChunk, len(keys))], ", ")+")")
+	for chunk := range slices.Chunk(keys, storedLookupChunk) {
+		out = append(out, "(name, period, toString(generated_at)) IN ("+strings.Join(chunk, ", ")+")")
 	}
 	return out, nil
 }

@@ -89,8 +89,7 @@ func (s *Store) storedOccurredAt(ctx context.Context, kinds, ids []string) (map[
 		ks[i] = Quote(k)
 	}
 	out := make(map[string]time.Time)
-	for start := 0; start < len(ids); start += storedLookupChunk {
-		chunk := ids[start:min(start+storedLookupChunk, len(ids))]
+	for chunk := range slices.Chunk(ids, storedLookupChunk) {
 		q := make([]string, len(chunk))
 		for i, id := range chunk {
 			q[i] = Quote(id)
