@@ -45,7 +45,8 @@ const (
 	// recognises a signed body replayed under another delivery id.
 	BucketWebhookBodies = "giveback_webhook_bodies"
 	// BucketReportClaims holds one ReportClaim per delivery of a scheduled report's period
-	// (KeyReportClaim), so that among several report replicas exactly one sends it. The report
+	// (KeyReportClaim), so that among several report replicas exactly one sends it, and one
+	// ReportArchived per period (KeyReportArchived), so that one archives it. The report
 	// service creates and writes it.
 	BucketReportClaims = "giveback_report_claims"
 )
@@ -55,6 +56,32 @@ const (
 // (report.monthly.2026-10.smtp).
 func KeyReportClaim(report, period, delivery string) string {
 	return "report." + report + "." + strings.ReplaceAll(period, ".", "_") + "." + delivery
+}
+
+// KeyReportArchived returns the key of the marker that one replica archives a report's period:
+// archived.<name>.<period>, the dots of the period written as underscores
+// (archived.monthly.2026-10).
+func KeyReportArchived(report, period string) string {
+	return "archived." + report + "." + strings.ReplaceAll(period, ".", "_")
+}
+
+// The states of a ReportArchived.
+const (
+	ArchiveWriting = "writing" // a replica is writing the run to the archive until Expires
+	ArchiveDone    = "done"    // the run with Hash is in the archive
+)
+
+// ReportArchived is the value of a KeyReportArchived: which replica archives the run of a
+// period, and the hash of its numbers. Replicas that claimed different deliveries of one period
+// each build the report; the first creates the key and archives it, and the others, whose
+// numbers have the same hash, do not archive it again. A run with other numbers (the data
+// changed between the builds) is archived too, and so is a forced re-run.
+type ReportArchived struct {
+	State   string    `json:"state"`
+	Owner   string    `json:"owner"`   // the replica writing or having written the run
+	Hash    string    `json:"hash"`    // the run's Report.Hash
+	Claimed time.Time `json:"claimed"` // when the write began
+	Expires time.Time `json:"expires"` // when a writing marker may be taken over
 }
 
 // The states of a ReportClaim.

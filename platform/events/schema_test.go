@@ -140,6 +140,8 @@ func TestKVValuesMatchTheirSchemas(t *testing.T) {
 		"webhook_body.json": {events.BucketWebhookBodies, strings.Repeat("ab", 32), text("72d3162e-cc78-11e3-81ab-4c9367dc0958")},
 		"report_claim.json": {events.BucketReportClaims, events.KeyReportClaim("monthly", "2026-10-01..2026-10-30", "smtp"), events.ReportClaim{
 			State: events.ClaimDone, Owner: "r1", Claimed: at, Expires: at, Attempts: 2, Done: at, Error: "x"}},
+		"report_archived.json": {events.BucketReportClaims, events.KeyReportArchived("monthly", "2026-10-01..2026-10-30"), events.ReportArchived{
+			State: events.ArchiveDone, Owner: "r1", Hash: strings.Repeat("ab", 32), Claimed: at, Expires: at}},
 	}
 	allBuckets := append(slices.Clone(events.Buckets), events.BucketTokens, events.BucketWebhookBodies, events.BucketReportClaims)
 	files, err := schemas.KV.ReadDir("kv")

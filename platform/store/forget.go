@@ -208,7 +208,8 @@ const forgetPage = 2000
 // their unmatched identities, and the archived executive reports whose numbers name them (a
 // report shows people only where its definition allows; such a run is removed whole, and a
 // forced re-run of its period renders it again without them). It returns how many rows it removed per table, counted before
-// the removal. Statements that change data carry salted hashes of the identities, never the
+// the removal; the rollups of the months that held their contributions are then rebuilt without
+// them. Statements that change data carry salted hashes of the identities, never the
 // identities, so the mutation log (system.mutations) and any query log keep none; the one read
 // that must name them (finding candidate raw records) runs with log_queries = 0.
 func (s *Store) Forget(ctx context.Context, p Person) (map[string]int64, error) {
@@ -262,6 +263,13 @@ func (s *Store) Forget(ctx context.Context, p Person) (map[string]int64, error) 
 				return removed, fmt.Errorf("store: forget: delete from %s: %w", table, err)
 			}
 			removed[table] += n
+		}
+	}
+	if removed["contributions"] > 0 {
+		// The rollups of the months the person's rows were in are out of date (no metric reads
+		// them any more) but still hold the person (employee ids, logins): rebuild them.
+		if _, err := s.RefreshRollups(ctx); err != nil {
+			return removed, fmt.Errorf("store: forget: rebuild the rollups: %w", err)
 		}
 	}
 	return removed, nil

@@ -86,13 +86,14 @@ func forgetFixture(t *testing.T, s *store.Store) {
 		t.Fatal(err)
 	}
 	cs := []events.Contribution{
-		{ID: "pr:x/y#1", Kind: events.KindPullRequest, OccurredAt: at, ActorLogin: "Ann", EmployeeID: "e1", Repo: "x/y", Version: 1},
-		{ID: "pr:x/y#1", Kind: events.KindPullRequest, OccurredAt: at, ActorLogin: "Ann", EmployeeID: "e1", Repo: "x/y", Version: 2},
+		{ID: "pr:x/y#1", Kind: events.KindPullRequest, OccurredAt: at, ActorLogin: "Ann", EmployeeID: "e1", Repo: "x/y", Number: 1, Version: 1},
+		{ID: "pr:x/y#1", Kind: events.KindPullRequest, OccurredAt: at, ActorLogin: "Ann", EmployeeID: "e1", Repo: "x/y", Number: 1, Version: 2},
 		{ID: "commit:x/y@1", Kind: events.KindCommit, OccurredAt: at, ActorLogin: "bob", AuthorEmail: "ann@acme.com", Repo: "x/y", Version: 1},
 		{ID: "commit:x/y@2", Kind: events.KindCommit, OccurredAt: at, ActorLogin: "bob", AuthorEmail: "9+ann@users.noreply.github.com", Repo: "x/y", Version: 1},
 		{ID: "commit:x/y@3", Kind: events.KindCommit, OccurredAt: at, ActorLogin: "old-ann-login", EmployeeID: "e1", Repo: "x/y", Version: 1},
-		{ID: "pr:x/y#2", Kind: events.KindPullRequest, OccurredAt: at, ActorLogin: "bob", EmployeeID: "e2", Repo: "x/y", Version: 1},
-		{ID: "review:x/y#2", Kind: events.KindReview, OccurredAt: at, ActorLogin: "joann", Repo: "x/y", Version: 1},
+		{ID: "pr:x/y#2", Kind: events.KindPullRequest, OccurredAt: at, ActorLogin: "bob", EmployeeID: "e2", Repo: "x/y", Number: 2, Version: 1},
+		{ID: "review:x/y#2", Kind: events.KindReview, OccurredAt: at, ActorLogin: "joann", Repo: "x/y", Number: 2, Version: 1},
+		{ID: "comment:x/y#2", Kind: events.KindComment, OccurredAt: at.Add(time.Minute), ActorLogin: "ann", EmployeeID: "e1", Repo: "x/y", Number: 2, Version: 1},
 	}
 	if err := s.InsertContributions(ctx, cs); err != nil {
 		t.Fatal(err)
@@ -122,17 +123,27 @@ func TestForgetRemovesThePersonOnly(t *testing.T) {
 	s := testkit.Store(t)
 	ctx := context.Background()
 	forgetFixture(t, s)
+	// The rollups hold people too (employee ids, the logins of authors and of answers; the
+	// distinct counts keep hashes only).
+	if _, err := s.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	annInRollups := "SELECT (SELECT count() FROM newcomers_rollup WHERE employee_id = 'e1') + (SELECT count() FROM prs_rollup WHERE employee_id = 'e1' OR author = 'ann' OR answer_actor = 'ann') + (SELECT count() FROM answers_rollup WHERE arrayExists(a -> a.1 = 'ann', answers))"
+	if res, err := s.Query(ctx, annInRollups, nil); err != nil || store.AsInt(res.Rows[0][0]) < 4 {
+		t.Fatalf("rows naming ann in the rollups before forget: %v (%v), want some in each", res, err)
+	}
 	removed, err := s.Forget(ctx, store.NewPerson([]string{"ann"}, []string{"ann@acme.com"}, []string{"e1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// raw 1 (actor), 2 (commit e-mail), 3 (a value "ann"), 5 (origin), 6 (meta); pr#1 (its two
-	// versions collapse on insert), two commits by e-mail, one by employee id.
-	want := map[string]int64{"raw_events": 5, "contributions": 4, "project_activity": 1, "report_runs": 1, "unmatched_identities": 1}
+	// versions collapse on insert), two commits by e-mail, one by employee id, her comment.
+	want := map[string]int64{"raw_events": 5, "contributions": 5, "project_activity": 1, "report_runs": 1, "unmatched_identities": 1}
 	if fmt.Sprint(removed) != fmt.Sprint(want) {
 		t.Fatalf("removed %v, want %v", removed, want)
 	}
 	for q, want := range map[string]string{
+		annInRollups: "0",
 		"SELECT arrayStringConcat(groupArray(id), ',') FROM (SELECT id FROM raw_events ORDER BY id)":              "4,pull_request:x/y#3@z",
 		"SELECT arrayStringConcat(groupArray(id), ',') FROM (SELECT id FROM contributions ORDER BY id)":           "pr:x/y#2,review:x/y#2",
 		"SELECT arrayStringConcat(groupArray(actor), ',') FROM project_activity":                                  "bob",

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 and 0014), and the write
+// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013, 0014 and 0015), and the write
 // generation that tells a reader's cache its answers may be out of date.
 
 // writeCounter is a Conn that counts the statements that may change data.
@@ -65,8 +65,8 @@ func (s *Store) Generation() uint64 {
 
 // RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
 // were rebuilt from exactly the parts contributions holds now: the months a metric may read
-// from contributions_rollup, decisions_rollup, newcomers_rollup and repos_rollup instead of
-// contributions FINAL.
+// from contributions_rollup, decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup and
+// answers_rollup instead of contributions FINAL.
 const RollupFreshSQL = `SELECT s.src AS src
 FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
 INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
@@ -144,8 +144,53 @@ FROM
 GROUP BY g, d, a, t, is_upstream, repo, repo_owner
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
+// prsInsert rebuilds the rows of one month of prs_rollup: each pull request opened in the month
+// by a person on the roster, with the earliest review or comment of the month on its number by
+// someone else (bots excluded) at or after its opening.
+const prsInsert = `INSERT INTO prs_rollup
+SELECT %[1]d AS src, opened_at, repo_l, number, employee_id, team, is_upstream, author, rest_first, merged,
+    merged_at, lines, files, if(length(own) = 0, '', arraySort(x -> x.2, own)[1].1) AS answer_actor,
+    if(length(own) = 0, NULL, toNullable(arrayMin(x -> x.2, own))) AS answer_at
+FROM
+(
+    SELECT p.opened_at AS opened_at, p.repo_l AS repo_l, p.number AS number, p.employee_id AS employee_id, p.team AS team,
+        p.is_upstream AS is_upstream, p.author AS author, p.rest_first AS rest_first, p.merged AS merged, p.merged_at AS merged_at,
+        p.lines AS lines, p.files AS files, arrayFilter(x -> x.1 != p.author AND x.2 >= p.opened_at, a.answers) AS own
+    FROM
+    (
+        SELECT occurred_at AS opened_at, lower(repo) AS repo_l, number, CAST(employee_id AS String) AS employee_id,
+            CAST(team AS String) AS team, is_upstream, lower(actor_login) AS author, first_response_at AS rest_first, merged,
+            merged_at, additions + deletions AS lines, changed_files AS files
+        FROM contributions FINAL
+        WHERE toYYYYMM(occurred_at) = %[1]d AND kind = 'pull_request' AND employee_id != ''
+    ) AS p
+    LEFT JOIN
+    (
+        SELECT lower(repo) AS repo_l, number, groupArray((lower(actor_login), occurred_at)) AS answers
+        FROM contributions FINAL
+        WHERE toYYYYMM(occurred_at) = %[1]d AND kind IN ('review', 'comment') AND number > 0 AND NOT endsWith(actor_login, '[bot]')
+        GROUP BY repo_l, number
+    ) AS a ON p.repo_l = a.repo_l AND p.number = a.number
+)
+SETTINGS do_not_merge_across_partitions_select_final = 1, join_use_nulls = 0`
+
+// answersInsert rebuilds the rows of one month of answers_rollup: for each repository and number
+// reviewed or commented on in the month (bots excluded), the earliest answer of each of the two
+// people who answered first.
+const answersInsert = `INSERT INTO answers_rollup
+SELECT %[1]d AS src, repo_l, number, arraySlice(arraySort(x -> x.2, groupArray((actor, first))), 1, 2) AS answers
+FROM
+(
+    SELECT lower(repo) AS repo_l, number, lower(actor_login) AS actor, min(occurred_at) AS first
+    FROM contributions FINAL
+    WHERE toYYYYMM(occurred_at) = %[1]d AND kind IN ('review', 'comment') AND number > 0 AND NOT endsWith(actor_login, '[bot]')
+    GROUP BY repo_l, number, actor
+)
+GROUP BY repo_l, number
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
 // rollupTables are the tables RefreshRollups rebuilds, each partitioned by source month.
-var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup"}
+var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup"}
 
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
 // since its last rebuild (or that was never rebuilt), and returns how many months it rebuilt.
@@ -199,6 +244,8 @@ func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) e
 		fmt.Sprintf(decisionsInsert, month),
 		fmt.Sprintf(newcomersInsert, month),
 		fmt.Sprintf(reposInsert, month),
+		fmt.Sprintf(prsInsert, month),
+		fmt.Sprintf(answersInsert, month),
 		fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, %d, %d)", month, block, version),
 	)
 	for _, st := range sts {

@@ -39,6 +39,14 @@ func rollupFixture() []events.Contribution {
 			Destination: r.dest, Number: i, Source: events.SourceGHArchive, Version: 1}
 		if kind == events.KindPullRequest {
 			c.State = "open"
+			if i%2 == 0 {
+				c.Additions, c.Deletions, c.ChangedFiles = i, 3, 1+i%4
+			}
+			if i%5 == 3 || i%5 == 4 {
+				first := at.Add(time.Duration(3+(i%5-3)*237) * time.Hour)
+				c.FirstResponseAt = &first
+			}
+			cs = append(cs, answers(c, i)...)
 			cs = append(cs, c)
 			if i%4 == 3 {
 				continue // still open
@@ -63,6 +71,39 @@ func rollupFixture() []events.Contribution {
 			Source: events.SourceGHArchive, Version: 1})
 	}
 	return cs
+}
+
+// answers returns the reviews and comments on the fixture's pull request pr (the i-th row): by
+// the author and by others, in its own month and in later ones, before its opening, by a bot and
+// by an outside contributor, and ties.
+func answers(pr events.Contribution, i int) []events.Contribution {
+	type answer struct {
+		login, id, team, kind string
+		after                 time.Duration
+	}
+	h := time.Hour
+	var as []answer
+	switch i % 5 {
+	case 0: // a comment before the opening; answered in its own month (mostly) by a colleague,
+		// after a remark of the author's (the two earliest people of the month answer no one)
+		as = []answer{{"zed", "", "", events.KindComment, -10 * time.Minute}, {pr.ActorLogin, pr.EmployeeID, pr.Team, events.KindComment, h},
+			{"ann", "e1", "core", events.KindReview, 2 * h}, {"carol", "e3", "web", events.KindComment, 2 * h}}
+	case 1: // a comment before the opening, then the author, then two others a month later
+		as = []answer{{"zed", "", "", events.KindComment, -h}, {pr.ActorLogin, pr.EmployeeID, pr.Team, events.KindComment, 35 * 24 * h},
+			{"dan", "e4", "core", events.KindReview, 40 * 24 * h}, {"carol", "e3", "web", events.KindComment, 41 * 24 * h}}
+	case 2: // a bot at once, an outside contributor fifty days later
+		as = []answer{{"dependabot[bot]", "", "", events.KindComment, h}, {"zed", "", "", events.KindReview, 50 * 24 * h}}
+	case 4: // the author first, in a later month; someone else two days after the author
+		as = []answer{{pr.ActorLogin, pr.EmployeeID, pr.Team, events.KindReview, 30 * 24 * h}, {"bob", "e2", "core", events.KindComment, 32 * 24 * h}}
+	}
+	var out []events.Contribution
+	for j, a := range as {
+		owner, _, _ := strings.Cut(pr.Repo, "/")
+		out = append(out, events.Contribution{ID: fmt.Sprintf("%s:answer%d-%d", a.kind, i, j), Kind: a.kind, OccurredAt: pr.OccurredAt.Add(a.after),
+			ActorLogin: a.login, EmployeeID: a.id, Team: a.team, Repo: strings.ToUpper(pr.Repo[:1]) + pr.Repo[1:], RepoOwner: owner,
+			IsUpstream: pr.IsUpstream, Destination: pr.Destination, Number: pr.Number, Source: events.SourceGHArchive, Version: 1})
+	}
+	return out
 }
 
 // rollupFilters are the periods and filters the equivalence is checked for: whole months, months
@@ -102,6 +143,9 @@ func rolledMetrics(ctx context.Context, q Querier, f Filter) (map[string]any, er
 		return nil, err
 	}
 	if out["repos"], err = GetRepos(ctx, q, f, 4); err != nil {
+		return nil, err
+	}
+	if out["responsiveness"], err = GetResponsiveness(ctx, q, f); err != nil {
 		return nil, err
 	}
 	if f.Team == "" {
@@ -159,7 +203,7 @@ func perTeam(ctx context.Context, q Querier, f Filter) (map[string]any, error) {
 func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "summary_by_team", "newcomers_by_team", "repos_by_team"} {
+	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "summary_by_team", "newcomers_by_team", "repos_by_team"} {
 		if _, ok := rollupStatements[name]; !ok {
 			t.Fatalf("no rollup statement for %s", name)
 		}
@@ -221,11 +265,11 @@ func TestRollupsEqualFinal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 { // January to March
-		t.Fatalf("rebuilt %d months, want 3", n)
+	if n != 5 { // January to March, and answers to March's pull requests in April and May
+		t.Fatalf("rebuilt %d months, want 5", n)
 	}
-	if fresh := checkRollupsEqualFinal(t, st, "rolled up"); !reflect.DeepEqual(fresh, []int64{202501, 202502, 202503}) {
-		t.Fatalf("months read from rollups %v, want 2025-01 to 2025-03", fresh)
+	if fresh := checkRollupsEqualFinal(t, st, "rolled up"); !reflect.DeepEqual(fresh, []int64{202501, 202502, 202503, 202504, 202505}) {
+		t.Fatalf("months read from rollups %v, want 2025-01 to 2025-05", fresh)
 	}
 	if n, err := st.RefreshRollups(ctx); err != nil || n != 0 {
 		t.Fatalf("a second refresh rebuilt %d months (%v), want none", n, err)
@@ -248,8 +292,8 @@ func TestRollupsEqualFinal(t *testing.T) {
 	if err := st.InsertContributions(ctx, moved); err != nil {
 		t.Fatal(err)
 	}
-	if fresh := checkRollupsEqualFinal(t, st, "team move, not rebuilt"); !reflect.DeepEqual(fresh, []int64{202501}) {
-		t.Fatalf("after the team move, months read from rollups %v, want only 2025-01", fresh)
+	if fresh := checkRollupsEqualFinal(t, st, "team move, not rebuilt"); !reflect.DeepEqual(fresh, []int64{202501, 202505}) {
+		t.Fatalf("after the team move, months read from rollups %v, want only 2025-01 and 2025-05 (bob has no row in either)", fresh)
 	}
 	if _, err := st.RefreshRollups(ctx); err != nil {
 		t.Fatal(err)
@@ -273,8 +317,8 @@ func TestRollupsEqualFinal(t *testing.T) {
 	if _, err := st.RefreshRollups(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if fresh := checkRollupsEqualFinal(t, st, "opt-out, rebuilt"); len(fresh) != 3 {
-		t.Fatalf("after the rebuild, months read from rollups %v, want three", fresh)
+	if fresh := checkRollupsEqualFinal(t, st, "opt-out, rebuilt"); len(fresh) != 5 {
+		t.Fatalf("after the rebuild, months read from rollups %v, want five", fresh)
 	}
 	web := core
 	web.Team = "web"

@@ -150,3 +150,76 @@ func (c *claims) write(ctx context.Context, cl *claim) error {
 	cl.rev = rev
 	return nil
 }
+
+// archiveWait is how long a replica waits between looks at a marker another replica is
+// writing.
+const archiveWait = 100 * time.Millisecond
+
+// archiveTurn decides whether this replica archives the run of (report, period) whose numbers
+// have hash: true with the marker's revision when it took the marker (KeyReportArchived), false
+// when the same numbers are archived already. While another replica is writing, it waits for it
+// to finish, or for its marker to expire (that replica died) and takes it over. A run whose
+// numbers differ from those archived, and a forced run, take the marker and are archived too.
+func (c *claims) archiveTurn(ctx context.Context, report, period, hash string, clock func() time.Time, force bool) (bool, uint64, error) {
+	key := events.KeyReportArchived(report, period)
+	ttl := min(c.ttl, time.Minute)
+	for {
+		now := clock()
+		v := events.ReportArchived{State: events.ArchiveWriting, Owner: c.replica, Hash: hash, Claimed: now.UTC(), Expires: now.Add(ttl).UTC()}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return false, 0, err
+		}
+		rev, err := c.kv.Create(ctx, key, b)
+		if err == nil {
+			return true, rev, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return false, 0, fmt.Errorf("reports: archive marker %s: %w", key, err)
+		}
+		e, err := c.kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // released in between
+		}
+		if err != nil {
+			return false, 0, fmt.Errorf("reports: archive marker %s: %w", key, err)
+		}
+		var old events.ReportArchived
+		if err := json.Unmarshal(e.Value(), &old); err != nil {
+			return false, 0, fmt.Errorf("reports: archive marker %s: %w", key, err)
+		}
+		switch {
+		case old.State == events.ArchiveWriting && !now.After(old.Expires) && old.Owner != c.replica:
+			select {
+			case <-ctx.Done():
+				return false, 0, ctx.Err()
+			case <-time.After(archiveWait):
+			}
+			continue
+		case old.State == events.ArchiveDone && old.Hash == hash && !force:
+			return false, 0, nil
+		}
+		rev, err = c.kv.Update(ctx, key, b, e.Revision())
+		if err == nil {
+			return true, rev, nil
+		}
+		// Another replica changed it first: look again.
+	}
+}
+
+// archived marks the marker taken by archiveTurn done: the run with hash is in the archive.
+func (c *claims) archived(ctx context.Context, report, period, hash string, rev uint64, now time.Time) error {
+	b, err := json.Marshal(events.ReportArchived{State: events.ArchiveDone, Owner: c.replica, Hash: hash, Claimed: now.UTC(), Expires: now.UTC()})
+	if err != nil {
+		return err
+	}
+	if _, err := c.kv.Update(ctx, events.KeyReportArchived(report, period), b, rev); err != nil {
+		return fmt.Errorf("reports: archive marker: %w", err)
+	}
+	return nil
+}
+
+// archiveFailed gives the marker up after a failed write, so that another replica archives it.
+func (c *claims) archiveFailed(ctx context.Context, report, period string, rev uint64) error {
+	return c.kv.Delete(ctx, events.KeyReportArchived(report, period), jetstream.LastRevision(rev))
+}

@@ -296,11 +296,14 @@ type RunRequest struct {
 
 // RunResult is what a run did.
 type RunResult struct {
-	Name       string           `json:"name"`
-	Period     string           `json:"period"`
-	Trigger    string           `json:"trigger"`
-	Late       bool             `json:"late"`
-	Generated  bool             `json:"generated"`
+	Name      string `json:"name"`
+	Period    string `json:"period"`
+	Trigger   string `json:"trigger"`
+	Late      bool   `json:"late"`
+	Generated bool   `json:"generated"`
+	// Archived is true when this run was written to the archive; false when another replica
+	// archived the same numbers for the period (or there is no archive).
+	Archived   bool             `json:"archived"`
 	Deliveries []DeliveryResult `json:"deliveries"`
 }
 
@@ -404,9 +407,7 @@ func (s *Service) runPeriod(ctx context.Context, def Definition, p Period, due, 
 	res.Generated = true
 	s.generated.WithLabelValues(def.Name).Inc()
 	if s.archive != nil {
-		if err := s.archive.RecordRun(ctx, s.runRecord(def, p, due, now, trigger, rep)); err != nil {
-			log.Error("archive", slog.Any("err", err))
-		}
+		res.Archived = s.archiveRun(ctx, def, p, due, now, trigger, rep, force, clock, log)
 	}
 	log.Info("report generated", slog.String("hash", rep.Hash), slog.Int("deliveries", len(mine)))
 	results := make([]DeliveryResult, len(mine))
@@ -417,6 +418,32 @@ func (s *Service) runPeriod(ctx context.Context, def Definition, p Period, due, 
 	wg.Wait()
 	res.Deliveries = append(res.Deliveries, results...)
 	return res, nil
+}
+
+// archiveRun archives the run unless another replica archived the same numbers for the period
+// (replicas that claimed different deliveries each build the report), and reports whether it
+// did. A failure to archive is logged and does not stop the sends.
+func (s *Service) archiveRun(ctx context.Context, def Definition, p Period, due, now time.Time, trigger string, rep *Report, force bool, clock func() time.Time, log *slog.Logger) bool {
+	mine, rev, err := s.claims.archiveTurn(ctx, def.Name, p.Label, rep.Hash, clock, force)
+	if err != nil {
+		log.Error("archive", slog.Any("err", err))
+		return false
+	}
+	if !mine {
+		log.Info("report archived already by another replica", slog.String("hash", rep.Hash))
+		return false
+	}
+	if err := s.archive.RecordRun(ctx, s.runRecord(def, p, due, now, trigger, rep)); err != nil {
+		log.Error("archive", slog.Any("err", err))
+		if rerr := s.claims.archiveFailed(context.WithoutCancel(ctx), def.Name, p.Label, rev); rerr != nil {
+			log.Warn("release archive marker", slog.Any("err", rerr))
+		}
+		return false
+	}
+	if err := s.claims.archived(context.WithoutCancel(ctx), def.Name, p.Label, rep.Hash, rev, clock()); err != nil {
+		log.Warn("archive marker", slog.Any("err", err))
+	}
+	return true
 }
 
 func (s *Service) runRecord(def Definition, p Period, due, now time.Time, trigger string, rep *Report) Run {

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -199,6 +200,7 @@ func (tg *targets) deliveries() []Delivery {
 type built struct {
 	mu    sync.Mutex
 	calls []buildCall
+	hash  string // the hash of the numbers built; empty is 9c1e
 }
 
 type buildCall struct {
@@ -233,6 +235,7 @@ func (b *built) build(t testing.TB) BuildFunc {
 	return func(ctx context.Context, def Definition, p Period, now time.Time, opt Options) (*Report, error) {
 		b.mu.Lock()
 		b.calls = append(b.calls, buildCall{period: p.Label, now: now, late: opt.Late, due: opt.Due})
+		hash := b.hash
 		b.mu.Unlock()
 		n := &Numbers{Report: def.Name, Title: def.Title, Late: opt.Late}
 		n.Links.Archive = opt.BaseURL + "/reports/" + def.Name + "/" + p.Label
@@ -246,7 +249,7 @@ func (b *built) build(t testing.TB) BuildFunc {
 			CSV:      []byte("section,metric,value\nheadline,upstream_prs_merged,42\n"),
 			PDF:      []byte("%PDF-1.4\n% a4\n%%EOF\n"), PDFLetter: []byte("%PDF-1.4\n% letter\n%%EOF\n"),
 			Images: map[string][]byte{"trend-prs": pngBytes},
-			Hash:   "9c1e", MetricsVersion: "m1",
+			Hash:   cmp.Or(hash, "9c1e"), MetricsVersion: "m1",
 		}, nil
 	}
 }
@@ -368,6 +371,90 @@ func TestReplicasDeliverOnce(t *testing.T) {
 				t.Fatalf("after a forced re-send of slack: %s", got)
 			}
 		})
+	}
+}
+
+// Replicas that claimed different deliveries of one period each build the report, and the run is
+// archived once; a run with other numbers (the data changed) and a forced run are archived too.
+func TestReplicasArchiveOnce(t *testing.T) {
+	srv, _, js := testkit.NATS(t)
+	st := testkit.Store(t)
+	tg := newTargets(t)
+	defs := []Definition{monthly(tg.deliveries())}
+	var b built
+	var reps []*Service
+	for i := range len(defs[0].Deliveries) {
+		reps = append(reps, replica(t, srv, fmt.Sprintf("r%d", i+1), defs, b.build(t), func(o *ServiceOptions) { o.Store = st }))
+	}
+	runs := func() []string {
+		t.Helper()
+		res, err := st.Query(context.Background(), "SELECT replica, hash, trigger FROM report_runs WHERE name = 'monthly' AND period = '2026-10' ORDER BY generated_at, replica", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range res.Rows {
+			out = append(out, fmt.Sprintf("%s %s %s", r...))
+		}
+		return out
+	}
+	// Each replica sends one delivery, all at once.
+	results := make([]RunResult, len(reps))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, r := range reps {
+		wg.Go(func() {
+			<-start
+			res, err := r.RunNow(context.Background(), RunRequest{Name: "monthly", Period: "2026-10", Delivery: defs[0].Deliveries[i].Name})
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = res
+		})
+	}
+	close(start)
+	wg.Wait()
+	tg.check(t)
+	if got := tg.counts(); got != "smtp=1 slack=1 teams=1 webhook=1 directory=1" {
+		t.Fatalf("deliveries: %s", got)
+	}
+	archived := 0
+	for _, res := range results {
+		if !res.Generated || len(res.Deliveries) != 1 || res.Deliveries[0].Outcome != OutcomeSent {
+			t.Errorf("run %+v", res)
+		}
+		if res.Archived {
+			archived++
+		}
+	}
+	if got := runs(); len(b.list()) != len(reps) || archived != 1 || len(got) != 1 {
+		t.Fatalf("%d builds, %d runs said they archived, archive %q; want %d builds and one run archived", len(b.list()), archived, got, len(reps))
+	}
+	kv, err := OpenClaims(context.Background(), js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(context.Background(), events.KeyReportArchived("monthly", "2026-10"))
+	if err != nil || !strings.Contains(string(e.Value()), `"state":"done"`) || !strings.Contains(string(e.Value()), `"hash":"9c1e"`) {
+		t.Fatalf("archive marker %v: %v", e, err)
+	}
+
+	// The data changed: a forced re-send of one delivery has other numbers, and is archived.
+	b.mu.Lock()
+	b.hash = "77aa"
+	b.mu.Unlock()
+	res, err := reps[1].RunNow(context.Background(), RunRequest{Name: "monthly", Period: "2026-10", Delivery: "slack", Force: true})
+	if err != nil || !res.Archived {
+		t.Fatalf("forced re-send with other numbers: %+v, %v", res, err)
+	}
+	// The same numbers again, forced: archived again, as a forced re-send is an admin's act the
+	// archive records.
+	res, err = reps[2].RunNow(context.Background(), RunRequest{Name: "monthly", Period: "2026-10", Delivery: "teams", Force: true})
+	if err != nil || !res.Archived {
+		t.Fatalf("forced re-send: %+v, %v", res, err)
+	}
+	if got := runs(); len(got) != 3 || !strings.Contains(got[1], "r2 77aa manual") || !strings.Contains(got[2], "r3 77aa manual") {
+		t.Fatalf("archive after two forced re-sends: %q", got)
 	}
 }
 
