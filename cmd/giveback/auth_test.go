@@ -136,6 +136,11 @@ func upRequest(t *testing.T, base string, rule auth.Rule, secret string, n int) 
 	case "/reports/{name}/{period}/send":
 		// The page's form; the answer is a redirect to the period's page, which the client follows.
 		path, body = "/reports/walk/2026-10/send", []byte("delivery=directory")
+	case "/query/saved":
+		// The console's save form; the answer is a redirect to the saved query's page.
+		body = []byte("name=walk-form&description=from+the+page&sql=SELECT+1")
+	case "/query/saved/{name}/delete":
+		path = "/query/saved/walk-form/delete"
 	}
 	// The live feed's stream never ends: the walk reads it for a moment.
 	wait := time.Minute
@@ -164,7 +169,7 @@ func upRequest(t *testing.T, base string, rule auth.Rule, secret string, n int) 
 		if method != http.MethodGet {
 			req.Header.Set("Content-Type", "application/json")
 		}
-	case "/reports/walk/2026-10/send":
+	case "/reports/walk/2026-10/send", "/query/saved", "/query/saved/walk-form/delete":
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return req

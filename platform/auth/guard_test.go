@@ -65,6 +65,8 @@ var expect = map[string][3]string{
 
 	// A DELETE is sent with a body, as the guard wants of a route that changes state.
 	"DELETE /api/v1/saved-queries/{name}": {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+	"POST /query/saved":                   {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
+	"POST /query/saved/{name}/delete":     {"401 403 403 200", "401 403 200 200", "403 403 403 403"},
 	"GET /reports":                        {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
 	"GET /reports/{name}/{period}":        {"401 403 403 200", "401 403 403 200", "401 403 403 200"},
 	"GET /api/v1/reports":                 {"401 403 403 200", "401 403 403 200", "401 403 403 200"},

@@ -91,6 +91,10 @@ var Table = []Rule{
 	{Pattern: "GET /api/v1/saved-queries", Min: Analyst, People: true},
 	{Pattern: "POST /api/v1/saved-queries", Min: Analyst, People: true, Query: true},
 	{Pattern: "DELETE /api/v1/saved-queries/{name}", Min: Analyst, People: true, Query: true},
+	// The console's forms: save the editor's statement, delete a saved query (form posts, refused
+	// from another site or origin).
+	{Pattern: "POST /query/saved", Min: Analyst, People: true},
+	{Pattern: "POST /query/saved/{name}/delete", Min: Analyst, People: true},
 
 	// Operations: the scheduled reports, their archive and a run now (which sends mail and
 	// posts to chat, so it refuses cross-site requests like a query).

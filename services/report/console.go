@@ -105,6 +105,19 @@ type consoleView struct {
 	Examples []consoleExample
 	Queries  []store.SavedQuery
 	Notice   string // why the schema or the saved queries are missing
+	// The save form of a statement of the editor: its name, description and a default for
+	// each parameter, as the user last gave them.
+	SaveName, SaveDescription string
+	SaveParams                []consoleParam
+	SaveOpen                  bool // the form failed: show it open
+	saveDefaults              map[string]string
+}
+
+// newConsoleView returns the console's view with its layout; base leads from the page's path
+// to the site root.
+func (s *Server) newConsoleView(base string) consoleView {
+	return consoleView{Examples: consoleExamples, Chrome: web.Chrome{Company: s.opts.Company, Title: "Query console", Active: "query", Base: base, Nav: s.nav(),
+		Subtitle: "Read-only SQL on the Giveback database, through the same endpoint as giveback query: one SELECT, WITH, SHOW, DESCRIBE or EXPLAIN"}}
 }
 
 // consolePage serves GET /query: the SQL console. sql=STATEMENT runs one ad hoc statement;
@@ -115,8 +128,7 @@ type consoleView struct {
 // failing statement shows ClickHouse's reason and answers 400.
 func (s *Server) consolePage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	v := consoleView{Examples: consoleExamples, Chrome: web.Chrome{Company: s.opts.Company, Title: "Query console", Active: "query", Base: "./", Nav: s.nav(),
-		Subtitle: "Read-only SQL on the Giveback database, through the same endpoint as giveback query: one SELECT, WITH, SHOW, DESCRIBE or EXPLAIN"}}
+	v := s.newConsoleView("./")
 	status := http.StatusOK
 	q := r.URL.Query()
 
@@ -149,6 +161,27 @@ func (s *Server) consolePage(w http.ResponseWriter, r *http.Request) {
 		v.JSON = "api/v1/query?" + link.Encode()
 	}
 
+	s.renderConsole(w, r, v, status)
+}
+
+// renderConsole completes the console's view (freshness, schema, saved queries, the save form's
+// parameters) and writes the page with status.
+func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, v consoleView, status int) {
+	ctx := r.Context()
+	var err error
+	if v.Saved == nil && v.SQL != "" {
+		// The save form asks a default for each parameter the statement holds; a statement the
+		// scan cannot read gets none, and saving it names the fault.
+		if ps, perr := scanParams(v.SQL); perr == nil {
+			seen := map[string]bool{}
+			for _, p := range ps {
+				if !seen[p.name] {
+					seen[p.name] = true
+					v.SaveParams = append(v.SaveParams, consoleParam{Name: p.name, Type: p.typ, Value: v.saveDefaults[p.name]})
+				}
+			}
+		}
+	}
 	if fr, err := freshness(ctx, s.st); err == nil {
 		v.Chrome.Fresh = fr
 	}

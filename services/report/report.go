@@ -48,6 +48,8 @@
 //	GET       /query                         the SQL console: editor, schema, examples, saved queries
 //	GET, POST /api/v1/saved-queries          the saved queries; save one (JSON)
 //	DELETE    /api/v1/saved-queries/{name}   delete one; run one with GET /api/v1/query?saved=NAME&param_x=…
+//	POST      /query/saved                   the console's "Save" form (name, description, sql, default_NAME)
+//	POST      /query/saved/{name}/delete     a saved query's "Delete" button
 //
 // The service does not serve /healthz, /readyz, /metrics or the webhook; whoever mounts Handler
 // does, and can use Ready for /readyz. Nor does it authenticate: whoever mounts Handler puts it
@@ -221,6 +223,8 @@ func (s *Server) routes() (http.Handler, []string) {
 	mux.HandleFunc("GET /api/v1/saved-queries", s.savedList)
 	mux.HandleFunc("POST /api/v1/saved-queries", s.savedCreate)
 	mux.HandleFunc("DELETE /api/v1/saved-queries/{name}", s.savedDelete)
+	mux.HandleFunc("POST /query/saved", s.savedFormCreate)
+	mux.HandleFunc("POST /query/saved/{name}/delete", s.savedFormDelete)
 	mux.HandleFunc("GET /reports", s.reportsList)
 	mux.HandleFunc("GET /reports/{name}/{period}", s.reportPage)
 	mux.HandleFunc("GET /api/v1/reports", s.reportsAPI)

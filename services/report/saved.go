@@ -73,37 +73,43 @@ func parseSavedRequest(body []byte) (savedRequest, error) {
 	if dec.More() {
 		return req, badParam("body", "more than one JSON value; send one object")
 	}
+	return req, req.check()
+}
+
+// check checks what needs no database: the name, the description, the statement's size, and
+// the parameters' names and defaults. Errors name the field at fault.
+func (req savedRequest) check() error {
 	if !savedNameRE.MatchString(req.Name) {
-		return req, badParam("name", "%q must be 1 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit", req.Name)
+		return badParam("name", "%q must be 1 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit", req.Name)
 	}
 	if !utf8.ValidString(req.Description) || utf8.RuneCountInString(req.Description) > maxDescription {
-		return req, badParam("description", "must be valid UTF-8 of at most %d characters", maxDescription)
+		return badParam("description", "must be valid UTF-8 of at most %d characters", maxDescription)
 	}
 	if strings.TrimSpace(req.SQL) == "" {
-		return req, badParam("sql", "the statement is empty")
+		return badParam("sql", "the statement is empty")
 	}
 	if len(req.SQL) > query.MaxLen {
-		return req, badParam("sql", "the statement is longer than %d KiB", query.MaxLen>>10)
+		return badParam("sql", "the statement is longer than %d KiB", query.MaxLen>>10)
 	}
 	if len(req.Params) > maxParams {
-		return req, badParam("params", "%d parameters; at most %d", len(req.Params), maxParams)
+		return badParam("params", "%d parameters; at most %d", len(req.Params), maxParams)
 	}
 	seen := map[string]bool{}
 	for _, p := range req.Params {
 		if !paramNameRE.MatchString(p.Name) {
-			return req, badParam("params", "parameter name %q must be a letter or '_' then letters, digits or '_'", p.Name)
+			return badParam("params", "parameter name %q must be a letter or '_' then letters, digits or '_'", p.Name)
 		}
 		if seen[p.Name] {
-			return req, badParam("params", "parameter %s is declared twice", p.Name)
+			return badParam("params", "parameter %s is declared twice", p.Name)
 		}
 		seen[p.Name] = true
 		if p.Default != nil {
 			if err := checkValue(*p.Default); err != nil {
-				return req, badParam("params", "default of %s: %v", p.Name, err)
+				return badParam("params", "default of %s: %v", p.Name, err)
 			}
 		}
 	}
-	return req, nil
+	return nil
 }
 
 // checkValue refuses a parameter value the guard would refuse once bound: too long, not UTF-8,
@@ -332,22 +338,42 @@ func (s *Server) savedCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, "", err)
 		return
 	}
-	sq, err := s.checkSaved(r.Context(), req)
-	if err != nil {
+	sq, err := s.saveQuery(r.Context(), req)
+	var se *saveError
+	switch {
+	case errors.As(err, &se):
+		s.fail(w, r, http.StatusInternalServerError, "", err)
+		return
+	case err != nil:
 		s.failStatement(w, r, "sql", err)
 		return
 	}
-	if id, ok := auth.FromContext(r.Context()); ok {
+	s.writeJSON(w, r, http.StatusOK, sq)
+}
+
+// saveError is a failure to write a checked saved query (the database's fault, not the query's).
+type saveError struct{ err error }
+
+func (e *saveError) Error() string { return e.err.Error() }
+func (e *saveError) Unwrap() error { return e.err }
+
+// saveQuery checks the request's statement (checkSaved) and saves it under the caller's name;
+// a failure to write is a *saveError, any other error is the statement's.
+func (s *Server) saveQuery(ctx context.Context, req savedRequest) (store.SavedQuery, error) {
+	sq, err := s.checkSaved(ctx, req)
+	if err != nil {
+		return sq, err
+	}
+	if id, ok := auth.FromContext(ctx); ok {
 		sq.Author = id.Subject
 	}
 	now := s.opts.Now()
-	if err := s.st.SaveQuery(r.Context(), sq, now); err != nil {
-		s.fail(w, r, http.StatusInternalServerError, "", err)
-		return
+	if err := s.st.SaveQuery(ctx, sq, now); err != nil {
+		return sq, &saveError{err}
 	}
 	sq.UpdatedAt = now.UTC().Truncate(1e6)
 	s.log.Info("query saved", slog.String("name", sq.Name), slog.String("author", sq.Author))
-	s.writeJSON(w, r, http.StatusOK, sq)
+	return sq, nil
 }
 
 // checkSaved turns a request into the saved query it describes, after checking its statement
@@ -434,19 +460,26 @@ func (s *Server) savedDelete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, "name", fmt.Errorf("%q is not a saved query name", name))
 		return
 	}
-	author := ""
-	if id, ok := auth.FromContext(r.Context()); ok {
-		author = id.Subject
-	}
-	ok, err := s.st.DeleteSavedQuery(r.Context(), name, author, s.opts.Now())
+	ok, err := s.deleteSaved(r.Context(), name)
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "", err)
 		return
 	}
-	if ok {
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"name": name, "deleted": ok})
+}
+
+// deleteSaved deletes the saved query name in the caller's name, and reports whether there was
+// one.
+func (s *Server) deleteSaved(ctx context.Context, name string) (bool, error) {
+	author := ""
+	if id, ok := auth.FromContext(ctx); ok {
+		author = id.Subject
+	}
+	ok, err := s.st.DeleteSavedQuery(ctx, name, author, s.opts.Now())
+	if ok && err == nil {
 		s.log.Info("saved query deleted", slog.String("name", name), slog.String("author", author))
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"name": name, "deleted": ok})
+	return ok, err
 }
 
 // savedStatement returns the statement of the saved query name with the parameters of q

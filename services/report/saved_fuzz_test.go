@@ -2,7 +2,9 @@ package report
 
 import (
 	"encoding/json"
+	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,6 +95,47 @@ func FuzzParams(f *testing.F) {
 		}
 		if _, err := bind(sql, ps, map[string]string{}); len(ps) > 0 && err == nil {
 			t.Fatalf("%q bound without values", sql)
+		}
+	})
+}
+
+// FuzzSavedQueryForm feeds form bodies to the console's save form parser. An accepted form has
+// a valid name, a statement within the limit and distinct, well-named parameters with valid
+// defaults, each one the form's default_NAME, and nothing else.
+func FuzzSavedQueryForm(f *testing.F) {
+	for _, s := range []string{
+		"name=team-repos&description=d&sql=SELECT+%7Bteam%3AString%7D&default_team=core", "name=a&sql=SELECT+1",
+		"name=a&name=b&sql=SELECT+1", "name=A&sql=SELECT+1", "name=a&sql=", "name=a&sql=SELECT+1&x=1",
+		"name=a&sql=SELECT+1&default_1x=%00", "name=a&sql=SELECT+1&default_=1", "name=a&description=%ED%A0%80&sql=SELECT+1",
+		"%zz", "name=a;sql=SELECT 1", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		form, err := url.ParseQuery(body)
+		if err != nil {
+			return // the handler refuses what ParseForm cannot read
+		}
+		req, defaults, err := parseSavedForm(form)
+		if err != nil {
+			if !strings.Contains(err.Error(), ": ") {
+				t.Fatalf("error %q names no field", err)
+			}
+			return
+		}
+		if !savedNameRE.MatchString(req.Name) || strings.TrimSpace(req.SQL) == "" || len(req.SQL) > query.MaxLen || len(req.Params) > maxParams {
+			t.Fatalf("accepted %+v", req)
+		}
+		if len(form) != len(req.Params)+len(slices.DeleteFunc([]string{"name", "description", "sql"}, func(k string) bool { return !form.Has(k) })) {
+			t.Fatalf("form %q: %d fields, accepted %+v", body, len(form), req)
+		}
+		seen := map[string]bool{}
+		for _, p := range req.Params {
+			if !paramNameRE.MatchString(p.Name) || seen[p.Name] || p.Default == nil || checkValue(*p.Default) != nil ||
+				form.Get("default_"+p.Name) != *p.Default || defaults[p.Name] != *p.Default {
+				t.Fatalf("accepted parameter %q of %+v from %q", p.Name, req, body)
+			}
+			seen[p.Name] = true
 		}
 	})
 }
