@@ -168,6 +168,8 @@ func FuzzCrossSiteHeaders(f *testing.F) {
 	f.Add("http://127.0.0.1:8080", "same-origin", "application/json")
 	f.Add("http://evil.example", "cross-site", "text/plain")
 	f.Add("null", "", "application/sql")
+	f.Add("null", "same-origin", "application/sql")
+	f.Add("null", "cross-site", "application/sql")
 	f.Add("HTTP://127.0.0.1:8080", "", "Application/SQL; charset=utf-8")
 	f.Add("http://127.0.0.1:8080/", "none", "TEXT/PLAIN")
 	f.Add("http://user@127.0.0.1:8080", "same-site", "multipart/form-data; boundary=x")
@@ -187,7 +189,10 @@ func FuzzCrossSiteHeaders(f *testing.F) {
 		if site != "" && site != "same-origin" && site != "none" {
 			t.Fatalf("Sec-Fetch-Site %q ran a query", site)
 		}
-		if origin != "" && !strings.EqualFold(origin, "http://127.0.0.1:8080") && !strings.EqualFold(origin, "https://127.0.0.1:8080") {
+		// A form posted by one of the pages (Referrer-Policy no-referrer) comes with Origin null
+		// and Sec-Fetch-Site same-origin.
+		pageForm := origin == "null" && site == "same-origin"
+		if origin != "" && !pageForm && !strings.EqualFold(origin, "http://127.0.0.1:8080") && !strings.EqualFold(origin, "https://127.0.0.1:8080") {
 			t.Fatalf("Origin %q ran a query", origin)
 		}
 	})

@@ -270,12 +270,16 @@ func crossSite(r *http.Request, rule Rule) (int, string) {
 	if safe && !rule.Query {
 		return 0, ""
 	}
-	switch r.Header.Get("Sec-Fetch-Site") {
+	site := r.Header.Get("Sec-Fetch-Site")
+	switch site {
 	case "", "same-origin", "none":
 	default:
 		return http.StatusForbidden, "cross-site request refused"
 	}
-	if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
+	// A page whose Referrer-Policy is no-referrer (every page here: Headers) posts its forms
+	// with the opaque origin "null"; the browser's Sec-Fetch-Site, which no page can set, then
+	// says that it came from this origin. Without it, "null" is refused like a foreign origin.
+	if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) && (o != "null" || site != "same-origin") {
 		return http.StatusForbidden, "cross-origin request refused"
 	}
 	if rule.Query && !safe && !queryBody(r.Header.Get("Content-Type")) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -109,7 +110,8 @@ type consoleView struct {
 	// each parameter, as the user last gave them.
 	SaveName, SaveDescription string
 	SaveParams                []consoleParam
-	SaveOpen                  bool // the form failed: show it open
+	SaveOpen                  bool   // the form failed, or the statement has parameters: show it open
+	ParamsHint                string // why a statement with parameters did not run
 	saveDefaults              map[string]string
 }
 
@@ -133,6 +135,19 @@ func (s *Server) consolePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 
 	sql, statement, err := s.consoleStatement(ctx, q, &v)
+	if err == nil && v.Saved == nil && statement != "" {
+		// A statement with parameters runs as a saved query, which asks for their values.
+		if ps, perr := scanParams(sql); perr == nil && len(ps) > 0 {
+			var names []string
+			for _, p := range ps {
+				if !slices.Contains(names, p.name) {
+					names = append(names, p.name)
+				}
+			}
+			v.ParamsHint = "This statement has parameters (" + strings.Join(names, ", ") + "): save it, with a default for each, then run it with the values you choose."
+			v.SaveOpen, statement = true, ""
+		}
+	}
 	switch {
 	case errors.Is(err, errNoSaved):
 		v.Error, status = err.Error(), http.StatusNotFound

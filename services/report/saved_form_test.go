@@ -21,12 +21,13 @@ func TestSavedQueryForms(t *testing.T) {
 
 	// The editor holding a statement with parameters offers a default for each.
 	status, page := send(t, ts, http.MethodGet, "/query?"+url.Values{"sql": {teamRepos}}.Encode(), "", "")
-	for _, want := range []string{`id="save-form"`, `action="./query/saved"`, `name="default_team"`, `name="default_since"`, `<small>Date</small>`} {
+	for _, want := range []string{`id="save-form"`, `action="./query/saved"`, `name="default_team"`, `name="default_since"`, `<small>Date</small>`,
+		`id="params-hint"`, `<details class="save" open>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the editor's save form lacks %s", want)
 		}
 	}
-	if t.Failed() {
+	if status != http.StatusOK || strings.Contains(page, `id="result"`) || t.Failed() {
 		t.Fatalf("editor: %d\n%s", status, page)
 	}
 
