@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"giveback.dev/platform/auth"
+	"giveback.dev/platform/config"
 	"giveback.dev/platform/testkit"
 	"giveback.dev/services/report"
 	"giveback.dev/services/report/reports"
@@ -19,7 +21,7 @@ import (
 
 // TestReportsPagesInBrowser opens the reports list and a period's page, on the dashboard's
 // layout, in headless Chromium over the fixture, with the real report builder, archive (chDB)
-// and claims (NATS): the archived report shows its charts from the chart model, no request
+// and claims (NATS), behind the authorization guard: the archived report shows its charts from the chart model, no request
 // leaves the host, no console error; "Send again" sends the delivery a second time, which the
 // page's attempts table then shows. Screenshots are kept.
 func TestReportsPagesInBrowser(t *testing.T) {
@@ -44,7 +46,15 @@ func TestReportsPagesInBrowser(t *testing.T) {
 		t.Fatalf("run: %+v %v", res, err)
 	}
 	srv := newServer(t, report.Options{Store: st, Company: "Acme Corp", Reports: svc, Now: func() time.Time { return now }})
-	ts := httptest.NewServer(srv.Handler())
+	// Behind the authorization guard (mode none on loopback: an admin), so "Send again", a form
+	// post of the page, passes its cross-site checks as a browser sends it.
+	ts := httptest.NewUnstartedServer(nil)
+	g, err := auth.New(context.Background(), auth.Options{Auth: config.Default().Auth, Addr: ts.Listener.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = g.Wrap(srv.Handler())
+	ts.Start()
 	t.Cleanup(ts.Close)
 	b := newBrowser(t, ts.URL)
 	dir := artifacts(t)
