@@ -27,6 +27,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"giveback.dev/platform/auth"
 	"giveback.dev/platform/config"
 	"giveback.dev/platform/deps"
 	"giveback.dev/platform/events"
@@ -154,6 +155,33 @@ func (b *browser) firstPaint() (float64, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return 0, errors.New("the browser reported no first contentful paint within 2 s")
+}
+
+// guarded serves h behind the authorization guard in mode none on loopback (the caller is an
+// admin), so the pages' form posts meet its cross-site checks as a browser sends them.
+func guarded(tb testing.TB, h http.Handler) *httptest.Server {
+	tb.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	g, err := auth.New(context.Background(), auth.Options{Auth: config.Default().Auth, Addr: ts.Listener.Addr().String()}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts.Config.Handler = g.Wrap(h)
+	ts.Start()
+	tb.Cleanup(ts.Close)
+	return ts
+}
+
+// shot saves a screenshot of the browser's page as name.png in dir.
+func (b *browser) shot(tb testing.TB, dir, name string) {
+	tb.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		tb.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // artifacts is where the screenshots go: $GIVEBACK_ARTIFACTS when set, else a temporary

@@ -1,20 +1,14 @@
 package report_test
 
 import (
-	"bytes"
 	"context"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"giveback.dev/platform/auth"
-	"giveback.dev/platform/config"
 	"giveback.dev/services/report"
 )
 
@@ -25,26 +19,10 @@ import (
 func TestConsoleFormsInBrowser(t *testing.T) {
 	st := fixture(t)
 	srv := newServer(t, report.Options{Store: st, Company: "Acme Corp", Now: func() time.Time { return day("2025-03-31 12:00") }})
-	ts := httptest.NewUnstartedServer(nil)
-	g, err := auth.New(context.Background(), auth.Options{Auth: config.Default().Auth, Addr: ts.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = g.Wrap(srv.Handler())
-	ts.Start()
-	t.Cleanup(ts.Close)
+	ts := guarded(t, srv.Handler())
 	b := newBrowser(t, ts.URL)
 	dir := artifacts(t)
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := func(name string) { b.shot(t, dir, name) }
 	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
 	defer cancel()
 

@@ -1,19 +1,13 @@
 package report_test
 
 import (
-	"bytes"
 	"context"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"giveback.dev/platform/auth"
-	"giveback.dev/platform/config"
 	"giveback.dev/platform/testkit"
 	"giveback.dev/services/report"
 	"giveback.dev/services/report/reports"
@@ -48,26 +42,10 @@ func TestReportsPagesInBrowser(t *testing.T) {
 	srv := newServer(t, report.Options{Store: st, Company: "Acme Corp", Reports: svc, Now: func() time.Time { return now }})
 	// Behind the authorization guard (mode none on loopback: an admin), so "Send again", a form
 	// post of the page, passes its cross-site checks as a browser sends it.
-	ts := httptest.NewUnstartedServer(nil)
-	g, err := auth.New(context.Background(), auth.Options{Auth: config.Default().Auth, Addr: ts.Listener.Addr().String()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Config.Handler = g.Wrap(srv.Handler())
-	ts.Start()
-	t.Cleanup(ts.Close)
+	ts := guarded(t, srv.Handler())
 	b := newBrowser(t, ts.URL)
 	dir := artifacts(t)
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
-		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shot := func(name string) { b.shot(t, dir, name) }
 
 	b.open(t, ts.URL+"/reports", 1280, 900)
 	if got := b.text(t, `#archive tbody tr td a`); got != "2025-03" {
