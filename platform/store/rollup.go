@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013, 0014 and 0015), and the write
+// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 to 0016), and the write
 // generation that tells a reader's cache its answers may be out of date.
 
 // writeCounter is a Conn that counts the statements that may change data.
@@ -65,8 +65,8 @@ func (s *Store) Generation() uint64 {
 
 // RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
 // were rebuilt from exactly the parts contributions holds now: the months a metric may read
-// from contributions_rollup, decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup and
-// answers_rollup instead of contributions FINAL.
+// from contributions_rollup, decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup,
+// answers_rollup and merges_rollup instead of contributions FINAL.
 const RollupFreshSQL = `SELECT s.src AS src
 FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
 INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
@@ -129,15 +129,17 @@ GROUP BY g, d, employee_id, t, is_upstream
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
 // reposInsert rebuilds the rows of one month of repos_rollup: per repository and owner, at grain
-// day and month, per team and for every team together, and is_upstream, the contributions made
-// and the distinct employees who made them.
+// day and month, per team and for every team together, and is_upstream, the contributions made,
+// the distinct employees who made them and the pull requests among them merged (the column
+// migration 0016 added, last).
 const reposInsert = `INSERT INTO repos_rollup
 SELECT %[1]d AS src, g AS grain, if(g = 'day', toDate(occurred_at), toStartOfMonth(occurred_at)) AS d, a AS all_teams,
-    if(a = 1, '', team) AS t, is_upstream, repo, repo_owner, count() AS contributions, uniqExactState(employee_id)
+    if(a = 1, '', team) AS t, is_upstream, repo, repo_owner, count() AS contributions, uniqExactState(employee_id),
+    countIf(kind = 'pull_request' AND merged = 1) AS merged_prs
 FROM
 (
     SELECT occurred_at, CAST(team AS String) AS team, is_upstream, repo, CAST(repo_owner AS String) AS repo_owner,
-        CAST(employee_id AS String) AS employee_id, arrayJoin(['day', 'month']) AS g, arrayJoin([0, 1]) AS a
+        CAST(employee_id AS String) AS employee_id, kind, merged, arrayJoin(['day', 'month']) AS g, arrayJoin([0, 1]) AS a
     FROM contributions FINAL
     WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != ''
 )
@@ -189,8 +191,23 @@ FROM
 GROUP BY repo_l, number
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
+// mergesInsert rebuilds the rows of one month of merges_rollup: the pull requests of the month
+// (by occurred_at) merged, per day of the merge, team and every team together, is_upstream and
+// repository.
+const mergesInsert = `INSERT INTO merges_rollup
+SELECT %[1]d AS src, toDate(assumeNotNull(merged_at)) AS d, a AS all_teams, if(a = 1, '', team) AS t, is_upstream, repo,
+    count() AS merged
+FROM
+(
+    SELECT CAST(team AS String) AS team, is_upstream, repo, merged_at, arrayJoin([0, 1]) AS a
+    FROM contributions FINAL
+    WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != '' AND kind = 'pull_request' AND merged = 1 AND merged_at IS NOT NULL
+)
+GROUP BY d, a, t, is_upstream, repo
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
 // rollupTables are the tables RefreshRollups rebuilds, each partitioned by source month.
-var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup"}
+var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup", "merges_rollup"}
 
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
 // since its last rebuild (or that was never rebuilt), and returns how many months it rebuilt.
@@ -246,6 +263,7 @@ func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) e
 		fmt.Sprintf(reposInsert, month),
 		fmt.Sprintf(prsInsert, month),
 		fmt.Sprintf(answersInsert, month),
+		fmt.Sprintf(mergesInsert, month),
 		fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, %d, %d)", month, block, version),
 	)
 	for _, st := range sts {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"giveback.dev/platform/deps"
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/store"
 	"giveback.dev/platform/testkit"
@@ -148,6 +149,9 @@ func rolledMetrics(ctx context.Context, q Querier, f Filter) (map[string]any, er
 	if out["responsiveness"], err = GetResponsiveness(ctx, q, f); err != nil {
 		return nil, err
 	}
+	if out["cycle"], err = GetCycle(ctx, q, f, 10); err != nil {
+		return nil, err
+	}
 	if f.Team == "" {
 		if out["summary by team"], err = GetSummaryByTeam(ctx, q, f, rollupTeams); err != nil {
 			return nil, err
@@ -203,7 +207,7 @@ func perTeam(ctx context.Context, q Querier, f Filter) (map[string]any, error) {
 func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "summary_by_team", "newcomers_by_team", "repos_by_team"} {
+	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team"} {
 		if _, ok := rollupStatements[name]; !ok {
 			t.Fatalf("no rollup statement for %s", name)
 		}
@@ -256,6 +260,12 @@ func TestRollupsEqualFinal(t *testing.T) {
 	ctx := context.Background()
 	cs := rollupFixture()
 	if err := st.InsertContributions(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	// The dependencies the cycle lists: two the fixture contributes to (one spelt otherwise), one
+	// it does not.
+	if err := st.ReplaceDependencies(ctx, "deps-1", 1, []deps.Dependency{{Repo: "kubernetes/kubernetes", Criticality: 5},
+		{Repo: "Golang/Go", Criticality: 3}, {Repo: "absent/lib", Criticality: 2}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if fresh := checkRollupsEqualFinal(t, st, "nothing rolled up"); len(fresh) != 0 {

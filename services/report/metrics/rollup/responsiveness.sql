@@ -4,7 +4,9 @@
 -- two people who answered each number first: one of them is not the author); the pull requests
 -- and answers of the other months from contributions FINAL. They meet, as in the plain statement,
 -- grouped by repository and number, and the first answer is the earliest by someone other than
--- the author at or after the opening.
+-- the author at or after the opening. The answers of the months rolled up are read only for the
+-- period's pull requests still unanswered in their own month: an answer of a later month never
+-- comes before one of the pull request's own.
 SELECT toStartOfMonth(opened_at) AS month, count() AS opened, countIf(first_at IS NOT NULL) AS answered,
        quantileIf(0.5)(dateDiff('second', opened_at, assumeNotNull(first_at)), first_at IS NOT NULL) / 3600 AS median_hours,
        quantileIf(0.5)(lines, files > 0) AS median_lines,
@@ -42,6 +44,14 @@ FROM
                    answers AS found
             FROM answers_rollup
             WHERE src IN ({fresh}) AND src >= toYYYYMM({from})
+              AND (repo_l, number) IN
+              (
+                  SELECT repo_l, number FROM prs_rollup
+                  WHERE src IN ({fresh}) AND opened_at >= {from} AND opened_at < {to}{filter} AND answer_at IS NULL
+                  UNION ALL
+                  SELECT lower(repo), number FROM contributions FINAL
+                  WHERE {stale} AND kind = 'pull_request' AND occurred_at >= {from} AND occurred_at < {to}{filter}
+              )
             UNION ALL
             SELECT lower(repo) AS repo_l, number, toUInt8(kind = 'pull_request') AS pr, occurred_at AS at, lower(actor_login) AS actor,
                    first_response_at AS rest, merged AS is_merged, merged_at AS merged_time, toUInt64(additions + deletions) AS lines,
