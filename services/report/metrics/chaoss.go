@@ -3,6 +3,7 @@ package metrics
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -24,6 +25,9 @@ type Newcomers struct {
 	New       int64           `json:"new"`
 	Returning int64           `json:"returning"`
 	Months    []NewcomerMonth `json:"months"` // every month of the period, empty ones included
+	// NewEmployees are the employee ids of the new contributors, sorted, for a caller allowed to
+	// name them (a report with people); never served by the API.
+	NewEmployees []string `json:"-"`
 }
 
 // GetNewcomers computes new and returning upstream contributors. The metric is about upstream
@@ -63,6 +67,7 @@ func newcomersOf(f Filter, rows [][]any) Newcomers {
 		}
 	}
 	out.New = int64(len(newPeople))
+	out.NewEmployees = slices.Sorted(maps.Keys(newPeople))
 	out.Returning = int64(len(seen)) - out.New
 	for _, m := range f.Months() {
 		k := m.Format("2006-01")

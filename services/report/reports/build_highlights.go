@@ -53,25 +53,13 @@ GROUP BY lower(repo)
 HAVING first >= {from}
 ORDER BY contributions DESC, project`
 
-	// sqlFirstTimers names the people metrics.GetNewcomers counts as new: active upstream in
-	// the period within the filter, with their first upstream contribution ever (in any team)
-	// in the period; with the login of that first contribution.
-	sqlFirstTimers = `SELECT c.employee_id AS employee_id, any(f.login) AS login, any(f.first_at) AS first
-FROM
-(
-    SELECT DISTINCT employee_id
-    FROM contributions FINAL
-    WHERE occurred_at >= {from} AND occurred_at < {to} AND is_upstream = 1{filter}
-) AS c
-INNER JOIN
-(
-    SELECT employee_id, min(occurred_at) AS first_at, argMin(actor_login, occurred_at) AS login
-    FROM contributions FINAL
-    WHERE employee_id != '' AND is_upstream = 1 AND occurred_at < {to}
-    GROUP BY employee_id
-) AS f ON f.employee_id = c.employee_id
-WHERE f.first_at >= {from}
-GROUP BY c.employee_id
+	// sqlFirstTimers names the people metrics.GetNewcomers counts as new ({employees}: their
+	// ids), with the login and time of their first upstream contribution. Being new, each one's
+	// first upstream contribution ever falls in the period, so the period alone is read.
+	sqlFirstTimers = `SELECT employee_id, argMin(actor_login, occurred_at) AS login, min(occurred_at) AS first
+FROM contributions FINAL
+WHERE occurred_at >= {from} AND occurred_at < {to} AND is_upstream = 1 AND employee_id IN ({employees})
+GROUP BY employee_id
 ORDER BY first, login`
 
 	// sqlFreshness is the newest contribution stored.
@@ -187,13 +175,20 @@ func (b *builder) highlights(ctx context.Context) error {
 	}
 	h.FirstTimers = nc.New
 	if b.def.People {
-		if res, err = b.query(ctx, "first timers", sqlFirstTimers, b.cur, false); err != nil {
-			return err
-		}
 		h.FirstTimerNames = []string{}
-		for i, r := range res.Rows {
-			if i < maxFirstTimers {
-				h.FirstTimerNames = append(h.FirstTimerNames, store.AsString(r[1]))
+		if len(nc.NewEmployees) > 0 {
+			ids := make([]string, len(nc.NewEmployees))
+			for i, id := range nc.NewEmployees {
+				ids[i] = store.Quote(id)
+			}
+			sql := strings.ReplaceAll(sqlFirstTimers, "{employees}", strings.Join(ids, ", "))
+			if res, err = b.query(ctx, "first timers", sql, b.cur, false); err != nil {
+				return err
+			}
+			for i, r := range res.Rows {
+				if i < maxFirstTimers {
+					h.FirstTimerNames = append(h.FirstTimerNames, store.AsString(r[1]))
+				}
 			}
 		}
 	}
