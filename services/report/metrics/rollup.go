@@ -59,15 +59,42 @@ func withoutRollups(ctx context.Context) context.Context {
 	return context.WithValue(ctx, plainKey{}, true)
 }
 
+// WithoutRollups returns ctx in which the metrics, and the statements bound by BindRolled, read
+// contributions FINAL alone: the reference a rollup form is compared with.
+func WithoutRollups(ctx context.Context) context.Context { return withoutRollups(ctx) }
+
 // rollupSQL returns the statement run for the named metric: its rollup form bound to the filter
 // and to the months whose rollup is current, when it has one, else plain (the statement as SQL
 // returns it).
 func rollupSQL(ctx context.Context, q Querier, name string, f Filter, limit int, plain string) (string, error) {
 	st, ok := rollupStatements[name]
+	if !ok {
+		return plain, nil
+	}
+	return rolledSQL(ctx, q, st, f, limit, plain)
+}
+
+// BindRolled binds a statement that is not one of the package's metrics but reads the
+// contributions as they do: plain, over contributions FINAL with the metric statements'
+// placeholders ({from}, {to}, {filter}), or, when f is a filter the rollups hold, rolled, its
+// form over the rollups, which also has the rollup placeholders (bindRollup) bound to the months
+// whose rollup is current. rolled must answer exactly what plain answers: its caller keeps a
+// test that compares them, as TestRollupsEqualFinal does for the metrics.
+func BindRolled(ctx context.Context, q Querier, plain, rolled string, f Filter) (string, error) {
+	if err := f.Validate(); err != nil {
+		return "", err
+	}
+	return rolledSQL(ctx, q, rolled, f, 0, f.bind(plain, 0))
+}
+
+// rolledSQL returns st, a statement over the rollups, bound to f and to the months whose rollup
+// is current, or plain when f is not a filter the rollups hold or ctx asks for the plain
+// statements.
+func rolledSQL(ctx context.Context, q Querier, st string, f Filter, limit int, plain string) (string, error) {
 	// The rollups are kept per day, team and destination: a filter on anything else (one
 	// repository) reads contributions FINAL.
 	rolled := Filter{From: f.From, To: f.To, Team: f.Team, Upstream: f.Upstream}
-	if !ok || f != rolled || ctx.Value(plainKey{}) != nil {
+	if f != rolled || ctx.Value(plainKey{}) != nil {
 		return plain, nil
 	}
 	var months []int64

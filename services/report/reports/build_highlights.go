@@ -46,11 +46,35 @@ LIMIT 1000`
 
 	// sqlNewProjects lists the upstream repositories whose first contribution by the company's
 	// people falls in the period, with the contributions made to them in the period.
-	sqlNewProjects = `SELECT any(repo) AS project, min(occurred_at) AS first, countIf(occurred_at >= {from}) AS contributions
+	sqlNewProjects = `SELECT min(repo) AS project, countIf(occurred_at >= {from}) AS contributions
 FROM contributions FINAL
 WHERE occurred_at < {to} AND is_upstream = 1{filter}
 GROUP BY lower(repo)
-HAVING first >= {from}
+HAVING min(occurred_at) >= {from}
+ORDER BY contributions DESC, project`
+
+	// sqlNewProjectsRolled answers what sqlNewProjects answers, from repos_rollup for the months
+	// whose rollup is current (the contributions before the period from its month rows before
+	// the period's month and its day rows of that month, those of the period as {rdays} picks
+	// them) and from contributions FINAL for the others (metrics.BindRolled binds it).
+	sqlNewProjectsRolled = `SELECT min(repo) AS project, sum(n) AS contributions
+FROM
+(
+    SELECT repo,
+        if((grain = 'month' AND day < toStartOfMonth({from_day})) OR (grain = 'day' AND day >= toStartOfMonth({from_day}) AND day < {from_day}),
+            contributions, 0) AS b,
+        if({rdays}, contributions, 0) AS n
+    FROM repos_rollup
+    WHERE src IN ({fresh}) AND is_upstream = 1{rfilter}
+        AND ((grain = 'month' AND day < toStartOfMonth({from_day})) OR (grain = 'day' AND day >= toStartOfMonth({from_day}) AND day < {from_day}) OR {rdays})
+    UNION ALL
+    SELECT repo, countIf(occurred_at < {from}) AS b, countIf(occurred_at >= {from}) AS n
+    FROM contributions FINAL
+    WHERE {stale} AND occurred_at < {to} AND is_upstream = 1{filter}
+    GROUP BY repo
+)
+GROUP BY lower(repo)
+HAVING sum(b) = 0 AND contributions > 0
 ORDER BY contributions DESC, project`
 
 	// sqlFirstTimers names the people metrics.GetNewcomers counts as new ({employees}: their
@@ -66,7 +90,7 @@ ORDER BY first, login`
 	sqlFreshness = `SELECT max(occurred_at) FROM contributions`
 )
 
-var ownStatements = []string{sqlMergedPRs, sqlNewProjects, sqlFirstTimers, sqlFreshness}
+var ownStatements = []string{sqlMergedPRs, sqlNewProjects, sqlNewProjectsRolled, sqlFirstTimers, sqlFreshness}
 
 // bind fills a statement's placeholders as package metrics does: {from} and {to} are the period's
 // first instant and the instant after it, {filter} the conditions of the company's people, the
@@ -160,7 +184,7 @@ func (b *builder) highlights(ctx context.Context) error {
 		}
 	}
 
-	if res, err = b.query(ctx, "new projects", sqlNewProjects, b.cur, true); err != nil {
+	if res, err = b.newProjects(ctx); err != nil {
 		return err
 	}
 	h.NewProjectsCount = int64(len(res.Rows))
@@ -194,6 +218,24 @@ func (b *builder) highlights(ctx context.Context) error {
 	}
 	b.n.Highlights = h
 	return nil
+}
+
+// newProjects runs sqlNewProjects for the period: from the rollups where they hold the
+// filter, from contributions FINAL when the report lists dependencies only (the rollups do not
+// tell dependencies apart).
+func (b *builder) newProjects(ctx context.Context) (*store.Result, error) {
+	if b.def.Filter.DependenciesOnly {
+		return b.query(ctx, "new projects", sqlNewProjects, b.cur, true)
+	}
+	sql, err := metrics.BindRolled(ctx, b.q, sqlNewProjects, sqlNewProjectsRolled, b.cur)
+	if err != nil {
+		return nil, fmt.Errorf("new projects: %w", err)
+	}
+	res, err := b.q.Query(ctx, sql, metrics.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("new projects: %w", err)
+	}
+	return res, nil
 }
 
 // freshness reads the newest contribution stored.

@@ -1,0 +1,117 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"giveback.dev/platform/events"
+	"giveback.dev/platform/testkit"
+	"giveback.dev/services/report/metrics"
+)
+
+// The new projects from the rollups equal those of sqlNewProjects over contributions FINAL, for
+// periods cut at both ends and whole months, each team and upstream choice: with every month
+// rolled up, with a month written since (read from contributions FINAL), and once it is rebuilt.
+// The fixture has repositories first reached before, at the start of, inside and after the
+// periods, a repository spelt two ways, an outside contributor's rows and internal work.
+func TestNewProjectsRolledEqualsPlain(t *testing.T) {
+	st := testkit.Store(t)
+	ctx := context.Background()
+	day := func(m time.Month, d, h int) time.Time { return time.Date(2025, m, d, h, 0, 0, 0, time.UTC) }
+	type row struct {
+		repo, login, emp, team string
+		at                     time.Time
+		upstream               bool
+	}
+	rows := []row{
+		{"old/lib", "ann", "e1", "core", day(1, 3, 9), true}, {"old/lib", "ann", "e1", "core", day(2, 10, 9), true},
+		{"feb/start", "bob", "e2", "core", day(2, 1, 0), true}, {"feb/start", "carol", "e3", "web", day(2, 20, 8), true},
+		{"mid/feb", "carol", "e3", "web", day(2, 14, 23), true}, {"Mid/Feb", "ann", "e1", "core", day(3, 2, 1), true},
+		{"late/jan", "bob", "e2", "core", day(1, 31, 23), true}, {"late/jan", "bob", "e2", "core", day(2, 2, 2), true},
+		{"march/only", "ann", "e1", "core", day(3, 15, 12), true}, {"web/first", "carol", "e3", "web", day(2, 5, 5), true},
+		{"web/first", "ann", "e1", "core", day(1, 20, 5), true}, {"acme/internal", "ann", "e1", "core", day(2, 6, 6), false},
+		{"outside/only", "zed", "", "", day(2, 7, 7), true},
+	}
+	var cs []events.Contribution
+	for i, r := range rows {
+		owner, _, _ := strings.Cut(r.repo, "/")
+		dest := "upstream"
+		if !r.upstream {
+			dest = "internal"
+		}
+		cs = append(cs, events.Contribution{ID: fmt.Sprintf("commit:%d", i), Kind: events.KindCommit, OccurredAt: r.at, ActorLogin: r.login,
+			EmployeeID: r.emp, Team: r.team, Repo: r.repo, RepoOwner: owner, IsUpstream: r.upstream, Destination: dest,
+			Source: events.SourceGHArchive, Version: 1})
+	}
+	if err := st.InsertContributions(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	filters := []metrics.Filter{
+		{From: day(2, 1, 0), To: day(2, 28, 0), Upstream: metrics.UpstreamOnly},
+		{From: day(2, 1, 0), To: day(3, 31, 0), Upstream: metrics.UpstreamAll},
+		{From: day(2, 14, 0), To: day(3, 10, 0), Upstream: metrics.UpstreamAll},
+		{From: day(2, 14, 0), To: day(3, 10, 0), Team: "core", Upstream: metrics.UpstreamOnly},
+		{From: day(2, 2, 0), To: day(2, 20, 0), Team: "web", Upstream: metrics.UpstreamAll},
+		{From: day(1, 1, 0), To: day(1, 31, 0), Upstream: metrics.UpstreamInternal},
+	}
+	check := func(stage string, wantRolled bool) {
+		t.Helper()
+		for _, f := range filters {
+			var got [2][][]any
+			for i, c := range []context.Context{ctx, metrics.WithoutRollups(ctx)} {
+				sql, err := metrics.BindRolled(c, st, sqlNewProjects, sqlNewProjectsRolled, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 && strings.Contains(sql, "repos_rollup") != wantRolled {
+					t.Fatalf("%s: the statement reads repos_rollup: %v, want %v", stage, !wantRolled, wantRolled)
+				}
+				res, err := st.Query(ctx, sql, metrics.Settings)
+				if err != nil {
+					t.Fatalf("%s: %v", stage, err)
+				}
+				got[i] = res.Rows
+			}
+			if !reflect.DeepEqual(got[0], got[1]) {
+				t.Errorf("%s, %s–%s team %q upstream %s:\nrollups %v\nFINAL   %v", stage, f.From.Format(time.DateOnly), f.To.Format(time.DateOnly), f.Team, f.Upstream, got[0], got[1])
+			}
+		}
+	}
+	check("rolled up", true)
+	// The headline case: in February, for every team, upstream only, the new projects are
+	// those first reached in February.
+	sql, err := metrics.BindRolled(ctx, st, sqlNewProjects, sqlNewProjectsRolled, filters[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Query(ctx, sql, metrics.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(res.Rows); got != "[[feb/start 2] [mid/feb 1]]" {
+		t.Errorf("new projects in February: %s", got)
+	}
+
+	// A contribution to march/only in January: March is stale, January too; then rebuilt.
+	more := cs[8]
+	more.ID, more.OccurredAt = "commit:more", day(1, 12, 12)
+	if err := st.InsertContributions(ctx, []events.Contribution{more}); err != nil {
+		t.Fatal(err)
+	}
+	check("a month written since", true)
+	if _, err := st.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("rebuilt", true)
+	// A filter the rollups do not hold reads contributions FINAL.
+	if sql, err := metrics.BindRolled(ctx, st, sqlNewProjects, sqlNewProjectsRolled, metrics.Filter{From: day(2, 1, 0), To: day(2, 28, 0), Upstream: metrics.UpstreamAll, Repo: "old/lib"}); err != nil || strings.Contains(sql, "repos_rollup") {
+		t.Errorf("one repository: %v, reads the rollups: %v", err, strings.Contains(sql, "repos_rollup"))
+	}
+}
