@@ -245,7 +245,7 @@ func MonthLabel(l string) string {
 type unitTicks struct{ unit string }
 
 func (u unitTicks) Ticks(min, max float64) []plot.Tick {
-	step := niceStep((max - min) / 4)
+	step := Nice((max - min) / 4)
 	if u.unit == UnitCount && step < 1 {
 		step = 1
 	}
@@ -256,13 +256,15 @@ func (u unitTicks) Ticks(min, max float64) []plot.Tick {
 	return out
 }
 
-func niceStep(raw float64) float64 {
-	if raw <= 0 {
+// Nice rounds v up to 1, 2, 2.5 or 5 times a power of ten (1 for v ≤ 0): a round tick step, or
+// the round top of an axis.
+func Nice(v float64) float64 {
+	if v <= 0 {
 		return 1
 	}
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	mag := math.Pow(10, math.Floor(math.Log10(v)))
 	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if raw <= m*mag {
+		if v <= m*mag {
 			return m * mag
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"giveback.dev/services/report/chart"
 )
 
 // Charts are drawn on the server as inline SVG: no script, no external asset, the same picture in
@@ -42,20 +44,6 @@ func num(v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 1, 64)
-}
-
-// niceMax rounds v up to 1, 2, 2.5 or 5 times a power of ten, so the axis has round ticks.
-func niceMax(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
-		if v <= m*p {
-			return m * p
-		}
-	}
-	return 10 * p
 }
 
 // ticks returns how many intervals the axis 0…top has: five, or one per unit for small counts.
@@ -97,7 +85,7 @@ func Scatter(width float64, kind, label string, points []Point, q Quadrant, xNam
 	for _, p := range points {
 		maxX, maxY = math.Max(maxX, p.X), math.Max(maxY, p.Y)
 	}
-	topX := niceMax(maxX)
+	topX := chart.Nice(maxX)
 	// The y axis runs over powers of ten: 0, 1, 10, 100, … up to the first above maxY.
 	decades := math.Max(1, math.Ceil(math.Log10(maxY+1)))
 	topY := math.Log10(1 + math.Pow(10, decades))
