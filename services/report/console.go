@@ -107,12 +107,11 @@ type consoleView struct {
 	Queries  []store.SavedQuery
 	Notice   string // why the schema or the saved queries are missing
 	// The save form of a statement of the editor: its name, description and a default for
-	// each parameter, as the user last gave them.
+	// each parameter (editorParams), as the user last gave them.
 	SaveName, SaveDescription string
 	SaveParams                []consoleParam
 	SaveOpen                  bool   // the form failed, or the statement has parameters: show it open
 	ParamsHint                string // why a statement with parameters did not run
-	saveDefaults              map[string]string
 }
 
 // newConsoleView returns the console's view with its layout; base leads from the page's path
@@ -135,18 +134,14 @@ func (s *Server) consolePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 
 	sql, statement, err := s.consoleStatement(ctx, q, &v)
-	if err == nil && v.Saved == nil && statement != "" {
+	if err == nil && v.Saved == nil && statement != "" && len(v.SaveParams) > 0 {
 		// A statement with parameters runs as a saved query, which asks for their values.
-		if ps, perr := scanParams(sql); perr == nil && len(ps) > 0 {
-			var names []string
-			for _, p := range ps {
-				if !slices.Contains(names, p.name) {
-					names = append(names, p.name)
-				}
-			}
-			v.ParamsHint = "This statement has parameters (" + strings.Join(names, ", ") + "): save it, with a default for each, then run it with the values you choose."
-			v.SaveOpen, statement = true, ""
+		names := make([]string, len(v.SaveParams))
+		for i, p := range v.SaveParams {
+			names[i] = p.Name
 		}
+		v.ParamsHint = "This statement has parameters (" + strings.Join(names, ", ") + "): save it, with a default for each, then run it with the values you choose."
+		v.SaveOpen, statement = true, ""
 	}
 	switch {
 	case errors.Is(err, errNoSaved):
@@ -179,24 +174,28 @@ func (s *Server) consolePage(w http.ResponseWriter, r *http.Request) {
 	s.renderConsole(w, r, v, status)
 }
 
-// renderConsole completes the console's view (freshness, schema, saved queries, the save form's
-// parameters) and writes the page with status.
+// editorParams returns the parameters {name:Type} of the editor's statement, each once in the
+// order they first appear, with its value from defaults: the save form asks a default for each.
+// A statement the scan cannot read gets none, and saving it names the fault.
+func editorParams(sql string, defaults map[string]string) []consoleParam {
+	ps, err := scanParams(sql)
+	if err != nil {
+		return nil
+	}
+	var out []consoleParam
+	for _, p := range ps {
+		if !slices.ContainsFunc(out, func(c consoleParam) bool { return c.Name == p.name }) {
+			out = append(out, consoleParam{Name: p.name, Type: p.typ, Value: defaults[p.name]})
+		}
+	}
+	return out
+}
+
+// renderConsole completes the console's view (freshness, schema, saved queries) and writes the
+// page with status.
 func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, v consoleView, status int) {
 	ctx := r.Context()
 	var err error
-	if v.Saved == nil && v.SQL != "" {
-		// The save form asks a default for each parameter the statement holds; a statement the
-		// scan cannot read gets none, and saving it names the fault.
-		if ps, perr := scanParams(v.SQL); perr == nil {
-			seen := map[string]bool{}
-			for _, p := range ps {
-				if !seen[p.name] {
-					seen[p.name] = true
-					v.SaveParams = append(v.SaveParams, consoleParam{Name: p.name, Type: p.typ, Value: v.saveDefaults[p.name]})
-				}
-			}
-		}
-	}
 	if fr, err := freshness(ctx, s.st); err == nil {
 		v.Chrome.Fresh = fr
 	}
@@ -242,6 +241,7 @@ func (s *Server) consoleStatement(ctx context.Context, q url.Values, v *consoleV
 		if strings.TrimSpace(v.SQL) == "" {
 			return "", "", nil
 		}
+		v.SaveParams = editorParams(v.SQL, nil)
 		if len(v.SQL) > query.MaxLen {
 			return "", "", badParam("sql", "the statement is longer than %d KiB", query.MaxLen>>10)
 		}

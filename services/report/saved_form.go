@@ -35,7 +35,7 @@ func (s *Server) savedFormCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, defaults, err := parseSavedForm(r.PostForm)
-	v.SQL, v.SaveName, v.SaveDescription, v.saveDefaults = req.SQL, req.Name, req.Description, defaults
+	v.SQL, v.SaveName, v.SaveDescription, v.SaveParams = req.SQL, req.Name, req.Description, editorParams(req.SQL, defaults)
 	if err != nil {
 		fail(err)
 		return
