@@ -54,14 +54,11 @@ func loadStatements(fsys embed.FS, pattern string) map[string]string {
 // equivalence test's reference).
 type plainKey struct{}
 
-// withoutRollups returns ctx for metrics computed from contributions FINAL alone.
-func withoutRollups(ctx context.Context) context.Context {
-	return context.WithValue(ctx, plainKey{}, true)
-}
-
 // WithoutRollups returns ctx in which the metrics, and the statements bound by BindRolled, read
 // contributions FINAL alone: the reference a rollup form is compared with.
-func WithoutRollups(ctx context.Context) context.Context { return withoutRollups(ctx) }
+func WithoutRollups(ctx context.Context) context.Context {
+	return context.WithValue(ctx, plainKey{}, true)
+}
 
 // rollupSQL returns the statement run for the named metric: its rollup form bound to the filter
 // and to the months whose rollup is current, when it has one, else plain (the statement as SQL

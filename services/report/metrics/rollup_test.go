@@ -218,7 +218,7 @@ func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64
 		if err != nil {
 			t.Fatalf("%s: %v", stage, err)
 		}
-		want, err := rolledMetrics(withoutRollups(ctx), st, f)
+		want, err := rolledMetrics(WithoutRollups(ctx), st, f)
 		if err != nil {
 			t.Fatalf("%s: %v", stage, err)
 		}
