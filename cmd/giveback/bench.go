@@ -22,7 +22,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	runs := fs.Int("runs", 20, "runs of each headline query per size")
 	dir := fs.String("dir", "", "working directory (default a temporary one, removed afterwards)")
 	logLevel := fs.String("log-level", "warn", "log level")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the throughput runs to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the throughput runs to this file (with --events 0 --pages: of the cached dashboard load)")
 	pages := fs.Bool("pages", false, "also time every page of the report service, without and with its cache, and load them with --clients")
 	clients := fs.Int("clients", 32, "concurrent clients of the page loads (--pages)")
 	loadFor := fs.Duration("load-for", 10*time.Second, "how long each page load runs (--pages)")

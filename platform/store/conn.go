@@ -118,9 +118,10 @@ func Open(ctx context.Context, o Options) (Conn, error) {
 
 // Quote returns s as a ClickHouse string literal.
 func Quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "'" + r.Replace(s) + "'"
+	return "'" + quoted.Replace(s) + "'"
 }
+
+var quoted = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 
 // Ident returns s as a quoted ClickHouse identifier.
 func Ident(s string) string {

@@ -219,7 +219,7 @@ func (s *Server) prewarmPages() []struct {
 	return []struct {
 		path  string
 		serve http.HandlerFunc
-	}{{"/", s.dashboard}, {"/teams", s.teamsPage}, {"/projects", s.projectsPage}, {"/community", s.communityPage}}
+	}{{"/", s.cachedPage(s.dashboard)}, {"/teams", s.cachedPage(s.teamsPage)}, {"/projects", s.cachedPage(s.projectsPage)}, {"/community", s.cachedPage(s.communityPage)}}
 }
 
 // Prewarm keeps the data of the overview, teams, projects and community pages with their default

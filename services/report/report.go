@@ -123,6 +123,8 @@ type Server struct {
 	live *liveHub // nil without Options.Live
 	// cache keeps the metric statements' answers (cache.go); nil when off.
 	cache *cache
+	// pages keeps the metric pages as rendered (pagecache.go); nil when the cache is off.
+	pages *pageCache
 	// navOnce fills navItems, the pages' navigation, from Routes on first use.
 	navOnce  sync.Once
 	navItems []web.NavItem
@@ -147,6 +149,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Store != nil && opts.CacheEntries >= 0 {
 		s.cache = newCache(opts.Store.Generation, opts.CacheEntries, opts.CacheMaxAge, time.Now)
 		s.st = opts.Store.ReadThrough(s.cache.read)
+		s.pages = newPageCache(s.cache, pageCacheBytes)
 	}
 	if opts.Live != nil {
 		s.live = newLiveHub(opts.Live, s.log)
@@ -185,13 +188,13 @@ func (m *patternMux) Handle(pattern string, h http.Handler) {
 
 func (s *Server) routes() (http.Handler, []string) {
 	mux := &patternMux{ServeMux: http.NewServeMux()}
-	mux.HandleFunc("GET /{$}", s.dashboard)
-	mux.HandleFunc("GET /teams", s.teamsPage)
-	mux.HandleFunc("GET /teams/{team}", s.teamPage)
-	mux.HandleFunc("GET /projects", s.projectsPage)
-	mux.HandleFunc("GET /projects/{owner}/{name}", s.projectPage)
-	mux.HandleFunc("GET /community", s.communityPage)
-	mux.HandleFunc("GET /people", s.peoplePage)
+	mux.HandleFunc("GET /{$}", s.cachedPage(s.dashboard))
+	mux.HandleFunc("GET /teams", s.cachedPage(s.teamsPage))
+	mux.HandleFunc("GET /teams/{team}", s.cachedPage(s.teamPage))
+	mux.HandleFunc("GET /projects", s.cachedPage(s.projectsPage))
+	mux.HandleFunc("GET /projects/{owner}/{name}", s.cachedPage(s.projectPage))
+	mux.HandleFunc("GET /community", s.cachedPage(s.communityPage))
+	mux.HandleFunc("GET /people", s.cachedPage(s.peoplePage))
 	mux.HandleFunc("GET /api/v1/metrics/summary", s.summary)
 	mux.HandleFunc("GET /api/v1/metrics/contributions", s.contributions)
 	mux.HandleFunc("GET /api/v1/metrics/contributors", s.contributors)

@@ -21,7 +21,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/store"
@@ -481,10 +480,7 @@ func GetTeams(ctx context.Context, q Querier) ([]Team, error) {
 // month turns a Date value ("2025-01-01") into "2025-01".
 func month(v any) string {
 	s := store.AsString(v)
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t.Format("2006-01")
-	}
-	if len(s) >= 7 {
+	if len(s) >= 7 { // a date (YYYY-MM-DD) or a month: its first seven characters
 		return s[:7]
 	}
 	return s

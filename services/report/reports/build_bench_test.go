@@ -1,11 +1,14 @@
 package reports_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -103,10 +106,23 @@ func BenchmarkMonthlyReport(b *testing.B) {
 	def := definition()
 	def.People = true
 	p := period("2026-10-01", "2026-11-01")
+	// Each statement's time, of the last report built: where a report's time goes. The
+	// statements run one at a time, as chDB runs them anyway, so each time is its own.
+	var took []timedStatement
+	var mu sync.Mutex
+	timed := st.ReadThrough(func(ctx context.Context, q string, _ store.Settings, next func(context.Context) (*store.Result, error)) (*store.Result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		t0 := time.Now()
+		res, err := next(ctx)
+		took = append(took, timedStatement{q: q, took: time.Since(t0)})
+		return res, err
+	})
 	var total, render, cpuTotal []time.Duration
 	for b.Loop() {
+		took = took[:0]
 		t0, c0 := time.Now(), cpuTime()
-		nums, err := reports.Compute(ctx, st, def, p, end, reports.Options{})
+		nums, err := reports.Compute(ctx, timed, def, p, end, reports.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -120,6 +136,15 @@ func BenchmarkMonthlyReport(b *testing.B) {
 		if rep.Empty || len(rep.PDF) == 0 || len(rep.Images) != 6 {
 			b.Fatalf("an incomplete report: empty %v, %d PDF bytes, %d images", rep.Empty, len(rep.PDF), len(rep.Images))
 		}
+	}
+	slices.SortFunc(took, func(a, b timedStatement) int { return cmp.Compare(b.took, a.took) })
+	var sum time.Duration
+	for _, t := range took {
+		sum += t.took
+	}
+	b.Logf("the last report's %d statements took %s together; the slowest:", len(took), sum.Round(time.Millisecond))
+	for _, t := range took[:min(len(took), 10)] {
+		b.Logf("  %8.1f ms  %.150s", float64(t.took.Microseconds())/1000, strings.Join(strings.Fields(t.q), " "))
 	}
 	b.ReportMetric(pct(total, 50), "p50-ms")
 	b.ReportMetric(pct(total, 95), "p95-ms")
@@ -144,4 +169,10 @@ func pct(ds []time.Duration, p int) float64 {
 	i := (len(s)*p + 99) / 100
 	i = min(max(i-1, 0), len(s)-1)
 	return float64(s[i].Microseconds()) / 1000
+}
+
+// timedStatement is one statement of a report and the time it took.
+type timedStatement struct {
+	q    string
+	took time.Duration
 }

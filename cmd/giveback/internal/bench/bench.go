@@ -35,7 +35,7 @@ type Options struct {
 	Sizes      []int         // sizes of the contributions table the headline queries are timed at, ascending
 	Runs       int           // runs of each headline query per size and filter
 	Dir        string        // working directory; empty: a temporary one, removed afterwards
-	CPUProfile string        // file for a CPU profile of the throughput runs; empty: none
+	CPUProfile string        // file for a CPU profile of the throughput runs (with Events 0 and Pages: of the cached dashboard load); empty: none
 	Pages      bool          // also time every page of the report service and load it with Clients
 	Clients    int           // concurrent clients of the page loads; 0 means 32
 	LoadFor    time.Duration // how long each page load runs; 0 means 10s
@@ -72,6 +72,9 @@ func Run(ctx context.Context, o Options) error {
 		o.LoadFor = 10 * time.Second
 	}
 	b.pageRuns, b.clients, b.loadFor, b.compactedOnly = o.Runs, o.Clients, o.LoadFor, o.Compacted
+	if o.Events == 0 {
+		b.pageProfile, b.cpuProfile = b.cpuProfile, ""
+	}
 	if !o.Pages {
 		b.clients = 0
 	}
@@ -83,7 +86,8 @@ type bench struct {
 	log  *slog.Logger
 	work string
 
-	cpuProfile string
+	cpuProfile  string
+	pageProfile string // file for a CPU profile of the cached dashboard load; empty: none
 
 	// Page measurements after each size (pages); clients 0 skips them.
 	pageRuns, clients int

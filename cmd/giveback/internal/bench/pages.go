@@ -2,11 +2,14 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -137,8 +140,14 @@ func (b *bench) pages(ctx context.Context, runs, clients int, loadFor time.Durat
 					}
 				}
 			}
+			stop := func() error { return nil }
+			if s.srv == warm && l.name == "dashboard" && b.pageProfile != "" {
+				if stop, err = startProfile(b.pageProfile); err != nil {
+					return err
+				}
+			}
 			st, err := load(ctx, s.srv.Handler(), l.urls, clients, loadFor)
-			if err != nil {
+			if err := errors.Join(err, stop()); err != nil {
 				return err
 			}
 			b.printf("  %-11s %-9s %7.1f pages/s   p50 %7.1f ms   p95 %7.1f ms   p99 %7.1f ms   (%d pages, %d errors)\n",
@@ -251,4 +260,20 @@ func pct(lat []time.Duration, p int) time.Duration {
 	}
 	slices.Sort(lat)
 	return lat[(len(lat)*p+99)/100-1]
+}
+
+// startProfile writes a CPU profile to path until the returned function is called.
+func startProfile(path string) (func() error, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
