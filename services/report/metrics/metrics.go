@@ -396,6 +396,28 @@ func GetResponsiveness(ctx context.Context, q Querier, f Filter) (Responsiveness
 	return out, nil
 }
 
+// MonthOf returns the responsiveness of f, when f is one calendar month among the months of r
+// for the same team, upstream selection and repository: the row of that month is what
+// GetResponsiveness(f) answers, since both count the pull requests opened in the month, each
+// with its first answer whenever it came. A report asks for its month, the month before and the
+// twelve months to its end; this spares it two of the three statements.
+func (r Responsiveness) MonthOf(f Filter) (Responsiveness, bool) {
+	p := period(f)
+	if f.From.Day() != 1 || !f.To.AddDate(0, 0, 1).Equal(f.From.AddDate(0, 1, 0)) ||
+		p.Team != r.Filter.Team || p.Upstream != r.Filter.Upstream || p.Repo != r.Filter.Repo {
+		return Responsiveness{}, false
+	}
+	k := f.From.Format("2006-01")
+	for _, m := range r.Months {
+		if m.Month == k {
+			whole := m
+			whole.Month = ""
+			return Responsiveness{Filter: p, ResponsivenessMonth: whole, Months: []ResponsivenessMonth{m}}, true
+		}
+	}
+	return Responsiveness{}, false
+}
+
 // finite returns &v, or nil for NaN (a quantile of nothing).
 func finite(v float64) *float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -465,8 +487,15 @@ type Team struct {
 
 // GetTeams lists the teams the contributions are attributed to, by name; empty when none.
 func GetTeams(ctx context.Context, q Querier) ([]Team, error) {
-	st := statements["teams"]
-	res, err := q.Query(ctx, st.SQL, Settings)
+	sql := statements["teams"].SQL
+	if ctx.Value(plainKey{}) == nil {
+		months, err := rolledMonths(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("metrics: teams: %w", err)
+		}
+		sql = strings.NewReplacer("{fresh}", freshList(months), "{stale}", staleCondition(months)).Replace(rollupStatements["teams"])
+	}
+	res, err := q.Query(ctx, sql, Settings)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: teams: %w", err)
 	}

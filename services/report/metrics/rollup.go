@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -94,17 +95,20 @@ func rolledSQL(ctx context.Context, q Querier, st string, f Filter, limit int, p
 	if f != rolled || ctx.Value(plainKey{}) != nil {
 		return plain, nil
 	}
-	var months []int64
-	var err error
-	if m, ok := ctx.Value(monthsKey{}).(*sharedMonths); ok {
-		months, err = m.get(ctx, q)
-	} else {
-		months, err = freshMonths(ctx, q)
-	}
+	months, err := rolledMonths(ctx, q)
 	if err != nil {
 		return "", err
 	}
 	return f.bindRollup(f.bind(st, limit), months), nil
+}
+
+// rolledMonths returns the months whose rollup is current, read once for a context that shares
+// them (ShareRollupMonths).
+func rolledMonths(ctx context.Context, q Querier) ([]int64, error) {
+	if m, ok := ctx.Value(monthsKey{}).(*sharedMonths); ok {
+		return m.get(ctx, q)
+	}
+	return freshMonths(ctx, q)
 }
 
 // freshMonths reads the months whose rollup is current (store.RollupFreshSQL).
@@ -166,6 +170,13 @@ func staleCondition(months []int64) string {
 	if len(months) == 0 {
 		return "1"
 	}
+	return "NOT (" + monthRanges(months) + ")"
+}
+
+// monthRanges returns the condition on occurred_at that keeps months (YYYYMM, ascending, at
+// least one): the runs of consecutive months as time ranges, which ClickHouse prunes partitions
+// by.
+func monthRanges(months []int64) string {
 	start := func(m int64) time.Time { return time.Date(int(m/100), time.Month(m%100), 1, 0, 0, 0, 0, time.UTC) }
 	var runs []string
 	from := start(months[0])
@@ -179,7 +190,46 @@ func staleCondition(months []int64) string {
 		to = t.AddDate(0, 1, 0)
 	}
 	runs = append(runs, "(occurred_at >= "+ts(from)+" AND occurred_at < "+ts(to)+")")
-	return "NOT (" + strings.Join(runs, " OR ") + ")"
+	return strings.Join(runs, " OR ")
+}
+
+// mergedMonthsSQL lists the months rolled up ({fresh}) with a pull request of the filter merged
+// in the period, from prs_rollup (which keeps every pull request of its month by people on the
+// roster, with its team, upstream flag and merge).
+const mergedMonthsSQL = `SELECT DISTINCT src FROM prs_rollup
+WHERE src IN ({fresh}) AND merged = 1 AND merged_at >= {from} AND merged_at < {to}{filter}
+ORDER BY src`
+
+// MergedOpened returns a condition on occurred_at that keeps, of contributions, the months in
+// which a pull request of f merged in f's period may have been opened: the months rolled up whose
+// pull requests in prs_rollup include one, and every month not rolled up. A statement over the
+// pull requests merged in a period adds it to read a few partitions instead of the whole
+// history. It is "1" (every month) when f is not a filter the rollups hold or ctx asks for the
+// plain statements.
+func MergedOpened(ctx context.Context, q Querier, f Filter) (string, error) {
+	if err := f.Validate(); err != nil {
+		return "", err
+	}
+	rolled := Filter{From: f.From, To: f.To, Team: f.Team, Upstream: f.Upstream}
+	if f != rolled || ctx.Value(plainKey{}) != nil {
+		return "1", nil
+	}
+	months, err := rolledMonths(ctx, q)
+	if err != nil || len(months) == 0 {
+		return "1", err
+	}
+	res, err := q.Query(ctx, f.bindRollup(f.bind(mergedMonthsSQL, 0), months), Settings)
+	if err != nil {
+		return "", fmt.Errorf("metrics: months of merged pull requests: %w", err)
+	}
+	var found []int64
+	for _, r := range res.Rows {
+		found = append(found, store.AsInt(r[0]))
+	}
+	if len(found) == 0 {
+		return staleCondition(months), nil
+	}
+	return "(" + staleCondition(months) + " OR " + monthRanges(found) + ")", nil
 }
 
 // bindRollup fills the rollup statements' own placeholders: {fresh} (the months read from the
@@ -190,14 +240,7 @@ func staleCondition(months []int64) string {
 // condition) and {rteams} (the rows of each team, for a statement grouped by team, and the
 // upstream condition).
 func (f Filter) bindRollup(sql string, months []int64) string {
-	fresh := "0" // no month is 0: every month is read from contributions FINAL
-	if len(months) > 0 {
-		list := make([]string, len(months))
-		for i, m := range months {
-			list[i] = fmt.Sprint(m)
-		}
-		fresh = strings.Join(list, ", ")
-	}
+	fresh := freshList(months)
 	end := f.end()
 	mfrom := time.Date(f.From.Year(), f.From.Month(), 1, 0, 0, 0, 0, time.UTC)
 	if mfrom.Before(f.From) {
@@ -232,6 +275,18 @@ func (f Filter) bindRollup(sql string, months []int64) string {
 		"{rfilter}", cond.String(),
 		"{rteams}", " AND all_teams = 0 AND team != ''"+up,
 	).Replace(sql)
+}
+
+// freshList renders months (YYYYMM) as the list {fresh} stands for.
+func freshList(months []int64) string {
+	if len(months) == 0 {
+		return "0" // no month is 0: every month is read from contributions FINAL
+	}
+	list := make([]string, len(months))
+	for i, m := range months {
+		list[i] = strconv.FormatInt(m, 10)
+	}
+	return strings.Join(list, ", ")
 }
 
 func date(t time.Time) string { return "toDate(" + store.Quote(day(t)) + ")" }

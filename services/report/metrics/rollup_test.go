@@ -207,7 +207,7 @@ func perTeam(ctx context.Context, q Querier, f Filter) (map[string]any, error) {
 func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team"} {
+	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team", "teams"} {
 		if _, ok := rollupStatements[name]; !ok {
 			t.Fatalf("no rollup statement for %s", name)
 		}
@@ -240,6 +240,17 @@ func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64
 				t.Errorf("%s, %s %s–%s upstream %s:\nby team  %+v\nper team %+v", stage, name, day(f.From), day(f.To), f.Upstream, got[name], each[name])
 			}
 		}
+	}
+	gotTeams, err := GetTeams(ctx, st)
+	if err != nil {
+		t.Fatalf("%s: %v", stage, err)
+	}
+	wantTeams, err := GetTeams(WithoutRollups(ctx), st)
+	if err != nil {
+		t.Fatalf("%s: %v", stage, err)
+	}
+	if !reflect.DeepEqual(gotTeams, wantTeams) || len(wantTeams) == 0 {
+		t.Errorf("%s, teams:\nrollups %+v\nFINAL   %+v", stage, gotTeams, wantTeams)
 	}
 	res, err := st.Query(ctx, store.RollupFreshSQL, nil)
 	if err != nil {
@@ -385,6 +396,70 @@ func TestShareRollupMonths(t *testing.T) {
 		}
 		if q.months != c.want {
 			t.Errorf("the months rolled up were read %d times, want %d", q.months, c.want)
+		}
+	}
+}
+
+// The responsiveness of one calendar month, taken from the months of a longer period
+// (Responsiveness.MonthOf, as a report takes its month and the month before from its trend), is
+// what the month computed alone answers: with the rollups and from contributions FINAL, for
+// every team and one, upstream or not, with answers that came months later.
+func TestResponsivenessMonthOfEqualsTheMonthAlone(t *testing.T) {
+	st := testkit.Store(t)
+	ctx := context.Background()
+	if err := st.InsertContributions(ctx, rollupFixture()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := func(m time.Month, day int) time.Time { return time.Date(2025, m, day, 0, 0, 0, 0, time.UTC) }
+	answered := 0
+	for _, rolled := range []bool{true, false} {
+		c := ctx
+		if !rolled {
+			c = WithoutRollups(ctx)
+		}
+		for _, team := range []string{"", "core"} {
+			for _, up := range []Upstream{UpstreamAll, UpstreamOnly} {
+				long := Filter{From: d(1, 1), To: d(5, 31), Team: team, Upstream: up}
+				all, err := GetResponsiveness(c, st, long)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for m := time.January; m <= time.May; m++ {
+					month := Filter{From: d(m, 1), To: d(m+1, 1).AddDate(0, 0, -1), Team: team, Upstream: up}
+					want, err := GetResponsiveness(c, st, month)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, ok := all.MonthOf(month)
+					if !ok || !reflect.DeepEqual(got, want) {
+						t.Errorf("rollups %v, team %q, upstream %s, %s: from the long period %+v (%v), alone %+v", rolled, team, up, m, got, ok, want)
+					}
+					answered += int(want.Answered)
+				}
+			}
+		}
+	}
+	if answered == 0 {
+		t.Fatal("no pull request of the fixture was answered: the comparison shows nothing")
+	}
+	// Not one calendar month, or another filter: no answer.
+	all, err := GetResponsiveness(ctx, st, Filter{From: d(1, 1), To: d(5, 31), Upstream: UpstreamAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Filter{
+		{From: d(2, 1), To: d(2, 27), Upstream: UpstreamAll},
+		{From: d(2, 2), To: d(3, 1), Upstream: UpstreamAll},
+		{From: d(2, 1), To: d(3, 31), Upstream: UpstreamAll},
+		{From: d(2, 1), To: d(2, 28), Upstream: UpstreamOnly},
+		{From: d(2, 1), To: d(2, 28), Team: "core", Upstream: UpstreamAll},
+		{From: d(7, 1), To: d(7, 31), Upstream: UpstreamAll},
+	} {
+		if _, ok := all.MonthOf(f); ok {
+			t.Errorf("%s–%s team %q upstream %s: taken from the months of another filter", day(f.From), day(f.To), f.Team, f.Upstream)
 		}
 	}
 }

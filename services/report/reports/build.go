@@ -61,6 +61,7 @@ type builder struct {
 	// shared results, computed once
 	summary, prevSummary metrics.Summary
 	resp, prevResp       metrics.Responsiveness
+	trendResp            *metrics.Responsiveness // of the trend, when the period and the one before are taken from it
 	cycle, prevCycle     metrics.Cycle
 }
 
@@ -168,8 +169,7 @@ func (b *builder) compute(ctx context.Context) error {
 	g.SetLimit(parallel)
 	g.Go(func() (err error) { b.summary, err = metrics.GetSummary(gctx, b.q, b.cur); return })
 	g.Go(func() (err error) { b.prevSummary, err = metrics.GetSummary(gctx, b.q, b.prev); return })
-	g.Go(func() (err error) { b.resp, err = metrics.GetResponsiveness(gctx, b.q, b.cur); return })
-	g.Go(func() (err error) { b.prevResp, err = metrics.GetResponsiveness(gctx, b.q, b.prev); return })
+	g.Go(func() error { return b.responsiveness(gctx) })
 	g.Go(func() (err error) { b.cycle, err = metrics.GetCycle(gctx, b.q, b.cur, maxDependencies); return })
 	g.Go(func() (err error) { b.prevCycle, err = metrics.GetCycle(gctx, b.q, b.prev, 0); return })
 	g.Go(func() (err error) { b.n.Freshness, err = freshness(gctx, b.q); return })
@@ -210,6 +210,36 @@ func (b *builder) compute(ctx context.Context) error {
 		b.n.Narrative = narrate(b.n)
 	}
 	return nil
+}
+
+// responsiveness sets the period's and the previous period's responsiveness. For a calendar
+// month (the month before it is one too, and both are among the trend's twelve) both are the
+// trend's rows of their months, one statement instead of three (metrics.Responsiveness.MonthOf).
+func (b *builder) responsiveness(ctx context.Context) error {
+	if oneMonth(b.cur) {
+		trend, err := metrics.GetResponsiveness(ctx, b.q, b.trend)
+		if err != nil {
+			return err
+		}
+		b.trendResp = &trend
+		cur, okCur := trend.MonthOf(b.cur)
+		prev, okPrev := trend.MonthOf(b.prev)
+		if okCur && okPrev {
+			b.resp, b.prevResp = cur, prev
+			return nil
+		}
+	}
+	var err error
+	if b.resp, err = metrics.GetResponsiveness(ctx, b.q, b.cur); err != nil {
+		return err
+	}
+	b.prevResp, err = metrics.GetResponsiveness(ctx, b.q, b.prev)
+	return err
+}
+
+// oneMonth reports whether f is one calendar month.
+func oneMonth(f metrics.Filter) bool {
+	return f.From.Day() == 1 && f.To.AddDate(0, 0, 1).Equal(f.From.AddDate(0, 1, 0))
 }
 
 // maxDependencies bounds the dependencies a report looks at one by one (the totals count all).

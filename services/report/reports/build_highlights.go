@@ -19,7 +19,9 @@ const (
 	// and deleted), the criticality of the repository as a dependency, and the first instant
 	// their author contributed anything to the repository. That first instant is read without
 	// FINAL, for the authors and repositories of the period only: every version of a row has
-	// the same occurred_at, so duplicates do not change a minimum.
+	// the same occurred_at, so duplicates do not change a minimum. {opened} keeps the months in
+	// which those pull requests may have been opened (metrics.MergedOpened), so FINAL reads a few
+	// partitions rather than the whole history.
 	sqlMergedPRs = `SELECT p.repo, p.number, p.title, p.url, p.lines, p.criticality, p.actor_login, p.merged_at,
     f.first >= p.occurred_at AS first_time
 FROM
@@ -27,7 +29,7 @@ FROM
     SELECT repo, number, title, url, toInt64(additions) + toInt64(deletions) AS lines,
         toInt64(dependency_criticality) AS criticality, actor_login, employee_id, merged_at, occurred_at
     FROM contributions FINAL
-    WHERE kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to} AND occurred_at < {to}{filter}
+    WHERE kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to} AND occurred_at < {to}{filter} AND {opened}
 ) AS p
 LEFT JOIN
 (
@@ -37,7 +39,7 @@ LEFT JOIN
     (
         SELECT employee_id, lower(repo)
         FROM contributions FINAL
-        WHERE kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to} AND occurred_at < {to}{filter}
+        WHERE kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to} AND occurred_at < {to}{filter} AND {opened}
     )
     GROUP BY employee_id, r
 ) AS f ON f.employee_id = p.employee_id AND f.r = lower(p.repo)
@@ -131,6 +133,15 @@ func (b *builder) query(ctx context.Context, name, sql string, f metrics.Filter,
 	return res, nil
 }
 
+// mergedPRs runs sqlMergedPRs for f.
+func (b *builder) mergedPRs(ctx context.Context, f metrics.Filter) (*store.Result, error) {
+	opened, err := metrics.MergedOpened(ctx, b.q, f)
+	if err != nil {
+		return nil, fmt.Errorf("highlights: %w", err)
+	}
+	return b.query(ctx, "highlights", strings.ReplaceAll(sqlMergedPRs, "{opened}", opened), f, true)
+}
+
 // The most highlighted pull requests of each kind, and of new projects and first-timers.
 const (
 	maxCriticalPRs = 3
@@ -145,7 +156,7 @@ const whyCritical = "critical dependency"
 
 // highlights sets the notable merged pull requests, the new projects and the first-timers.
 func (b *builder) highlights(ctx context.Context) error {
-	res, err := b.query(ctx, "highlights", sqlMergedPRs, b.cur, true)
+	res, err := b.mergedPRs(ctx, b.cur)
 	if err != nil {
 		return err
 	}

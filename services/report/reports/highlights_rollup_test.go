@@ -115,3 +115,102 @@ func TestNewProjectsRolledEqualsPlain(t *testing.T) {
 		t.Errorf("one repository: %v, reads the rollups: %v", err, strings.Contains(sql, "repos_rollup"))
 	}
 }
+
+// The merged pull requests of a period read from the months prs_rollup names (and every month not
+// rolled up) equal those read from the whole history: pull requests merged in the month they were
+// opened in, months later and across a year's end, by two teams, upstream and internal, an
+// outside contributor's and one still open; with every month rolled up, and with the month of
+// opening re-attributed since (read from contributions FINAL).
+func TestMergedPRsFromTheirMonthsEqualWholeHistory(t *testing.T) {
+	st := testkit.Store(t)
+	ctx := context.Background()
+	at := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 0, 0, 0, time.UTC) }
+	type pr struct {
+		n                int
+		emp, team, login string
+		upstream         bool
+		opened, merged   time.Time
+	}
+	prs := []pr{
+		{1, "e1", "core", "ann", true, at(2025, 1, 10), at(2025, 2, 5)},
+		{2, "e1", "core", "ann", true, at(2025, 2, 3), at(2025, 2, 20)},
+		{3, "e1", "core", "ann", true, at(2025, 2, 25), at(2025, 3, 3)},
+		{4, "e1", "core", "ann", true, at(2024, 12, 20), at(2025, 2, 10)},
+		{5, "e2", "web", "bob", false, at(2025, 1, 20), at(2025, 2, 14)},
+		{6, "e2", "web", "bob", true, at(2025, 3, 1), at(2025, 3, 2)},
+		{7, "", "", "zed", true, at(2025, 2, 1), at(2025, 2, 2)},
+		{8, "e1", "core", "ann", true, at(2025, 2, 6), time.Time{}},
+	}
+	var cs []events.Contribution
+	for _, p := range prs {
+		dest := "upstream"
+		if !p.upstream {
+			dest = "internal"
+		}
+		c := events.Contribution{ID: fmt.Sprintf("pull_request:%d", p.n), Kind: events.KindPullRequest, OccurredAt: p.opened, ActorLogin: p.login,
+			EmployeeID: p.emp, Team: p.team, Repo: "up/lib", RepoOwner: "up", IsUpstream: p.upstream, Destination: dest, Number: p.n,
+			Title: fmt.Sprintf("change %d", p.n), Additions: 10 * p.n, State: "open", Source: events.SourceGHArchive, Version: 1}
+		if !p.merged.IsZero() {
+			m := p.merged
+			c.Merged, c.MergedAt, c.State = true, &m, "closed"
+		}
+		cs = append(cs, c)
+	}
+	// ann's first contribution to the project, before any of her pull requests.
+	cs = append(cs, events.Contribution{ID: "commit:1", Kind: events.KindCommit, OccurredAt: at(2024, 11, 1), ActorLogin: "ann", EmployeeID: "e1",
+		Team: "core", Repo: "up/lib", RepoOwner: "up", IsUpstream: true, Destination: "upstream", Source: events.SourceGHArchive, Version: 1})
+	if err := st.InsertContributions(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{q: st, def: Definition{Name: "t"}}
+	filters := []metrics.Filter{
+		{From: at(2025, 2, 1).Truncate(24 * time.Hour), To: at(2025, 2, 28).Truncate(24 * time.Hour), Upstream: metrics.UpstreamOnly},
+		{From: at(2025, 2, 1).Truncate(24 * time.Hour), To: at(2025, 3, 31).Truncate(24 * time.Hour), Upstream: metrics.UpstreamAll},
+		{From: at(2025, 2, 1).Truncate(24 * time.Hour), To: at(2025, 2, 28).Truncate(24 * time.Hour), Team: "web", Upstream: metrics.UpstreamAll},
+		{From: at(2025, 3, 1).Truncate(24 * time.Hour), To: at(2025, 3, 31).Truncate(24 * time.Hour), Team: "core", Upstream: metrics.UpstreamOnly},
+	}
+	check := func(stage string) {
+		t.Helper()
+		rows := 0
+		for _, f := range filters {
+			opened, err := metrics.MergedOpened(ctx, st, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opened == "1" {
+				t.Fatalf("%s: every month is read although the rollups are built", stage)
+			}
+			got, err := b.mergedPRs(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := b.mergedPRs(metrics.WithoutRollups(ctx), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.Rows, want.Rows) {
+				t.Errorf("%s, %s–%s team %q upstream %s:\nfrom their months %v\nwhole history      %v", stage, f.From.Format(time.DateOnly),
+					f.To.Format(time.DateOnly), f.Team, f.Upstream, got.Rows, want.Rows)
+			}
+			rows += len(want.Rows)
+		}
+		if rows == 0 {
+			t.Fatalf("%s: no merged pull request found: the comparison shows nothing", stage)
+		}
+	}
+	check("rolled up")
+	// Pull request 1 moves to web: January is read from contributions FINAL until rebuilt.
+	moved := cs[0]
+	moved.Team, moved.Version = "web", 2
+	if err := st.InsertContributions(ctx, []events.Contribution{moved}); err != nil {
+		t.Fatal(err)
+	}
+	check("January written since")
+	if _, err := st.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("rebuilt")
+}

@@ -86,9 +86,13 @@ func (b *builder) trends(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, err := metrics.GetResponsiveness(ctx, b.q, f)
-	if err != nil {
-		return err
+	resp := b.trendResp
+	if resp == nil {
+		r, err := metrics.GetResponsiveness(ctx, b.q, f)
+		if err != nil {
+			return err
+		}
+		resp = &r
 	}
 	nc, err := metrics.GetNewcomers(ctx, b.q, f)
 	if err != nil {
