@@ -103,7 +103,8 @@ type Options struct {
 	// Privacy decides, with the caller's role, whether the live feed names people.
 	Privacy config.Privacy
 	// CacheEntries bounds the result cache of the metric statements (cache.go); 0 means
-	// DefaultCacheEntries, a negative number turns the cache off.
+	// DefaultCacheEntries, a negative number turns the cache off, and with it the page cache
+	// (pagecache.go), which keeps the pages as rendered under the same rule.
 	CacheEntries int
 	// CacheMaxAge is how long a cached answer may be served at most; 0 means DefaultCacheMaxAge.
 	CacheMaxAge time.Duration
