@@ -371,14 +371,8 @@ func (c *countingQuerier) Query(ctx context.Context, q string, s store.Settings)
 // The metrics of a context made by ShareRollupMonths read the list of months rolled up once,
 // and each metric without it reads the list itself.
 func TestShareRollupMonths(t *testing.T) {
-	st := testkit.Store(t)
+	st := rolledUpFixture(t)
 	ctx := context.Background()
-	if err := st.InsertContributions(ctx, rollupFixture()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.RefreshRollups(ctx); err != nil {
-		t.Fatal(err)
-	}
 	f := rollupFilters()[0]
 	for _, c := range []struct {
 		ctx  context.Context
@@ -405,14 +399,8 @@ func TestShareRollupMonths(t *testing.T) {
 // what the month computed alone answers: with the rollups and from contributions FINAL, for
 // every team and one, upstream or not, with answers that came months later.
 func TestResponsivenessMonthOfEqualsTheMonthAlone(t *testing.T) {
-	st := testkit.Store(t)
+	st := rolledUpFixture(t)
 	ctx := context.Background()
-	if err := st.InsertContributions(ctx, rollupFixture()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.RefreshRollups(ctx); err != nil {
-		t.Fatal(err)
-	}
 	d := func(m time.Month, day int) time.Time { return time.Date(2025, m, day, 0, 0, 0, 0, time.UTC) }
 	answered := 0
 	for _, rolled := range []bool{true, false} {
@@ -462,4 +450,18 @@ func TestResponsivenessMonthOfEqualsTheMonthAlone(t *testing.T) {
 			t.Errorf("%s–%s team %q upstream %s: taken from the months of another filter", day(f.From), day(f.To), f.Team, f.Upstream)
 		}
 	}
+}
+
+// rolledUpFixture stores rollupFixture and builds its rollups.
+func rolledUpFixture(t *testing.T) *store.Store {
+	t.Helper()
+	st := testkit.Store(t)
+	ctx := context.Background()
+	if err := st.InsertContributions(ctx, rollupFixture()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RefreshRollups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
