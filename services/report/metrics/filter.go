@@ -93,6 +93,11 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 // end is the first instant after the period.
 func (f Filter) end() time.Time { return f.To.AddDate(0, 0, 1) }
 
+// CalendarMonth reports whether the period is one whole calendar month.
+func (f Filter) CalendarMonth() bool {
+	return f.From.Day() == 1 && f.end().Equal(f.From.AddDate(0, 1, 0))
+}
+
 // Months returns the first day of every month the period touches, in order.
 func (f Filter) Months() []time.Time {
 	var out []time.Time

@@ -403,8 +403,7 @@ func GetResponsiveness(ctx context.Context, q Querier, f Filter) (Responsiveness
 // twelve months to its end; this spares it two of the three statements.
 func (r Responsiveness) MonthOf(f Filter) (Responsiveness, bool) {
 	p := period(f)
-	if f.From.Day() != 1 || !f.To.AddDate(0, 0, 1).Equal(f.From.AddDate(0, 1, 0)) ||
-		p.Team != r.Filter.Team || p.Upstream != r.Filter.Upstream || p.Repo != r.Filter.Repo {
+	if !f.CalendarMonth() || p.Team != r.Filter.Team || p.Upstream != r.Filter.Upstream || p.Repo != r.Filter.Repo {
 		return Responsiveness{}, false
 	}
 	k := f.From.Format("2006-01")

@@ -213,10 +213,12 @@ func (b *builder) compute(ctx context.Context) error {
 }
 
 // responsiveness sets the period's and the previous period's responsiveness. For a calendar
-// month (the month before it is one too, and both are among the trend's twelve) both are the
-// trend's rows of their months, one statement instead of three (metrics.Responsiveness.MonthOf).
+// month in a report with trends (the month before it is one too, and both are among the
+// trend's twelve) both are the trend's rows of their months, one statement instead of three
+// (metrics.Responsiveness.MonthOf); without trends the two months alone cost less than the
+// twelve.
 func (b *builder) responsiveness(ctx context.Context) error {
-	if oneMonth(b.cur) {
+	if b.cur.CalendarMonth() && b.has(SectionTrends) {
 		trend, err := metrics.GetResponsiveness(ctx, b.q, b.trend)
 		if err != nil {
 			return err
@@ -235,11 +237,6 @@ func (b *builder) responsiveness(ctx context.Context) error {
 	}
 	b.prevResp, err = metrics.GetResponsiveness(ctx, b.q, b.prev)
 	return err
-}
-
-// oneMonth reports whether f is one calendar month.
-func oneMonth(f metrics.Filter) bool {
-	return f.From.Day() == 1 && f.To.AddDate(0, 0, 1).Equal(f.From.AddDate(0, 1, 0))
 }
 
 // maxDependencies bounds the dependencies a report looks at one by one (the totals count all).

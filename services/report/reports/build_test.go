@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -250,6 +251,7 @@ func TestReport(t *testing.T) {
 	t.Run("empty period", func(t *testing.T) { testReportEmptyPeriod(t, st) })
 	t.Run("people and dependencies only", func(t *testing.T) { testReportPeopleAndDependenciesOnly(t, st) })
 	t.Run("equals the API", func(t *testing.T) { testReportEqualsAPI(t, st) })
+	t.Run("headline without trends", func(t *testing.T) { testHeadlineWithoutTrends(t, st) })
 	t.Run("in a browser", func(t *testing.T) { testReportInBrowser(t, st) })
 }
 
@@ -415,5 +417,33 @@ func testReportPeopleAndDependenciesOnly(t *testing.T, st *store.Store) {
 	}
 	if !strings.Contains(string(rep.Text), "ann") || !strings.Contains(string(rep.Markdown), "dee") {
 		t.Errorf("the names are not shown:\n%s", rep.Text)
+	}
+}
+
+// testHeadlineWithoutTrends checks that a monthly report without the trends section, which reads
+// its month's and the previous month's response times alone rather than from the trend's rows,
+// has the same headline as the report with every section.
+func testHeadlineWithoutTrends(t *testing.T, st *store.Store) {
+	def := definition()
+	all, err := reports.Build(context.Background(), st, def, october, generated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def.Sections = []string{reports.SectionHeadline}
+	alone, err := reports.Build(context.Background(), st, def, october, generated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(all.Numbers.Headline, alone.Numbers.Headline) {
+		t.Fatalf("the headline differs without trends:\nwith    %+v\nwithout %+v", all.Numbers.Headline, alone.Numbers.Headline)
+	}
+	answered := false
+	for _, f := range all.Numbers.Headline {
+		if f.Key == reports.TargetFirstResponseHours && f.Value != nil && f.Previous != nil {
+			answered = true
+		}
+	}
+	if !answered {
+		t.Fatal("the fixture's October and September have no time to first response: the comparison shows nothing")
 	}
 }
