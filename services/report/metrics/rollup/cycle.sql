@@ -13,11 +13,11 @@ LEFT JOIN
     (
         SELECT lower(repo) AS r, contributions AS n, merged_prs AS m, employees AS e, toUInt64(0) AS y
         FROM repos_rollup
-        WHERE src IN ({fresh}) AND {rdays}{rfilter}
+        WHERE src IN ({fresh}) AND {rdays}{rfilter} AND lower(repo) IN (SELECT lower(repo) FROM current_dependencies)
         UNION ALL
         SELECT lower(repo) AS r, toUInt64(0) AS n, toUInt64(0) AS m, uniqExactStateIf(CAST('' AS String), 0) AS e, sum(merged) AS y
         FROM merges_rollup
-        WHERE src IN ({fresh}) AND day >= toDate({to} - INTERVAL 12 MONTH) AND day < {to_day}{rfilter}
+        WHERE src IN ({fresh}) AND day >= toDate({to} - INTERVAL 12 MONTH) AND day < {to_day}{rfilter} AND lower(repo) IN (SELECT lower(repo) FROM current_dependencies)
         GROUP BY r
         UNION ALL
         SELECT lower(repo) AS r,
@@ -27,7 +27,7 @@ LEFT JOIN
                countIf(kind = 'pull_request' AND merged = 1 AND merged_at >= {to} - INTERVAL 12 MONTH AND merged_at < {to}) AS y
         FROM contributions FINAL
         WHERE {stale} AND ((occurred_at >= {from} AND occurred_at < {to})
-           OR (kind = 'pull_request' AND merged = 1 AND merged_at >= {to} - INTERVAL 12 MONTH AND merged_at < {to})){filter}
+           OR (kind = 'pull_request' AND merged = 1 AND merged_at >= {to} - INTERVAL 12 MONTH AND merged_at < {to})){filter} AND lower(repo) IN (SELECT lower(repo) FROM current_dependencies)
         GROUP BY r
     )
     GROUP BY r

@@ -11,7 +11,7 @@ LEFT JOIN
            countIf(kind = 'pull_request' AND merged = 1 AND merged_at >= {to} - INTERVAL 12 MONTH AND merged_at < {to}) AS merged_last_year
     FROM contributions FINAL
     WHERE ((occurred_at >= {from} AND occurred_at < {to})
-       OR (kind = 'pull_request' AND merged = 1 AND merged_at >= {to} - INTERVAL 12 MONTH AND merged_at < {to})){filter}
+       OR (kind = 'pull_request' AND merged = 1 AND merged_at >= {to} - INTERVAL 12 MONTH AND merged_at < {to})){filter} AND lower(repo) IN (SELECT lower(repo) FROM current_dependencies)
     GROUP BY r
 ) AS c ON c.r = lower(d.repo)
 ORDER BY criticality DESC, contributions DESC, repo

@@ -9,7 +9,7 @@ LEFT JOIN
 (
     SELECT lower(repo) AS r, count() AS contributions
     FROM contributions FINAL
-    WHERE occurred_at >= {from} AND occurred_at < {to}{filter}
+    WHERE occurred_at >= {from} AND occurred_at < {to}{filter} AND lower(repo) IN (SELECT lower(repo) FROM current_dependencies)
     GROUP BY r
 ) AS c ON c.r = lower(d.repo)
 ORDER BY criticality DESC, repo
