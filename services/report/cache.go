@@ -1,7 +1,6 @@
 package report
 
 import (
-	"container/list"
 	"context"
 	"fmt"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,23 +46,12 @@ type cache struct {
 	writes  func() uint64 // the store's write count
 	changes atomic.Uint64 // changes announced from elsewhere
 	maxAge  time.Duration
-	max     int
 	now     func() time.Time
-
-	mu      sync.Mutex
-	entries map[string]*list.Element // of *cacheEntry, by statement
-	order   *list.List               // most recently used first
+	answers *stamped[*store.Result] // by statement, one entry each
 	flight  singleflight.Group
 
 	hits, misses atomic.Uint64
 	prewarmed    atomic.Pointer[stamp] // the data the last pass of Prewarm computed the pages from
-}
-
-type cacheEntry struct {
-	key   string
-	stamp stamp
-	at    time.Time
-	res   *store.Result
 }
 
 // stamp is the state of the data an answer was computed from.
@@ -77,7 +64,8 @@ func newCache(writes func() uint64, entries int, maxAge time.Duration, now func(
 	if maxAge <= 0 {
 		maxAge = DefaultCacheMaxAge
 	}
-	return &cache{writes: writes, max: entries, maxAge: maxAge, now: now, entries: map[string]*list.Element{}, order: list.New()}
+	one := func(*store.Result) int { return 1 }
+	return &cache{writes: writes, maxAge: maxAge, now: now, answers: newStamped(entries, one, maxAge, now)}
 }
 
 func (c *cache) stamp() stamp { return stamp{c.writes(), c.changes.Load()} }
@@ -133,22 +121,7 @@ func settingsKey(s store.Settings) string {
 }
 
 // get returns the answer to q computed at stamp st, unless it is older than maxAge.
-func (c *cache) get(q string, st stamp) (*store.Result, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.entries[q]
-	if !ok {
-		return nil, false
-	}
-	e := el.Value.(*cacheEntry)
-	if e.stamp != st || c.now().Sub(e.at) > c.maxAge {
-		c.order.Remove(el)
-		delete(c.entries, q)
-		return nil, false
-	}
-	c.order.MoveToFront(el)
-	return e.res, true
-}
+func (c *cache) get(q string, st stamp) (*store.Result, bool) { return c.answers.get(q, st) }
 
 // put keeps res as the answer to q at stamp st, unless the data changed meanwhile or the result
 // is too large, and drops the least recently used answers beyond the bound.
@@ -156,25 +129,11 @@ func (c *cache) put(q string, st stamp, res *store.Result) {
 	if res == nil || len(res.Rows) > cacheMaxRows || c.stamp() != st {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[q]; ok {
-		c.order.Remove(el)
-	}
-	c.entries[q] = c.order.PushFront(&cacheEntry{key: q, stamp: st, at: c.now(), res: res})
-	for c.order.Len() > c.max {
-		el := c.order.Back()
-		c.order.Remove(el)
-		delete(c.entries, el.Value.(*cacheEntry).key)
-	}
+	c.answers.put(q, st, res)
 }
 
 // len returns how many answers are kept.
-func (c *cache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}
+func (c *cache) len() int { return c.answers.len() }
 
 // StoreChanged tells the server that the data changed in a way its store did not see (a write
 // by another process): no answer computed before is served again.

@@ -2,12 +2,9 @@ package report
 
 import (
 	"bytes"
-	"container/list"
 	"fmt"
 	"net/http"
-	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // The page cache: the metric pages as rendered, kept beside the result cache (cache.go) and
@@ -24,27 +21,20 @@ const pageCacheBytes = 32 << 20
 
 // pageCache keeps rendered pages, least recently used dropped first.
 type pageCache struct {
-	results *cache // the stamp and the maximum age
-	max     int    // bytes
-
-	mu      sync.Mutex
-	entries map[string]*list.Element // of *pageEntry, by key
-	order   *list.List               // most recently used first
-	size    int
+	results *cache               // the stamp
+	pages   *stamped[*pageEntry] // costed by their bytes
 
 	hits, misses atomic.Uint64
 }
 
 type pageEntry struct {
-	key    string
-	stamp  stamp
-	at     time.Time
 	header http.Header
 	body   []byte
 }
 
 func newPageCache(results *cache, maxBytes int) *pageCache {
-	return &pageCache{results: results, max: maxBytes, entries: map[string]*list.Element{}, order: list.New()}
+	size := func(e *pageEntry) int { return len(e.body) }
+	return &pageCache{results: results, pages: newStamped(maxBytes, size, results.maxAge, results.now)}
 }
 
 // cachedPage serves the page h renders from the page cache, rendering it on a miss; without the
@@ -81,53 +71,19 @@ func (s *Server) pageKey(r *http.Request) string {
 
 // get returns the page kept under key, computed at stamp st, unless it is older than the
 // result cache's maximum age.
-func (p *pageCache) get(key string, st stamp) (*pageEntry, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	el, ok := p.entries[key]
-	if !ok {
-		return nil, false
-	}
-	e := el.Value.(*pageEntry)
-	if e.stamp != st || p.results.now().Sub(e.at) > p.results.maxAge {
-		p.drop(el)
-		return nil, false
-	}
-	p.order.MoveToFront(el)
-	return e, true
-}
+func (p *pageCache) get(key string, st stamp) (*pageEntry, bool) { return p.pages.get(key, st) }
 
 // put keeps a page rendered from the data at stamp st, unless the data changed meanwhile or the
-// page alone is over the bound, and drops the least recently used pages beyond it.
+// page alone is over an eighth of the bound, and drops the least recently used pages beyond it.
 func (p *pageCache) put(key string, st stamp, header http.Header, body []byte) {
-	if len(body) > p.max/8 || p.results.stamp() != st {
+	if len(body) > p.pages.max/8 || p.results.stamp() != st {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if el, ok := p.entries[key]; ok {
-		p.drop(el)
-	}
-	p.entries[key] = p.order.PushFront(&pageEntry{key: key, stamp: st, at: p.results.now(), header: header, body: body})
-	p.size += len(body)
-	for p.size > p.max {
-		p.drop(p.order.Back())
-	}
-}
-
-func (p *pageCache) drop(el *list.Element) {
-	e := el.Value.(*pageEntry)
-	p.order.Remove(el)
-	delete(p.entries, e.key)
-	p.size -= len(e.body)
+	p.pages.put(key, st, &pageEntry{header: header, body: body})
 }
 
 // len returns how many pages are kept.
-func (p *pageCache) len() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.order.Len()
-}
+func (p *pageCache) len() int { return p.pages.len() }
 
 // pageRecorder passes a response through and keeps its status and a copy of its body.
 type pageRecorder struct {

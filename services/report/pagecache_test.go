@@ -103,8 +103,8 @@ func TestPageCacheBound(t *testing.T) {
 	body := make([]byte, 100)
 	for i := range 30 {
 		p.put(string(rune('a'+i)), st, http.Header{}, body)
-		if p.size > p.max {
-			t.Fatalf("after %d pages: %d bytes kept, bound %d", i+1, p.size, p.max)
+		if p.pages.size > p.pages.max {
+			t.Fatalf("after %d pages: %d bytes kept, bound %d", i+1, p.pages.size, p.pages.max)
 		}
 	}
 	if n := p.len(); n != 10 {
