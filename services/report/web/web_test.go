@@ -2,13 +2,10 @@ package web
 
 import (
 	"bytes"
-	"html/template"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"giveback.dev/services/report/chart"
 	"giveback.dev/services/report/metrics"
 )
 
@@ -114,46 +111,6 @@ func TestPagesRender(t *testing.T) {
 			if !strings.Contains(page, want) {
 				t.Errorf("%s: the page lacks %q", name, want)
 			}
-		}
-	}
-}
-
-// A chart drawn again is taken from the drawings kept, and is what drawing it anew gives; a chart
-// that differs in anything, or the same chart at another size, is drawn anew.
-func TestModelChartKeepsDrawings(t *testing.T) {
-	v := func(f float64) *float64 { return &f }
-	c := chart.Chart{ID: "c", Title: "Contributions", Kind: chart.Bar, Labels: []string{"2025-01", "2025-02"},
-		Series: []chart.Series{{Name: "commits", Values: []*float64{v(3), v(5)}}}}
-	fresh := func(c chart.Chart, w, h int) template.HTML {
-		svg, err := chart.SVG(&c, w, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return template.HTML(svg)
-	}
-	first := modelChart(c, halfW, halfH)
-	if first != fresh(c, halfW, halfH) {
-		t.Fatal("the drawing differs from chart.SVG's")
-	}
-	if _, ok := drawn.get(drawnKey(c, halfW, halfH)); !ok {
-		t.Fatal("the drawing was not kept")
-	}
-	other := c
-	other.Series = []chart.Series{{Name: "commits", Values: []*float64{v(3), v(6)}}}
-	for _, tc := range []struct {
-		name string
-		c    chart.Chart
-		w, h int
-	}{{"another value", other, halfW, halfH}, {"another size", c, wideW, wideH}, {"the same again", c, halfW, halfH}} {
-		if got := modelChart(tc.c, tc.w, tc.h); got != fresh(tc.c, tc.w, tc.h) {
-			t.Errorf("%s: the drawing differs from chart.SVG's", tc.name)
-		}
-	}
-	for i := range 2 * drawn.max {
-		c.ID = strconv.Itoa(i)
-		modelChart(c, 10, 10)
-		if n := drawn.len(); n > drawn.max {
-			t.Fatalf("%d drawings kept, bound %d", n, drawn.max)
 		}
 	}
 }
