@@ -89,10 +89,7 @@ func BindRolled(ctx context.Context, q Querier, plain, rolled string, f Filter) 
 // is current, or plain when f is not a filter the rollups hold or ctx asks for the plain
 // statements.
 func rolledSQL(ctx context.Context, q Querier, st string, f Filter, limit int, plain string) (string, error) {
-	// The rollups are kept per day, team and destination: a filter on anything else (one
-	// repository) reads contributions FINAL.
-	rolled := Filter{From: f.From, To: f.To, Team: f.Team, Upstream: f.Upstream}
-	if f != rolled || ctx.Value(plainKey{}) != nil {
+	if !readsRollups(ctx, f) {
 		return plain, nil
 	}
 	months, err := rolledMonths(ctx, q)
@@ -100,6 +97,13 @@ func rolledSQL(ctx context.Context, q Querier, st string, f Filter, limit int, p
 		return "", err
 	}
 	return f.bindRollup(f.bind(st, limit), months), nil
+}
+
+// readsRollups reports whether a statement for f reads the rollups: unless ctx asks for the
+// plain statements, or f filters on what the rollups do not keep (they are kept per day, team
+// and destination; one repository is read from contributions FINAL).
+func readsRollups(ctx context.Context, f Filter) bool {
+	return f == Filter{From: f.From, To: f.To, Team: f.Team, Upstream: f.Upstream} && ctx.Value(plainKey{}) == nil
 }
 
 // rolledMonths returns the months whose rollup is current, read once for a context that shares
@@ -210,8 +214,7 @@ func MergedOpened(ctx context.Context, q Querier, f Filter) (string, error) {
 	if err := f.Validate(); err != nil {
 		return "", err
 	}
-	rolled := Filter{From: f.From, To: f.To, Team: f.Team, Upstream: f.Upstream}
-	if f != rolled || ctx.Value(plainKey{}) != nil {
+	if !readsRollups(ctx, f) {
 		return "1", nil
 	}
 	months, err := rolledMonths(ctx, q)
