@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -137,22 +136,14 @@ func (b *bench) run(ctx context.Context, nEvents int, sizes []int, runs int) err
 	if err != nil {
 		return err
 	}
+	stop := func() error { return nil }
 	if b.cpuProfile != "" {
-		f, err := os.Create(b.cpuProfile)
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
+		if stop, err = startProfile(b.cpuProfile); err != nil {
+			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		defer f.Close()
-		defer pprof.StopCPUProfile()
 	}
-	if err := b.throughput(ctx, svc, setA, setB); err != nil {
+	if err := errors.Join(b.throughput(ctx, svc, setA, setB), stop()); err != nil {
 		return err
-	}
-	if b.cpuProfile != "" {
-		pprof.StopCPUProfile()
 	}
 	return b.queries(ctx, sizes, runs)
 }
