@@ -60,6 +60,13 @@ func rollupFixture() []events.Contribution {
 		}
 		cs = append(cs, c)
 	}
+	// The number of ann's pull request of January 7 (row 16) opened again in February, in the
+	// repository spelt otherwise: a period with both leaves the number out of responsiveness, one
+	// with either counts it.
+	dup := time.Date(2025, 2, 10, 9, 0, 0, 0, time.UTC)
+	cs = append(cs, events.Contribution{ID: "pull_request:again16", Kind: events.KindPullRequest, OccurredAt: dup, ActorLogin: "ann",
+		EmployeeID: "e1", Team: "core", Repo: "Golang/Go", RepoOwner: "Golang", IsUpstream: true, Destination: "upstream",
+		Number: 16, State: "open", Additions: 7, Deletions: 1, ChangedFiles: 2, Source: events.SourceGHArchive, Version: 1})
 	// dan works on the company's own repositories first and upstream only from late February:
 	// he is new upstream then, not returning.
 	for i, at := range []time.Time{time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC), time.Date(2025, 2, 20, 10, 0, 0, 0, time.UTC), time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)} {
