@@ -19,9 +19,12 @@ const (
 	// and deleted), the criticality of the repository as a dependency, and the first instant
 	// their author contributed anything to the repository. That first instant is read without
 	// FINAL, for the authors and repositories of the period only: every version of a row has
-	// the same occurred_at, so duplicates do not change a minimum. {opened} keeps the months in
-	// which those pull requests may have been opened (metrics.MergedOpened), so FINAL reads a few
-	// partitions rather than the whole history.
+	// the same occurred_at, so duplicates do not change a minimum. Those pairs are picked by a
+	// 64-bit hash of author and repository, one integer per row instead of a string pair (at
+	// 10M rows 1.05 s became 0.42 s); the join compares the pair itself, so a pair that only
+	// shares a hash with one of the period's adds a group that meets no pull request. {opened}
+	// keeps the months in which those pull requests may have been opened
+	// (metrics.MergedOpened), so FINAL reads a few partitions rather than the whole history.
 	sqlMergedPRs = `SELECT p.repo, p.number, p.title, p.url, p.lines, p.criticality, p.actor_login, p.merged_at,
     f.first >= p.occurred_at AS first_time
 FROM
@@ -35,9 +38,9 @@ LEFT JOIN
 (
     SELECT employee_id, lower(repo) AS r, min(occurred_at) AS first
     FROM contributions
-    WHERE occurred_at < {to} AND employee_id != '' AND (employee_id, lower(repo)) IN
+    WHERE occurred_at < {to} AND employee_id != '' AND cityHash64(employee_id, lower(repo)) IN
     (
-        SELECT employee_id, lower(repo)
+        SELECT cityHash64(employee_id, lower(repo))
         FROM contributions FINAL
         WHERE kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to} AND occurred_at < {to}{filter} AND {opened}
     )

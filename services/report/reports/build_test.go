@@ -101,7 +101,9 @@ func fixture(t testing.TB) *store.Store {
 		row("review:1", events.KindReview, "2026-10-06 10:00", "e1", "nats-io/nats.go", "upstream"),
 		row("comment:1", events.KindComment, "2026-10-15 10:00", "e4", "new/project", "upstream"),
 		row("commit:1", events.KindCommit, "2026-10-07 10:00", "e1", "acme/internal", "internal"),
-		row("comment:2", events.KindComment, "2026-09-10 10:00", "e2", "golang/go", "upstream"),
+		// bob's earlier upstream work is in another repository: "Speed up maps" is his first
+		// contribution to golang/go, "Fix reconnect" not ann's first to nats-io/nats.go (pr4).
+		row("comment:2", events.KindComment, "2026-09-10 10:00", "e2", "golang/tools", "upstream"),
 		row("commit:2", events.KindCommit, "2026-03-01 10:00", "e3", "kubernetes/kubernetes", "upstream"),
 		outsider,
 	}
@@ -198,8 +200,13 @@ func testReportFixture(t *testing.T, st *store.Store) {
 	}
 	h := n.Highlights
 	if h == nil || len(h.MergedPRs) != 2 || h.MergedPRs[0].Title != "Fix reconnect" || h.MergedPRs[1].Title != "Speed up maps" ||
-		h.MergedPRs[1].Lines != 600 || h.NewProjectsCount != 1 || h.NewProjects[0] != "new/project" || h.FirstTimers != 1 || h.FirstTimerNames != nil {
+		h.MergedPRs[1].Lines != 600 || strings.Join(h.NewProjects, " ") != "golang/go new/project" || h.NewProjectsCount != 2 ||
+		h.FirstTimers != 1 || h.FirstTimerNames != nil {
 		t.Errorf("highlights %+v", h)
+	}
+	if h != nil && len(h.MergedPRs) == 2 && (h.MergedPRs[0].First || !h.MergedPRs[1].First) {
+		t.Errorf("first contributions: %s %v, %s %v; want only Speed up maps, bob's first to golang/go",
+			h.MergedPRs[0].Title, h.MergedPRs[0].First, h.MergedPRs[1].Title, h.MergedPRs[1].First)
 	}
 	for _, p := range h.MergedPRs {
 		if p.Author != "" {
@@ -406,8 +413,8 @@ func testReportPeopleAndDependenciesOnly(t *testing.T, st *store.Store) {
 	if strings.Join(authors, ",") != "ann,bob" || strings.Join(h.FirstTimerNames, ",") != "dee" || h.FirstTimers != 1 {
 		t.Errorf("authors %v, first-timers %v (%d), want ann,bob and dee", authors, h.FirstTimerNames, h.FirstTimers)
 	}
-	if h.NewProjectsCount != 0 || len(h.NewProjects) != 0 {
-		t.Errorf("new projects %v: new/project is not a dependency", h.NewProjects)
+	if h.NewProjectsCount != 1 || strings.Join(h.NewProjects, " ") != "golang/go" {
+		t.Errorf("new projects %v, want golang/go alone: new/project is not a dependency", h.NewProjects)
 	}
 	if v := n.Headline[0].Value; v == nil || *v != 5 {
 		t.Errorf("upstream contributions %v, want 5 whatever the project lists show", v)
