@@ -460,8 +460,10 @@ func (s *Service) runRecord(def Definition, p Period, due, now time.Time, trigge
 }
 
 // deliver sends to one claimed delivery, retrying with a bounded exponential backoff; every
-// attempt is archived and counted. If ctx ends mid-way (the replica stops) the claim is left to
-// expire, and another replica finishes the send.
+// attempt is archived and counted. If ctx ends mid-way (the replica stops) before a send went
+// out, the claim is left to expire, and another replica finishes the send. A send that went out
+// is recorded and its claim settled even while the replica stops (within recordTimeout): left
+// to expire, the claim would have another replica send the report a second time.
 func (s *Service) deliver(ctx context.Context, def Definition, p Period, h held, rep *Report, clock func() time.Time, log *slog.Logger) DeliveryResult {
 	out := DeliveryResult{Delivery: h.d.Name, Kind: h.d.Kind}
 	log = log.With(slog.String("delivery", h.d.Name))
@@ -474,43 +476,12 @@ func (s *Service) deliver(ctx context.Context, def Definition, p Period, h held,
 		out.Attempts = h.cl.value.Attempts
 		start := time.Now()
 		err := s.opts.Senders.Send(ctx, h.d, rep)
-		if ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil {
 			out.Outcome, out.Error = "stopped", ctx.Err().Error()
 			return out
 		}
-		at := clock()
-		a := Attempt{Name: def.Name, Period: p.Label, Delivery: h.d.Name, Kind: h.d.Kind, Attempt: out.Attempts, At: at,
-			Outcome: OutcomeSent, Took: time.Since(start).Milliseconds(), Replica: s.opts.Replica}
-		if err != nil {
-			a.Outcome, a.Error = OutcomeFailed, err.Error()
-		}
-		s.deliveries.WithLabelValues(def.Name, h.d.Name, a.Outcome).Inc()
-		if s.archive != nil {
-			if aerr := s.archive.RecordAttempt(ctx, a); aerr != nil {
-				log.Error("archive attempt", slog.Any("err", aerr))
-			}
-		}
-		if err == nil {
-			if serr := s.claims.settle(ctx, h.cl, at, nil); serr != nil {
-				log.Error("mark sent", slog.Any("err", serr))
-			}
-			s.mu.Lock()
-			if at.After(s.lastSuccess[def.Name]) {
-				s.lastSuccess[def.Name] = at
-			}
-			s.mu.Unlock()
-			log.Info("report delivered", slog.Int("attempt", out.Attempts))
-			out.Outcome, out.Error = OutcomeSent, ""
-			return out
-		}
-		out.Error = err.Error()
-		log.Warn("delivery failed", slog.Int("attempt", out.Attempts), slog.Any("err", err))
-		if attempt >= s.opts.Attempts {
-			if serr := s.claims.settle(ctx, h.cl, at, err); serr != nil {
-				log.Error("mark failed", slog.Any("err", serr))
-			}
-			out.Outcome = OutcomeFailed
-			return out
+		if done, res := s.recordAttempt(ctx, def, p, h, &out, attempt, start, err, clock, log); done {
+			return res
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -522,6 +493,55 @@ func (s *Service) deliver(ctx context.Context, def Definition, p Period, h held,
 		}
 		wait = min(2*wait, s.opts.MaxBackoff)
 	}
+}
+
+// recordTimeout bounds the archiving and settling of an attempt that ended while the replica
+// stops.
+const recordTimeout = 10 * time.Second
+
+// recordAttempt archives and counts the attempt-th attempt of deliver and settles the claim when
+// the send went out (sendErr nil), or when it failed for the last time; done reports that
+// deliver returns res. It works on a context that outlives ctx by recordTimeout: the attempt
+// happened, whether the replica stops or not.
+func (s *Service) recordAttempt(ctx context.Context, def Definition, p Period, h held, out *DeliveryResult, attempt int,
+	start time.Time, sendErr error, clock func() time.Time, log *slog.Logger) (done bool, res DeliveryResult) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	at := clock()
+	a := Attempt{Name: def.Name, Period: p.Label, Delivery: h.d.Name, Kind: h.d.Kind, Attempt: out.Attempts, At: at,
+		Outcome: OutcomeSent, Took: time.Since(start).Milliseconds(), Replica: s.opts.Replica}
+	if sendErr != nil {
+		a.Outcome, a.Error = OutcomeFailed, sendErr.Error()
+	}
+	s.deliveries.WithLabelValues(def.Name, h.d.Name, a.Outcome).Inc()
+	if s.archive != nil {
+		if aerr := s.archive.RecordAttempt(ctx, a); aerr != nil {
+			log.Error("archive attempt", slog.Any("err", aerr))
+		}
+	}
+	if sendErr == nil {
+		if serr := s.claims.settle(ctx, h.cl, at, nil); serr != nil {
+			log.Error("mark sent", slog.Any("err", serr))
+		}
+		s.mu.Lock()
+		if at.After(s.lastSuccess[def.Name]) {
+			s.lastSuccess[def.Name] = at
+		}
+		s.mu.Unlock()
+		log.Info("report delivered", slog.Int("attempt", out.Attempts))
+		out.Outcome, out.Error = OutcomeSent, ""
+		return true, *out
+	}
+	out.Error = sendErr.Error()
+	log.Warn("delivery failed", slog.Int("attempt", out.Attempts), slog.Any("err", sendErr))
+	if attempt >= s.opts.Attempts {
+		if serr := s.claims.settle(ctx, h.cl, at, sendErr); serr != nil {
+			log.Error("mark failed", slog.Any("err", serr))
+		}
+		out.Outcome = OutcomeFailed
+		return true, *out
+	}
+	return false, *out
 }
 
 // DeliveryState is the state of one delivery of a period, from its claim.

@@ -481,19 +481,31 @@ func TestReplicaKilledAfterClaim(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("replica a never posted to Slack")
 	}
-	// Give a's other deliveries time to finish, then kill it mid-post.
+	// Give a's other deliveries time to finish (sent and settled: a target that has the
+	// report while its claim is not yet marked done is the moment no replica can tell from a
+	// failure), then kill it mid-post.
+	kv, err := OpenClaims(context.Background(), js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled := func() bool {
+		for _, d := range []string{"smtp", "teams", "webhook", "directory"} {
+			e, err := kv.Get(context.Background(), events.KeyReportClaim("monthly", "2026-10", d))
+			var c events.ReportClaim
+			if err != nil || json.Unmarshal(e.Value(), &c) != nil || c.State != events.ClaimDone {
+				return false
+			}
+		}
+		return true
+	}
 	deadline := time.Now().Add(10 * time.Second)
-	for tg.counts() != "smtp=1 slack=0 teams=1 webhook=1 directory=1" && time.Now().Before(deadline) {
+	for !settled() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	killA()
 	<-doneA
 	<-tg.slackAborted // Slack saw the connection go
 	close(tg.slackGate)
-	kv, err := OpenClaims(context.Background(), js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if c := claimState(t, kv, "monthly", "2026-10", "slack"); c.State != events.ClaimSending || c.Owner != "a" {
 		t.Fatalf("slack claim after a died: %+v", c)
 	}
