@@ -1,8 +1,9 @@
 -- summary, from the rollups: the period's totals, as the summary statement defines them; counts
--- and distinct employees, repositories and owners from contributions_rollup, decisions from
--- decisions_rollup, each for the months whose rollup is current, the others from contributions
--- FINAL.
-SELECT c.contributions, c.upstream_contributions, s.active_contributors, s.upstream_repos, s.upstream_orgs,
+-- and distinct employees from contributions_rollup, distinct upstream repositories and owners
+-- from the rows of repos_rollup (one a repository: counting their names is cheaper than merging
+-- the per-day sets of contributions_rollup), decisions from decisions_rollup, each for the
+-- months whose rollup is current, the others from contributions FINAL.
+SELECT c.contributions, c.upstream_contributions, s.active_contributors, r.upstream_repos, r.upstream_orgs,
     c.prs_opened, d.prs_closed, d.prs_merged, c.personal_contributions, c.fork_contributions
 FROM
 (
@@ -24,21 +25,32 @@ FROM
 ) AS c
 CROSS JOIN
 (
-    SELECT uniqExactMerge(e) AS active_contributors, uniqExactMergeIf(r, u = 1) AS upstream_repos,
-        uniqExactMergeIf(o, u = 1) AS upstream_orgs
+    SELECT uniqExactMerge(e) AS active_contributors
     FROM
     (
-        SELECT is_upstream AS u, employees AS e, repos AS r, owners AS o
+        SELECT employees AS e
         FROM contributions_rollup
         WHERE src IN ({fresh}) AND kind = '' AND {rdays}{rfilter}
         UNION ALL
-        SELECT is_upstream AS u, uniqExactState(CAST(employee_id AS String)) AS e, uniqExactState(repo) AS r,
-            uniqExactState(CAST(repo_owner AS String)) AS o
+        SELECT uniqExactState(CAST(employee_id AS String)) AS e
         FROM contributions FINAL
         WHERE {stale} AND occurred_at >= {from} AND occurred_at < {to}{filter}
-        GROUP BY is_upstream
     )
 ) AS s
+CROSS JOIN
+(
+    SELECT uniqExact(repo) AS upstream_repos, uniqExact(repo_owner) AS upstream_orgs
+    FROM
+    (
+        SELECT repo, repo_owner
+        FROM repos_rollup
+        WHERE src IN ({fresh}) AND is_upstream = 1 AND {rdays}{rfilter}
+        UNION ALL
+        SELECT DISTINCT repo, CAST(repo_owner AS String) AS repo_owner
+        FROM contributions FINAL
+        WHERE {stale} AND is_upstream = 1 AND occurred_at >= {from} AND occurred_at < {to}{filter}
+    )
+) AS r
 CROSS JOIN
 (
     SELECT sum(c) AS prs_closed, sum(m) AS prs_merged
