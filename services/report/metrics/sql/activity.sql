@@ -6,6 +6,6 @@
 SELECT lower(repo) AS repo_key, actor, sum(events) AS n,
     actor != '' AND lower(actor) IN (SELECT lower(actor_login) FROM contributions FINAL WHERE employee_id != '' AND actor_login != '') AS employee
 FROM project_activity FINAL
-WHERE has({repos}, lower(repo)) AND day >= toDate({from}) AND day < toDate({to})
+WHERE lower(repo) IN {repo_set} AND day >= toDate({from}) AND day < toDate({to})
 GROUP BY repo_key, actor
 ORDER BY repo_key, n DESC, actor

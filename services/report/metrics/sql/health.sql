@@ -16,14 +16,14 @@ LEFT JOIN
         sumIf(events, day >= toDate({to} - INTERVAL 6 MONTH) AND day < toDate({to} - INTERVAL 3 MONTH)) AS previous,
         max(day) AS last_day, maxIf(day, type = 'ReleaseEvent') AS last_release
     FROM project_activity FINAL
-    WHERE has({repos}, lower(repo)) AND day < toDate({to})
+    WHERE lower(repo) IN {repo_set} AND day < toDate({to})
     GROUP BY repo_key
 ) AS a ON a.repo_key = r.repo_key
 LEFT JOIN
 (
     SELECT lower(repo) AS repo_key, max(if(kind = 'pull_request', assumeNotNull(merged_at), occurred_at)) AS last_merge
     FROM contributions FINAL
-    WHERE has({repos}, lower(repo)) AND ((kind = 'pull_request' AND merged = 1 AND merged_at < {to}) OR (kind IN ('merge', 'release') AND occurred_at < {to}))
+    WHERE lower(repo) IN {repo_set} AND ((kind = 'pull_request' AND merged = 1 AND merged_at < {to}) OR (kind IN ('merge', 'release') AND occurred_at < {to}))
     GROUP BY repo_key
 ) AS c ON c.repo_key = r.repo_key
 ORDER BY repo_key

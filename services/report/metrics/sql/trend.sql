@@ -3,6 +3,6 @@
 -- period's last month. One row per repository and month with events.
 SELECT lower(repo) AS repo_key, toStartOfMonth(day) AS month, sum(events) AS n
 FROM project_activity FINAL
-WHERE has({repos}, lower(repo)) AND day >= toStartOfMonth(toDate({to}) - 1) - INTERVAL 11 MONTH AND day < toDate({to})
+WHERE lower(repo) IN {repo_set} AND day >= toStartOfMonth(toDate({to}) - 1) - INTERVAL 11 MONTH AND day < toDate({to})
 GROUP BY repo_key, month
 ORDER BY repo_key, month
