@@ -5,15 +5,20 @@
 -- before the period too) falls in the period (new) or before it (returning), and the month of
 -- that first contribution. The team and upstream conditions do not apply: these people have no
 -- team, and the destination is fixed.
-SELECT login, toStartOfMonth(occurred_at) AS month, count() AS contributions,
-    min(first_contribution) >= {from} AS is_new, toStartOfMonth(min(first_contribution)) AS first_month
+-- Rows are counted per login and month first, and each login's first contribution is taken over
+-- those months, so the window runs over a row per login and month, not per contribution.
+SELECT login, month, contributions, first_ever >= {from} AS is_new, toStartOfMonth(first_ever) AS first_month
 FROM
 (
-    SELECT lower(actor_login) AS login, occurred_at,
-        min(occurred_at) OVER (PARTITION BY lower(actor_login)) AS first_contribution
-    FROM contributions FINAL
-    WHERE occurred_at < {to} AND destination = 'company_oss' AND employee_id = '' AND actor_login != ''
+    SELECT login, month, contributions, min(first_in_month) OVER (PARTITION BY login) AS first_ever
+    FROM
+    (
+        SELECT lower(actor_login) AS login, toStartOfMonth(occurred_at) AS month, countIf(occurred_at >= {from}) AS contributions,
+            min(occurred_at) AS first_in_month
+        FROM contributions FINAL
+        WHERE occurred_at < {to} AND destination = 'company_oss' AND employee_id = '' AND actor_login != ''
+        GROUP BY login, month
+    )
 )
-WHERE occurred_at >= {from}
-GROUP BY login, month
+WHERE contributions > 0
 ORDER BY login, month
