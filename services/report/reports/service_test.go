@@ -530,6 +530,61 @@ func TestReplicaKilledAfterClaim(t *testing.T) {
 	}
 }
 
+// stopOnAnswer is a transport that stops the replica (cancels its context) as soon as the
+// target has answered, before the sender returns: the moment between a send that went out and
+// its claim being settled.
+type stopOnAnswer struct {
+	stop func()
+}
+
+func (s stopOnAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	s.stop()
+	return resp, nil
+}
+
+// A replica stopped just after the target took the report still records the send: the claim is
+// settled, and no other replica sends the report again once its lease would have run out.
+func TestStopJustAfterSendIsNotSentAgain(t *testing.T) {
+	srv, _, js := testkit.NATS(t)
+	tg := newTargets(t)
+	defs := []Definition{monthly(tg.deliveries()[2:3])} // Teams
+	var b built
+	ctxA, stopA := context.WithCancel(context.Background())
+	defer stopA()
+	a := replica(t, srv, "a", defs, b.build(t), func(o *ServiceOptions) {
+		o.Senders.HTTP = &http.Client{Transport: stopOnAnswer{stop: stopA}}
+	})
+	_ = a.Tick(ctxA, due)
+	if ctxA.Err() == nil {
+		t.Fatal("the replica was not stopped during the send")
+	}
+	kv, err := OpenClaims(context.Background(), js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := claimState(t, kv, "monthly", "2026-10", "teams"); c.State != events.ClaimDone || c.Owner != "a" {
+		t.Fatalf("teams claim after a stopped just after its send: %+v, want done by a", c)
+	}
+	bRep := replica(t, srv, "b", defs, b.build(t), nil)
+	if err := bRep.Tick(context.Background(), due.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	tg.check(t)
+	if got := tg.teamsOK.Load(); got != 1 {
+		t.Fatalf("teams received the report %d times, want once", got)
+	}
+}
+
 // A run missed while every replica was down is done once at start, for the last due period
 // only, and says it is late.
 func TestCatchUpOnce(t *testing.T) {
