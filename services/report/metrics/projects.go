@@ -228,11 +228,7 @@ func (a projectActivity) share() *float64 {
 
 // repoList is the SQL array literal of lower-case repositories.
 func repoList(keys []string) string {
-	quoted := make([]string, len(keys))
-	for i, k := range keys {
-		quoted[i] = store.Quote(k)
-	}
-	return "[" + strings.Join(quoted, ", ") + "]"
+	return "[" + quotedList(keys) + "]"
 }
 
 // repoSet is the same repositories as a set for IN: a membership test of a hash set, where
@@ -242,11 +238,16 @@ func repoSet(keys []string) string {
 	if len(keys) == 0 {
 		return "(NULL)"
 	}
+	return "(" + quotedList(keys) + ")"
+}
+
+// quotedList is keys as string literals, separated by commas.
+func quotedList(keys []string) string {
 	quoted := make([]string, len(keys))
 	for i, k := range keys {
 		quoted[i] = store.Quote(k)
 	}
-	return "(" + strings.Join(quoted, ", ") + ")"
+	return strings.Join(quoted, ", ")
 }
 
 func runRepos(ctx context.Context, q Querier, name string, f Filter, keys []string) (*store.Result, error) {

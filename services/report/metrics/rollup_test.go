@@ -61,8 +61,8 @@ func rollupFixture() []events.Contribution {
 		cs = append(cs, c)
 	}
 	// The number of ann's pull request of January 7 (row 16) opened again in February, in the
-	// repository spelt otherwise: a period with both leaves the number out of responsiveness, one
-	// with either counts it.
+	// repository spelt otherwise: responsiveness counts both, each with the answers at or after
+	// its own opening, whatever the period holds.
 	dup := time.Date(2025, 2, 10, 9, 0, 0, 0, time.UTC)
 	cs = append(cs, events.Contribution{ID: "pull_request:again16", Kind: events.KindPullRequest, OccurredAt: dup, ActorLogin: "ann",
 		EmployeeID: "e1", Team: "core", Repo: "Golang/Go", RepoOwner: "Golang", IsUpstream: true, Destination: "upstream",

@@ -480,8 +480,8 @@ func (s *Service) deliver(ctx context.Context, def Definition, p Period, h held,
 			out.Outcome, out.Error = "stopped", ctx.Err().Error()
 			return out
 		}
-		if done, res := s.recordAttempt(ctx, def, p, h, &out, attempt, start, err, clock, log); done {
-			return res
+		if s.recordAttempt(ctx, def, p, h, &out, attempt, start, err, clock, log) {
+			return out
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -499,12 +499,12 @@ func (s *Service) deliver(ctx context.Context, def Definition, p Period, h held,
 // stops.
 const recordTimeout = 10 * time.Second
 
-// recordAttempt archives and counts the attempt-th attempt of deliver and settles the claim when
-// the send went out (sendErr nil), or when it failed for the last time; done reports that
-// deliver returns res. It works on a context that outlives ctx by recordTimeout: the attempt
+// recordAttempt archives and counts the attempt-th attempt of deliver, sets out, and settles the
+// claim when the send went out (sendErr nil), or when it failed for the last time; it reports
+// whether deliver is done. It works on a context that outlives ctx by recordTimeout: the attempt
 // happened, whether the replica stops or not.
 func (s *Service) recordAttempt(ctx context.Context, def Definition, p Period, h held, out *DeliveryResult, attempt int,
-	start time.Time, sendErr error, clock func() time.Time, log *slog.Logger) (done bool, res DeliveryResult) {
+	start time.Time, sendErr error, clock func() time.Time, log *slog.Logger) (done bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	at := clock()
@@ -530,7 +530,7 @@ func (s *Service) recordAttempt(ctx context.Context, def Definition, p Period, h
 		s.mu.Unlock()
 		log.Info("report delivered", slog.Int("attempt", out.Attempts))
 		out.Outcome, out.Error = OutcomeSent, ""
-		return true, *out
+		return true
 	}
 	out.Error = sendErr.Error()
 	log.Warn("delivery failed", slog.Int("attempt", out.Attempts), slog.Any("err", sendErr))
@@ -539,9 +539,9 @@ func (s *Service) recordAttempt(ctx context.Context, def Definition, p Period, h
 			log.Error("mark failed", slog.Any("err", serr))
 		}
 		out.Outcome = OutcomeFailed
-		return true, *out
+		return true
 	}
-	return false, *out
+	return false
 }
 
 // DeliveryState is the state of one delivery of a period, from its claim.

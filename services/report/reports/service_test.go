@@ -293,15 +293,21 @@ func (tg *targets) counts() string {
 
 func claimState(t *testing.T, kv jetstream.KeyValue, report, period, delivery string) events.ReportClaim {
 	t.Helper()
-	e, err := kv.Get(context.Background(), events.KeyReportClaim(report, period, delivery))
+	c, err := readClaim(kv, report, period, delivery)
 	if err != nil {
 		t.Fatalf("claim %s/%s/%s: %v", report, period, delivery, err)
 	}
-	var c events.ReportClaim
-	if err := json.Unmarshal(e.Value(), &c); err != nil {
-		t.Fatal(err)
-	}
 	return c
+}
+
+// readClaim reads one claim from the bucket.
+func readClaim(kv jetstream.KeyValue, report, period, delivery string) (events.ReportClaim, error) {
+	var c events.ReportClaim
+	e, err := kv.Get(context.Background(), events.KeyReportClaim(report, period, delivery))
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(e.Value(), &c)
 }
 
 // Two and three replicas on one NATS fire the same tick: each target receives the report once.
@@ -490,9 +496,7 @@ func TestReplicaKilledAfterClaim(t *testing.T) {
 	}
 	settled := func() bool {
 		for _, d := range []string{"smtp", "teams", "webhook", "directory"} {
-			e, err := kv.Get(context.Background(), events.KeyReportClaim("monthly", "2026-10", d))
-			var c events.ReportClaim
-			if err != nil || json.Unmarshal(e.Value(), &c) != nil || c.State != events.ClaimDone {
+			if c, err := readClaim(kv, "monthly", "2026-10", d); err != nil || c.State != events.ClaimDone {
 				return false
 			}
 		}
