@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,33 @@ func TestCommunity(t *testing.T) {
 	if get(t, ts, "/api/v1/metrics/community", url.Values{"from": {"2024-11-01"}, "to": {"2024-12-31"}}, &got); got.Contributors != 0 ||
 		got.Organizations == nil || len(got.Months) != 2 || got.Months[1] != (metrics.CommunityMonth{Month: "2024-12"}) {
 		t.Fatalf("empty period: %+v", got)
+	}
+
+	// Several periods of whole months from one statement: each as computed alone, the
+	// affiliations at each one's end included (Erin was with Umbrella until 2025).
+	periods := []metrics.Filter{
+		{From: day("2025-03-01 00:00"), To: day("2025-03-31 00:00"), Upstream: metrics.UpstreamAll},
+		{From: day("2025-02-01 00:00"), To: day("2025-02-28 00:00"), Upstream: metrics.UpstreamAll},
+		{From: day("2024-12-01 00:00"), To: day("2025-01-31 00:00"), Upstream: metrics.UpstreamAll},
+	}
+	// With a period that is not whole months (March to the 20th: bob's comment of the 21st is
+	// out), each has its statement.
+	affiliate := af.Affiliate("acme")
+	partial := metrics.Filter{From: day("2025-03-01 00:00"), To: day("2025-03-20 00:00"), Upstream: metrics.UpstreamAll}
+	for _, fs := range [][]metrics.Filter{periods, append(slices.Clone(periods), partial)} {
+		together, err := metrics.GetCommunities(ctx, st, fs, affiliate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range fs {
+			alone, err := metrics.GetCommunity(ctx, st, f, affiliate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(together[i], alone) || alone.Contributors == 0 {
+				t.Errorf("%s..%s: together %+v\nalone    %+v", f.From, f.To, together[i], alone)
+			}
+		}
 	}
 
 	var bad struct{ Error, Param string }

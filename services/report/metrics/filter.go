@@ -144,3 +144,27 @@ func ts(t time.Time) string {
 }
 
 func day(t time.Time) string { return t.Format(time.DateOnly) }
+
+// monthSpan returns the period from the first of the filters to the last, and whether one
+// statement over it can answer for each of them: every one is whole calendar months (it starts
+// on the first of a month and ends on the last day of one), and they differ in the period alone.
+func monthSpan(fs []Filter) (Filter, bool) {
+	if len(fs) == 0 {
+		return Filter{}, false
+	}
+	span := fs[0]
+	for _, f := range fs {
+		same := f
+		same.From, same.To = span.From, span.To
+		if same != span || f.From.Day() != 1 || f.end().Day() != 1 {
+			return span, false
+		}
+		if f.From.Before(span.From) {
+			span.From = f.From
+		}
+		if f.To.After(span.To) {
+			span.To = f.To
+		}
+	}
+	return span, true
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +46,12 @@ func rollupFixture() []events.Contribution {
 			}
 			if i%5 == 3 || i%5 == 4 {
 				first := at.Add(time.Duration(3+(i%5-3)*237) * time.Hour)
+				c.FirstResponseAt = &first
+			}
+			if i%5 == 1 && i%2 == 1 {
+				// The REST sync's first response after answers the archive holds, in a later
+				// month: the earliest counts, so the later months are looked at.
+				first := at.Add(45 * 24 * time.Hour)
 				c.FirstResponseAt = &first
 			}
 			cs = append(cs, answers(c, i)...)
@@ -456,6 +463,72 @@ func TestResponsivenessMonthOfEqualsTheMonthAlone(t *testing.T) {
 		if _, ok := all.MonthOf(f); ok {
 			t.Errorf("%s–%s team %q upstream %s: taken from the months of another filter", day(f.From), day(f.To), f.Team, f.Upstream)
 		}
+	}
+}
+
+// TestPeriodsFromOneStatement checks that the newcomers and the community inflow of several
+// periods read by one statement (GetNewcomersOf, GetCommunities) are those of each period
+// computed alone, from the rollups and from contributions FINAL.
+func TestPeriodsFromOneStatement(t *testing.T) {
+	st := rolledUpFixture(t)
+	ctx := context.Background()
+	d := func(m time.Month, day int) time.Time { return time.Date(2025, m, day, 0, 0, 0, 0, time.UTC) }
+	var seen Newcomers
+	for _, rolled := range []bool{true, false} {
+		c := ctx
+		if !rolled {
+			c = WithoutRollups(ctx)
+		}
+		for _, team := range []string{"", "core"} {
+			whole := []Filter{
+				{From: d(1, 1), To: d(5, 31), Team: team, Upstream: UpstreamOnly},
+				{From: d(3, 1), To: d(3, 31), Team: team, Upstream: UpstreamOnly},
+				{From: d(2, 1), To: d(3, 31), Team: team, Upstream: UpstreamOnly},
+			}
+			// With a period not of whole months, or of another team: each alone.
+			partial := append(slices.Clone(whole), Filter{From: d(2, 10), To: d(3, 31), Team: team, Upstream: UpstreamOnly})
+			other := append(slices.Clone(whole), Filter{From: d(3, 1), To: d(3, 31), Team: "web", Upstream: UpstreamOnly})
+			for _, fs := range [][]Filter{whole, partial, other} {
+				got, err := GetNewcomersOf(c, st, fs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, f := range fs {
+					want, err := GetNewcomers(c, st, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(got[i], want) {
+						t.Errorf("rollups %v, newcomers %s–%s team %q: together %+v\nalone    %+v", rolled, day(f.From), day(f.To), f.Team, got[i], want)
+					}
+					seen.New, seen.Returning = seen.New+want.New, seen.Returning+want.Returning
+				}
+				// The community inflow has no team; its upstream selection does not apply.
+				var cs []Filter
+				for _, f := range fs {
+					if f.Team == "" {
+						f.Upstream = UpstreamAll
+						cs = append(cs, f)
+					}
+				}
+				coms, err := GetCommunities(c, st, cs, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, f := range cs {
+					want, err := GetCommunity(c, st, f, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(coms[i], want) || want.Contributors == 0 {
+						t.Errorf("rollups %v, community %s–%s: together %+v\nalone    %+v", rolled, day(f.From), day(f.To), coms[i], want)
+					}
+				}
+			}
+		}
+	}
+	if seen.New == 0 || seen.Returning == 0 {
+		t.Fatalf("the fixture shows %d new and %d returning: the comparison shows little", seen.New, seen.Returning)
 	}
 }
 

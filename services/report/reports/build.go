@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -63,6 +64,10 @@ type builder struct {
 	resp, prevResp       metrics.Responsiveness
 	trendResp            *metrics.Responsiveness // of the trend, when the period and the one before are taken from it
 	cycle, prevCycle     metrics.Cycle
+
+	newcomersOnce sync.Once
+	newcomers     []metrics.Newcomers // of the trend and of the period, when both are wanted
+	newcomersErr  error
 }
 
 func newBuilder(q metrics.Querier, def Definition, p Period, now time.Time, opt Options) (*builder, error) {
@@ -163,8 +168,11 @@ func (b *builder) has(section string) bool { return slices.Contains(b.sections, 
 const parallel = 4
 
 // compute runs the statements the sections need, then derives the sections: first the period's
-// and the previous period's totals the headline needs, then the sections, each on its own.
+// and the previous period's totals the headline needs, then the sections, each on its own. All
+// read the list of months whose rollup is current once (metrics.ShareRollupMonths), so every
+// number of the report comes from the same months' rollups.
 func (b *builder) compute(ctx context.Context) error {
+	ctx = metrics.ShareRollupMonths(ctx)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallel)
 	g.Go(func() (err error) { b.summary, err = metrics.GetSummary(gctx, b.q, b.cur); return })
@@ -237,6 +245,29 @@ func (b *builder) responsiveness(ctx context.Context) error {
 	}
 	b.prevResp, err = metrics.GetResponsiveness(ctx, b.q, b.prev)
 	return err
+}
+
+// newcomersOf returns the newcomers of the trend (trend true) or of the period. When the
+// report wants both (trends and highlights), one statement reads both (metrics.GetNewcomersOf),
+// run by whichever section asks first.
+func (b *builder) newcomersOf(ctx context.Context, trend bool) (metrics.Newcomers, error) {
+	f := b.cur
+	if trend {
+		f = b.trend
+	}
+	if !b.has(SectionTrends) || !b.has(SectionHighlights) {
+		return metrics.GetNewcomers(ctx, b.q, f)
+	}
+	b.newcomersOnce.Do(func() {
+		b.newcomers, b.newcomersErr = metrics.GetNewcomersOf(ctx, b.q, []metrics.Filter{b.trend, b.cur})
+	})
+	if b.newcomersErr != nil {
+		return metrics.Newcomers{}, b.newcomersErr
+	}
+	if trend {
+		return b.newcomers[0], nil
+	}
+	return b.newcomers[1], nil
 }
 
 // maxDependencies bounds the dependencies a report looks at one by one (the totals count all).

@@ -207,7 +207,7 @@ func (b *builder) highlights(ctx context.Context) error {
 			h.NewProjects = append(h.NewProjects, store.AsString(r[0]))
 		}
 	}
-	nc, err := metrics.GetNewcomers(ctx, b.q, b.cur)
+	nc, err := b.newcomersOf(ctx, false)
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func (b *builder) trends(ctx context.Context) error {
 		}
 		resp = &r
 	}
-	nc, err := metrics.GetNewcomers(ctx, b.q, f)
+	nc, err := b.newcomersOf(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -147,14 +147,11 @@ func (b *builder) cycleSection(ctx context.Context) error {
 	if b.cur.Team == "" {
 		f, pf := b.cur, b.prev
 		f.Upstream, pf.Upstream = metrics.UpstreamAll, metrics.UpstreamAll
-		com, err := metrics.GetCommunity(ctx, b.q, f, b.opt.Affiliate)
+		both, err := metrics.GetCommunities(ctx, b.q, []metrics.Filter{f, pf}, b.opt.Affiliate)
 		if err != nil {
 			return err
 		}
-		prev, err := metrics.GetCommunity(ctx, b.q, pf, b.opt.Affiliate)
-		if err != nil {
-			return err
-		}
+		com, prev := both[0], both[1]
 		c.CameBack = &CameBack{Contributors: com.Contributors, Contributions: com.Contributions, New: com.New,
 			PrevContributors: prev.Contributors, Organizations: int64(len(com.Organizations))}
 	}
@@ -225,7 +222,6 @@ func (b *builder) teams(ctx context.Context) error {
 	for i, t := range all {
 		names[i] = t.Team
 	}
-	ctx = metrics.ShareRollupMonths(ctx)
 	sums, err := metrics.GetSummaryByTeam(ctx, b.q, b.cur, names)
 	if err != nil {
 		return err

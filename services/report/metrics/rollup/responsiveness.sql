@@ -4,7 +4,9 @@
 -- key, the 128-bit SipHash of its repository (lower-cased) and number (migration 0017), which
 -- matches its answers as the two do in the plain statement; each pull request row counts, as
 -- there (a number opened twice counts twice). Only the pull requests without an answer in their
--- own month look further, in one small join: the earliest answers of every later month rolled up
+-- own month, whose REST sync's first response is not in that month either (an answer of a later
+-- month cannot be earlier than one in the month), look further, in one small join: the earliest
+-- answers of every later month rolled up
 -- (answers_rollup: those of the two people who answered each number first, one of whom is not
 -- the author) and the answers of the months not rolled up (few: the months written since the
 -- last rebuild; filtering them by the same keys cost a second set of keys). The first answer is
@@ -44,7 +46,7 @@ FROM
         (
             SELECT key, answers AS found
             FROM answers_rollup
-            WHERE src IN ({fresh}) AND src >= toYYYYMM({from}) AND key IN (SELECT key FROM prs WHERE answer_at IS NULL)
+            WHERE src IN ({fresh}) AND src >= toYYYYMM({from}) AND key IN (SELECT key FROM prs WHERE answer_at IS NULL AND (rest_first IS NULL OR rest_first >= addMonths(toStartOfMonth(opened_at), 1)))
             UNION ALL
             SELECT reinterpretAsUInt128(sipHash128(lower(repo), number)) AS key, [(lower(actor_login), occurred_at)] AS found
             FROM contributions FINAL
