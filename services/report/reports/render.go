@@ -2,7 +2,10 @@ package reports
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"giveback.dev/services/report/chart"
 )
@@ -25,31 +28,38 @@ func Render(n *Numbers) (*Report, error) {
 		return nil, err
 	}
 	r.Hash = hash
+	// The charts and the two PDFs are drawn side by side, each on its own (a chart's PNG and
+	// SVG, one PDF), then the text formats; each part writes its own field or index.
+	pngs, svgList := make([][]byte, len(n.Trends)), make([][]byte, len(n.Trends))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range n.Trends {
+		c := &n.Trends[i]
+		g.Go(func() (err error) {
+			if pngs[i], err = chart.PNG(c); err != nil {
+				return fmt.Errorf("reports: %w", err)
+			}
+			if svgList[i], err = chart.SVG(c, chart.Width, chart.Height); err != nil {
+				return fmt.Errorf("reports: %w", err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() (err error) { r.PDF, err = renderPDF(d, n, pageA4); return })
+	g.Go(func() (err error) { r.PDFLetter, err = renderPDF(d, n, pageLetter); return })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	svgs := map[string][]byte{}
 	for i := range n.Trends {
 		c := &n.Trends[i]
-		png, err := chart.PNG(c)
-		if err != nil {
-			return nil, fmt.Errorf("reports: %w", err)
-		}
-		r.Images[contentID(c)] = png
-		svg, err := chart.SVG(c, chart.Width, chart.Height)
-		if err != nil {
-			return nil, fmt.Errorf("reports: %w", err)
-		}
-		svgs[c.ID] = svg
+		r.Images[contentID(c)], svgs[c.ID] = pngs[i], svgList[i]
 	}
 	r.HTML = renderHTML(d, n, htmlMail, nil)
 	r.WebHTML = renderHTML(d, n, htmlWeb, svgs)
 	r.Text = renderText(d, n)
 	r.Markdown = renderMarkdown(d, n)
 	if r.CSV, err = renderCSV(d, n); err != nil {
-		return nil, err
-	}
-	if r.PDF, err = renderPDF(d, n, pageA4); err != nil {
-		return nil, err
-	}
-	if r.PDFLetter, err = renderPDF(d, n, pageLetter); err != nil {
 		return nil, err
 	}
 	r.Summary = summary(n)
