@@ -15,39 +15,37 @@ import (
 // freshness. They read the contributions table as package metrics does (FINAL, the company's
 // people only, the filter's team and upstream conditions) and are bound by bind.
 const (
-	// sqlMergedPRs lists the pull requests merged in the period, with their size (lines added
-	// and deleted), the criticality of the repository as a dependency, and the first instant
-	// their author contributed anything to the repository. That first instant is read without
-	// FINAL, for the authors and repositories of the period only: every version of a row has
-	// the same occurred_at, so duplicates do not change a minimum. Those pairs are picked by a
-	// 64-bit hash of author and repository, one integer per row instead of a string pair (at
-	// 10M rows 1.05 s became 0.42 s); the join compares the pair itself, so a pair that only
-	// shares a hash with one of the period's adds a group that meets no pull request. {opened}
-	// keeps the months in which those pull requests may have been opened
-	// (metrics.MergedOpened), so FINAL reads a few partitions rather than the whole history.
-	sqlMergedPRs = `SELECT p.repo, p.number, p.title, p.url, p.lines, p.criticality, p.actor_login, p.merged_at,
-    f.first >= p.occurred_at AS first_time
-FROM
+	// sqlMergedPRs lists the pull requests merged in the period, the first 1,000 by the
+	// criticality of the repository as a dependency and their size (lines added and deleted),
+	// with the first instant their author contributed anything to the repository. That first
+	// instant is read without FINAL, for the authors and repositories of those 1,000 only:
+	// every version of a row has the same occurred_at, so duplicates do not change a minimum.
+	// Those pairs are picked by a 64-bit hash of author and repository, one integer per row
+	// instead of a string pair (at 10M rows 1.05 s became 0.42 s, and 0.33 s with the pairs of
+	// the 1,000 alone); the join compares the pair itself, so a pair that only shares a hash
+	// with one of them adds a group that meets no pull request. {opened} keeps the months in
+	// which those pull requests may have been opened (metrics.MergedOpened), so FINAL reads a
+	// few partitions rather than the whole history.
+	sqlMergedPRs = `WITH p AS
 (
     SELECT repo, number, title, url, toInt64(additions) + toInt64(deletions) AS lines,
         toInt64(dependency_criticality) AS criticality, actor_login, employee_id, merged_at, occurred_at
     FROM contributions FINAL
     WHERE kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to} AND occurred_at < {to}{filter} AND {opened}
-) AS p
+    ORDER BY criticality DESC, lines DESC, repo, number
+    LIMIT 1000
+)
+SELECT p.repo, p.number, p.title, p.url, p.lines, p.criticality, p.actor_login, p.merged_at,
+    f.first >= p.occurred_at AS first_time
+FROM p
 LEFT JOIN
 (
     SELECT employee_id, lower(repo) AS r, min(occurred_at) AS first
     FROM contributions
-    WHERE occurred_at < {to} AND employee_id != '' AND cityHash64(employee_id, lower(repo)) IN
-    (
-        SELECT cityHash64(employee_id, lower(repo))
-        FROM contributions FINAL
-        WHERE kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to} AND occurred_at < {to}{filter} AND {opened}
-    )
+    WHERE occurred_at < {to} AND employee_id != '' AND cityHash64(employee_id, lower(repo)) IN (SELECT cityHash64(employee_id, lower(repo)) FROM p)
     GROUP BY employee_id, r
 ) AS f ON f.employee_id = p.employee_id AND f.r = lower(p.repo)
-ORDER BY p.criticality DESC, p.lines DESC, p.repo, p.number
-LIMIT 1000`
+ORDER BY p.criticality DESC, p.lines DESC, p.repo, p.number`
 
 	// sqlNewProjects lists the upstream repositories whose first contribution by the company's
 	// people falls in the period, with the contributions made to them in the period.
