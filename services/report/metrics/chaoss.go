@@ -43,44 +43,18 @@ func GetNewcomers(ctx context.Context, q Querier, f Filter) (Newcomers, error) {
 	return newcomersOf(f, res.Rows), nil
 }
 
-// GetNewcomersOf computes the newcomers of each period, as GetNewcomers does. When the periods
-// are whole calendar months and differ in the period alone, one statement over the span from
-// the first to the last reads them all: a person's first upstream contribution is the same
-// for each period they contributed in, and falls in a period that starts on the first of a
-// month exactly when its month does. Otherwise each period has its own statement.
+// GetNewcomersOf computes the newcomers of each period, as GetNewcomers does; periods of whole
+// calendar months that differ in the period alone are read by one statement (eachPeriod).
 func GetNewcomersOf(ctx context.Context, q Querier, fs []Filter) ([]Newcomers, error) {
-	out := make([]Newcomers, len(fs))
-	span, whole := monthSpan(fs)
-	if !whole || len(fs) == 1 {
-		for i, f := range fs {
-			var err error
-			if out[i], err = GetNewcomers(ctx, q, f); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	span.Upstream = UpstreamOnly
-	res, err := run(ctx, q, "newcomers", span, 0)
-	if err != nil {
-		return nil, err
-	}
+	up := make([]Filter, len(fs))
 	for i, f := range fs {
 		f.Upstream = UpstreamOnly
-		from, to := f.From.Format("2006-01"), f.To.Format("2006-01")
-		var rows [][]any
-		for _, r := range res.Rows {
-			if m := month(r[1]); m >= from && m <= to {
-				// is_new of the row is against the span's first instant; against f's, it is
-				// whether the first contribution's month is not before f's first.
-				isNew := int64(0)
-				if month(r[4]) >= from {
-					isNew = 1
-				}
-				rows = append(rows, []any{r[0], r[1], r[2], isNew, r[4]})
-			}
-		}
-		out[i] = newcomersOf(f, rows)
+		up[i] = f
+	}
+	out := make([]Newcomers, len(fs))
+	err := eachPeriod(ctx, q, "newcomers", up, func(i int, f Filter, rows [][]any) { out[i] = newcomersOf(f, rows) })
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

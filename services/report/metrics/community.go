@@ -58,17 +58,11 @@ type Community struct {
 // outside contributors have no team. Its upstream selection does not apply.
 func GetCommunity(ctx context.Context, q Querier, f Filter, affiliate Affiliate) (Community, error) {
 	cs, err := GetCommunities(ctx, q, []Filter{f}, affiliate)
-	if err != nil {
-		return Community{Filter: period(f), Organizations: []CommunityOrg{}, Months: []CommunityMonth{}}, err
-	}
-	return cs[0], nil
+	return cs[0], err
 }
 
-// GetCommunities computes the community inflow of each period, as GetCommunity does. When every
-// period is whole calendar months, one statement over the span from the first to the last
-// reads them all: a login's first contribution, looked for before the span's end, is the same
-// for each period it contributed in, and falls in a period that starts on the first of a month
-// exactly when its month does. Otherwise each period has its own statement.
+// GetCommunities computes the community inflow of each period, as GetCommunity does; periods of
+// whole calendar months are read by one statement (eachPeriod).
 func GetCommunities(ctx context.Context, q Querier, fs []Filter, affiliate Affiliate) ([]Community, error) {
 	out := make([]Community, len(fs))
 	for i, f := range fs {
@@ -77,61 +71,14 @@ func GetCommunities(ctx context.Context, q Querier, fs []Filter, affiliate Affil
 			return out, &FieldError{Field: "team", Reason: "community inflow counts people outside the roster, who have no team; leave team out"}
 		}
 	}
-	if len(fs) == 0 {
-		return out, nil
-	}
-	span, whole := monthSpan(fs)
-	if !whole || len(fs) == 1 {
-		for i, f := range fs {
-			rows, err := communityRows(ctx, q, f)
-			if err != nil {
-				return out, err
-			}
-			out[i] = communityOf(rows, f, affiliate)
-		}
-		return out, nil
-	}
-	rows, err := communityRows(ctx, q, span)
-	if err != nil {
-		return out, err
-	}
-	for i, f := range fs {
-		from := f.From.Format("2006-01")
-		own := make([]communityRow, len(rows))
-		for j, r := range rows {
-			r.isNew = r.first >= from
-			own[j] = r
-		}
-		out[i] = communityOf(own, f, affiliate)
-	}
-	return out, nil
+	err := eachPeriod(ctx, q, "community", fs, func(i int, f Filter, rows [][]any) { out[i] = communityOf(f, rows, affiliate) })
+	return out, err
 }
 
-// communityRow is one row of the community statement: a login's contributions in one month,
-// and the month of the login's first contribution.
-type communityRow struct {
-	login, month, first string
-	contributions       int64
-	isNew               bool // the first contribution is not before the period's first instant
-}
-
-func communityRows(ctx context.Context, q Querier, f Filter) ([]communityRow, error) {
-	res, err := run(ctx, q, "community", f, 0)
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]communityRow, 0, len(res.Rows))
-	for _, r := range res.Rows {
-		rows = append(rows, communityRow{login: store.AsString(r[0]), month: month(r[1]), contributions: store.AsInt(r[2]),
-			isNew: store.AsInt(r[3]) != 0, first: month(r[4])})
-	}
-	return rows, nil
-}
-
-// communityOf builds the inflow of f from rows whose months hold f's: those of f's months count.
-func communityOf(rows []communityRow, f Filter, affiliate Affiliate) Community {
+// communityOf computes the community inflow of f from the rows of the community statement
+// (login, month, contributions, is_new, first_month).
+func communityOf(f Filter, rows [][]any, affiliate Affiliate) Community {
 	out := Community{Filter: period(f), Organizations: []CommunityOrg{}, Months: []CommunityMonth{}}
-	from, to := f.From.Format("2006-01"), f.To.Format("2006-01")
 	type person struct {
 		contributions int64
 		isNew         bool
@@ -140,24 +87,23 @@ func communityOf(rows []communityRow, f Filter, affiliate Affiliate) Community {
 	var order []string
 	months := map[string]*CommunityMonth{}
 	for _, r := range rows {
-		if r.month < from || r.month > to {
-			continue
-		}
-		p := people[r.login]
+		login, m, n := store.AsString(r[0]), month(r[1]), store.AsInt(r[2])
+		isNew, first := store.AsInt(r[3]) != 0, month(r[4])
+		p := people[login]
 		if p == nil {
-			p = &person{isNew: r.isNew}
-			people[r.login] = p
-			order = append(order, r.login)
+			p = &person{isNew: isNew}
+			people[login] = p
+			order = append(order, login)
 		}
-		p.contributions += r.contributions
-		cm := months[r.month]
+		p.contributions += n
+		cm := months[m]
 		if cm == nil {
-			cm = &CommunityMonth{Month: r.month}
-			months[r.month] = cm
+			cm = &CommunityMonth{Month: m}
+			months[m] = cm
 		}
 		cm.Contributors++
-		cm.Contributions += r.contributions
-		if r.first == r.month {
+		cm.Contributions += n
+		if first == m {
 			cm.New++
 		}
 	}

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -167,4 +168,47 @@ func monthSpan(fs []Filter) (Filter, bool) {
 		}
 	}
 	return span, true
+}
+
+// eachPeriod runs the named statement for each filter and hands use the filter's rows, as the
+// statement gives them for that filter alone. The statement is one of those that tell, per
+// month, whether someone's first contribution falls in the period: column 1 the month, column 3
+// is_new (the first contribution not before the period's first instant), column 4 the month of
+// that first contribution. When the filters are whole calendar months that differ in the period
+// alone (monthSpan), one statement over their span answers for all: a filter's rows are the
+// span's rows of its months, and is_new against its first day is whether the first month is
+// not before its first month. The first contribution is the same for every period it is looked
+// for from, being looked for before the span's end and in a month of the period. Otherwise
+// each filter has its own statement.
+func eachPeriod(ctx context.Context, q Querier, name string, fs []Filter, use func(i int, f Filter, rows [][]any)) error {
+	span, whole := monthSpan(fs)
+	if !whole || len(fs) == 1 {
+		for i, f := range fs {
+			res, err := run(ctx, q, name, f, 0)
+			if err != nil {
+				return err
+			}
+			use(i, f, res.Rows)
+		}
+		return nil
+	}
+	res, err := run(ctx, q, name, span, 0)
+	if err != nil {
+		return err
+	}
+	for i, f := range fs {
+		from, to := f.From.Format("2006-01"), f.To.Format("2006-01")
+		var rows [][]any
+		for _, r := range res.Rows {
+			if m := month(r[1]); m >= from && m <= to {
+				isNew := int64(0)
+				if month(r[4]) >= from {
+					isNew = 1
+				}
+				rows = append(rows, []any{r[0], r[1], r[2], isNew, r[4]})
+			}
+		}
+		use(i, f, rows)
+	}
+	return nil
 }

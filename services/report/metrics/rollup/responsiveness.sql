@@ -6,12 +6,12 @@
 -- there (a number opened twice counts twice). Only the pull requests without an answer in their
 -- own month, whose REST sync's first response is not in that month either (an answer of a later
 -- month cannot be earlier than one in the month), look further, in one small join: the earliest
--- answers of every later month rolled up
--- (answers_rollup: those of the two people who answered each number first, one of whom is not
--- the author) and the answers of the months not rolled up (few: the months written since the
--- last rebuild; filtering them by the same keys cost a second set of keys). The first answer is
--- the earliest of the REST sync's, the own month's and those later ones by someone other than the
--- author at or after the opening; 2299-01-01 stands for none.
+-- answers of every later month rolled up (answers_rollup: those of the two people who answered
+-- each number first, one of whom is not the author) and the answers of the months not rolled up
+-- (few: the months written since the last rebuild; filtering them by the same keys cost a
+-- second set of keys). The first answer is the earliest of the REST sync's, the own month's and
+-- those later ones by someone other than the author at or after the opening; 2299-01-01 stands
+-- for none.
 WITH prs AS
 (
     SELECT key, opened_at, author, rest_first, merged, merged_at, lines, files, answer_at
