@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 )
 
-// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 to 0017), and the write
+// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 to 0018), and the write
 // generation that tells a reader's cache its answers may be out of date.
 
 // writeCounter is a Conn that counts the statements that may change data.
@@ -66,7 +66,7 @@ func (s *Store) Generation() uint64 {
 // RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
 // were rebuilt from exactly the parts contributions holds now: the months a metric may read
 // from contributions_rollup, decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup,
-// answers_rollup and merges_rollup instead of contributions FINAL.
+// answers_rollup, merges_rollup and people_rollup instead of contributions FINAL.
 const RollupFreshSQL = `SELECT s.src AS src
 FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
 INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
@@ -206,8 +206,27 @@ FROM
 GROUP BY d, a, t, is_upstream, repo
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
+// peopleInsert rebuilds the rows of one month of people_rollup: per employee, team and
+// is_upstream, at grain day and month, the contributions of the month by the day they were
+// made, with their distinct repositories, and its pull requests merged by the day of the merge;
+// each row with the login of the latest of them and its time.
+const peopleInsert = `INSERT INTO people_rollup
+SELECT %[1]d AS src, g AS grain, if(g = 'day', d, toStartOfMonth(d)) AS dd, employee_id, team, is_upstream,
+    sum(n) AS contributions, sum(m) AS merged, uniqExactStateIf(repo_l, n = 1), argMaxState(login, at), max(at) AS last_at
+FROM
+(
+    SELECT if(k = 'made', toDate(occurred_at), toDate(assumeNotNull(merged_at))) AS d, CAST(employee_id AS String) AS employee_id,
+        CAST(team AS String) AS team, is_upstream, toUInt64(k = 'made') AS n, toUInt64(k = 'merged') AS m, lower(repo) AS repo_l,
+        CAST(actor_login AS String) AS login, occurred_at AS at, arrayJoin(['day', 'month']) AS g
+    FROM contributions FINAL
+    ARRAY JOIN if(kind = 'pull_request' AND merged = 1 AND merged_at IS NOT NULL, ['made', 'merged'], ['made']) AS k
+    WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != ''
+)
+GROUP BY g, dd, employee_id, team, is_upstream
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
 // rollupTables are the tables RefreshRollups rebuilds, each partitioned by source month.
-var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup", "merges_rollup"}
+var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup", "merges_rollup", "people_rollup"}
 
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
 // since its last rebuild (or that was never rebuilt), and returns how many months it rebuilt.
@@ -264,6 +283,7 @@ func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) e
 		fmt.Sprintf(prsInsert, month),
 		fmt.Sprintf(answersInsert, month),
 		fmt.Sprintf(mergesInsert, month),
+		fmt.Sprintf(peopleInsert, month),
 		fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, %d, %d)", month, block, version),
 	)
 	for _, st := range sts {

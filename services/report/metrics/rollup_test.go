@@ -85,6 +85,18 @@ func rollupFixture() []events.Contribution {
 			EmployeeID: "e4", Team: "core", Repo: repo, RepoOwner: owner, IsUpstream: dest == "upstream", Destination: dest,
 			Source: events.SourceGHArchive, Version: 1})
 	}
+	// erin opens two pull requests in January and makes nothing else: the earlier is merged in
+	// March, the later in January. From February on, her record is that merge alone: her latest
+	// contribution is the earlier pull request, not the later one merged before the period.
+	for i, merged := range []time.Time{time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC), time.Date(2025, 1, 25, 12, 0, 0, 0, time.UTC)} {
+		c := events.Contribution{ID: fmt.Sprintf("pull_request:erin%d", i), Kind: events.KindPullRequest,
+			OccurredAt: time.Date(2025, 1, 8+4*i, 10, 0, 0, 0, time.UTC), ActorLogin: fmt.Sprintf("erin-%d", i), EmployeeID: "e5", Team: "web",
+			Repo: "golang/go", RepoOwner: "golang", IsUpstream: true, Destination: "upstream", Number: 900 + i, State: "open",
+			Source: events.SourceGHArchive, Version: 1}
+		cs = append(cs, c)
+		c.State, c.Merged, c.MergedAt, c.ClosedAt, c.Version = "closed", true, &merged, &merged, 2
+		cs = append(cs, c)
+	}
 	return cs
 }
 
@@ -166,6 +178,9 @@ func rolledMetrics(ctx context.Context, q Querier, f Filter) (map[string]any, er
 	if out["cycle"], err = GetCycle(ctx, q, f, 10); err != nil {
 		return nil, err
 	}
+	if out["people"], err = GetPeople(ctx, q, f, 100, nil); err != nil {
+		return nil, err
+	}
 	if f.Team == "" {
 		if out["summary by team"], err = GetSummaryByTeam(ctx, q, f, rollupTeams); err != nil {
 			return nil, err
@@ -221,7 +236,7 @@ func perTeam(ctx context.Context, q Querier, f Filter) (map[string]any, error) {
 func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team", "teams"} {
+	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team", "teams", "people"} {
 		if _, ok := rollupStatements[name]; !ok {
 			t.Fatalf("no rollup statement for %s", name)
 		}
@@ -308,6 +323,17 @@ func TestRollupsEqualFinal(t *testing.T) {
 	}
 	if n, err := st.RefreshRollups(ctx); err != nil || n != 0 {
 		t.Fatalf("a second refresh rebuilt %d months (%v), want none", n, err)
+	}
+	// erin's record from February on is her January pull request merged in March, in both forms
+	// (compared above): written out here, so that the two cannot agree on something else.
+	later := Filter{From: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC), Upstream: UpstreamAll}
+	people, err := GetPeople(ShareRollupMonths(ctx), st, later, 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	erin := Person{EmployeeID: "e5", Login: "erin-0", Team: "web", PRsMerged: 1, First: "2025-01-08", Last: "2025-01-08"}
+	if i := slices.IndexFunc(people.Rows, func(p Person) bool { return p.EmployeeID == "e5" }); i < 0 || people.Rows[i] != erin {
+		t.Fatalf("people from February: %+v, want erin as %+v", people.Rows, erin)
 	}
 	core := Filter{From: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 2, 28, 0, 0, 0, 0, time.UTC), Team: "core", Upstream: UpstreamAll}
 	before, err := GetSummary(ctx, st, core)

@@ -1,8 +1,9 @@
 -- people: each employee's upstream record. One row per employee with upstream contributions in
--- the period: their latest login and team, the contributions, the pull requests decided in the
--- period and merged (by merged_at), the distinct repositories, and their first upstream
--- contribution ever and their last one up to the period's end. The most contributing first,
--- then by employee id.
+-- the period or a pull request merged in it (by merged_at, whenever it was opened): the
+-- contributions, the pull requests merged, the distinct repositories, and the first upstream
+-- contribution ever. The login and team are those of the latest of the period's contributions
+-- and merged pull requests, and the last contribution is the time of that latest one. The most
+-- contributing first, then by employee id.
 SELECT employee_id, argMax(actor_login, occurred_at) AS login, argMax(team, occurred_at) AS current_team,
     countIf(occurred_at >= {from}) AS period_contributions,
     countIf(kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to}) AS prs_merged,
@@ -12,7 +13,7 @@ FROM
 (
     SELECT employee_id, actor_login, team, kind, occurred_at, merged, merged_at, repo
     FROM contributions FINAL
-    WHERE occurred_at < {to} AND (occurred_at >= {from} OR (kind = 'pull_request' AND merged = 1)){filter}
+    WHERE occurred_at < {to} AND (occurred_at >= {from} OR (kind = 'pull_request' AND merged = 1 AND merged_at >= {from} AND merged_at < {to})){filter}
 ) AS c
 INNER JOIN
 (
