@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,42 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	}
 	if got := store.AsInt(res.Rows[0][0]); got != int64(len(ms)) {
 		t.Fatalf("schema_migrations has %d versions, want %d", got, len(ms))
+	}
+}
+
+// The rollup tables a page reads a few rows of have small granules (migrations 0018, 0020),
+// swapped in with the columns and keys they had; the ones pages scan at length keep the
+// default.
+func TestRollupGranules(t *testing.T) {
+	s := testkit.Store(t)
+	ctx := context.Background()
+	res, err := s.Query(ctx, `SELECT name, engine_full, (SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = t.name)
+FROM system.tables AS t WHERE database = currentDatabase() AND name LIKE '%_rollup' ORDER BY name`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		small   bool
+		columns int64
+	}{"contributions_rollup": {true, 12}, "decisions_rollup": {true, 8}, "people_rollup": {true, 11},
+		"repos_rollup": {false, 11}, "prs_rollup": {false, 16}, "answers_rollup": {false, 5}, "newcomers_rollup": {false, 8}, "merges_rollup": {false, 7}}
+	for _, r := range res.Rows {
+		name, engine := store.AsString(r[0]), store.AsString(r[1])
+		w, ok := want[name]
+		if !ok {
+			t.Errorf("rollup table %s is not known to this test", name)
+			continue
+		}
+		delete(want, name)
+		if small := strings.Contains(engine, "index_granularity = 256"); small != w.small || !strings.Contains(engine, "PARTITION BY src") {
+			t.Errorf("%s: %s; want small granules %v, partitioned by src", name, engine, w.small)
+		}
+		if n := store.AsInt(r[2]); n != w.columns {
+			t.Errorf("%s has %d columns, want %d", name, n, w.columns)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("rollup tables missing: %v", want)
 	}
 }
 

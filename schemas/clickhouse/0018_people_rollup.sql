@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS people_rollup
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY src
-ORDER BY (grain, day, is_upstream, team, employee_id);
+ORDER BY (grain, day, is_upstream, team, employee_id)
+SETTINGS index_granularity = 256;
 
 -- The months rebuilt before this table existed have no rows in it: forget every rebuild, so the
 -- next refresh rebuilds every month and no metric reads a month from the rollups until then.
