@@ -130,16 +130,20 @@ SETTINGS do_not_merge_across_partitions_select_final = 1`
 
 // reposInsert rebuilds the rows of one month of repos_rollup: per repository and owner, at grain
 // day and month, per team and for every team together, and is_upstream, the contributions made,
-// the distinct employees who made them and the pull requests among them merged (the column
-// migration 0016 added, last).
-const reposInsert = `INSERT INTO repos_rollup
+// the distinct employees who made them, the pull requests among them merged (migration 0016),
+// the latest of them, the employees who approved or merged (maintainer seats) and the
+// dependency flags (migration 0021).
+const reposInsert = `INSERT INTO repos_rollup (src, grain, day, all_teams, team, is_upstream, repo, repo_owner, contributions, employees,
+    merged_prs, last_at, seats, is_dependency, criticality)
 SELECT %[1]d AS src, g AS grain, if(g = 'day', toDate(occurred_at), toStartOfMonth(occurred_at)) AS d, a AS all_teams,
     if(a = 1, '', team) AS t, is_upstream, repo, repo_owner, count() AS contributions, uniqExactState(employee_id),
-    countIf(kind = 'pull_request' AND merged = 1) AS merged_prs
+    countIf(kind = 'pull_request' AND merged = 1) AS merged_prs, max(occurred_at),
+    uniqExactStateIf(employee_id, (kind = 'review' AND state = 'approved') OR kind = 'merge'), max(is_dependency), max(dependency_criticality)
 FROM
 (
     SELECT occurred_at, CAST(team AS String) AS team, is_upstream, repo, CAST(repo_owner AS String) AS repo_owner,
-        CAST(employee_id AS String) AS employee_id, kind, merged, arrayJoin(['day', 'month']) AS g, arrayJoin([0, 1]) AS a
+        CAST(employee_id AS String) AS employee_id, kind, state, merged, is_dependency, dependency_criticality,
+        arrayJoin(['day', 'month']) AS g, arrayJoin([0, 1]) AS a
     FROM contributions FINAL
     WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != ''
 )
@@ -148,21 +152,26 @@ SETTINGS do_not_merge_across_partitions_select_final = 1`
 
 // prsInsert rebuilds the rows of one month of prs_rollup: each pull request opened in the month
 // by a person on the roster, with the earliest review or comment of the month on its number by
-// someone else (bots excluded) at or after its opening.
-const prsInsert = `INSERT INTO prs_rollup
+// someone else (bots excluded) at or after its opening, and (migration 0021) its repository as
+// spelt, when it was decided and its dependency flags.
+const prsInsert = `INSERT INTO prs_rollup (src, opened_at, repo_l, number, employee_id, team, is_upstream, author, rest_first, merged,
+    merged_at, lines, files, answer_actor, answer_at, repo, decided_at, is_dependency, criticality)
 SELECT %[1]d AS src, opened_at, repo_l, number, employee_id, team, is_upstream, author, rest_first, merged,
     merged_at, lines, files, if(length(own) = 0, '', arraySort(x -> x.2, own)[1].1) AS answer_actor,
-    if(length(own) = 0, NULL, toNullable(arrayMin(x -> x.2, own))) AS answer_at
+    if(length(own) = 0, NULL, toNullable(arrayMin(x -> x.2, own))) AS answer_at, repo, decided_at, is_dependency, criticality
 FROM
 (
     SELECT p.opened_at AS opened_at, p.repo_l AS repo_l, p.number AS number, p.employee_id AS employee_id, p.team AS team,
         p.is_upstream AS is_upstream, p.author AS author, p.rest_first AS rest_first, p.merged AS merged, p.merged_at AS merged_at,
-        p.lines AS lines, p.files AS files, arrayFilter(x -> x.1 != p.author AND x.2 >= p.opened_at, a.answers) AS own
+        p.lines AS lines, p.files AS files, arrayFilter(x -> x.1 != p.author AND x.2 >= p.opened_at, a.answers) AS own,
+        p.repo AS repo, p.decided_at AS decided_at, p.is_dependency AS is_dependency, p.criticality AS criticality
     FROM
     (
         SELECT occurred_at AS opened_at, lower(repo) AS repo_l, number, CAST(employee_id AS String) AS employee_id,
             CAST(team AS String) AS team, is_upstream, lower(actor_login) AS author, first_response_at AS rest_first, merged,
-            merged_at, additions + deletions AS lines, changed_files AS files
+            merged_at, additions + deletions AS lines, changed_files AS files, repo,
+            if(state = 'closed' OR merged = 1, coalesce(merged_at, closed_at), NULL) AS decided_at,
+            is_dependency, dependency_criticality AS criticality
         FROM contributions FINAL
         WHERE toYYYYMM(occurred_at) = %[1]d AND kind = 'pull_request' AND employee_id != ''
     ) AS p

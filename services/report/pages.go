@@ -197,7 +197,7 @@ func (s *Server) projectsPage(w http.ResponseWriter, r *http.Request) {
 		ro := s.roster()
 		pr.Roster = ro != nil
 		var leaving Departures
-		g, ctx := errgroup.WithContext(r.Context())
+		g, ctx := errgroup.WithContext(metrics.ShareRollupMonths(r.Context()))
 		g.Go(func() (err error) {
 			pr.Work, err = metrics.GetProjectsAffiliated(ctx, s.st, f, projectRows, af)
 			return

@@ -39,6 +39,9 @@ func rollupFixture() []events.Contribution {
 		c := events.Contribution{ID: fmt.Sprintf("%s:%d", kind, i), Kind: kind, OccurredAt: at, ActorLogin: p.login,
 			EmployeeID: p.id, Team: p.team, Repo: r.repo, RepoOwner: owner, IsUpstream: r.dest == "upstream",
 			Destination: r.dest, Number: i, Source: events.SourceGHArchive, Version: 1}
+		if r.repo == "kubernetes/kubernetes" { // a dependency, as enrich flags it
+			c.IsDependency, c.DependencyCriticality = true, 5
+		}
 		if kind == events.KindPullRequest {
 			c.State = "open"
 			if i%2 == 0 {
@@ -87,16 +90,25 @@ func rollupFixture() []events.Contribution {
 	}
 	// erin opens two pull requests in January and makes nothing else: the earlier is merged in
 	// March, the later in January. From February on, her record is that merge alone: her latest
-	// contribution is the earlier pull request, not the later one merged before the period.
+	// contribution is the earlier pull request, not the later one merged before the period. Its
+	// project has nothing else: from February on, a project with a pull request decided and no
+	// contribution.
 	for i, merged := range []time.Time{time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC), time.Date(2025, 1, 25, 12, 0, 0, 0, time.UTC)} {
+		repo := []string{"kubernetes/community", "golang/go"}[i]
+		owner, _, _ := strings.Cut(repo, "/")
 		c := events.Contribution{ID: fmt.Sprintf("pull_request:erin%d", i), Kind: events.KindPullRequest,
 			OccurredAt: time.Date(2025, 1, 8+4*i, 10, 0, 0, 0, time.UTC), ActorLogin: fmt.Sprintf("erin-%d", i), EmployeeID: "e5", Team: "web",
-			Repo: "golang/go", RepoOwner: "golang", IsUpstream: true, Destination: "upstream", Number: 900 + i, State: "open",
+			Repo: repo, RepoOwner: owner, IsUpstream: true, Destination: "upstream", Number: 900 + i, State: "open",
 			Source: events.SourceGHArchive, Version: 1}
 		cs = append(cs, c)
 		c.State, c.Merged, c.MergedAt, c.ClosedAt, c.Version = "closed", true, &merged, &merged, 2
 		cs = append(cs, c)
 	}
+	// fay's one commit, to a dependency where no pull request is decided: its flags come from
+	// the contributions alone.
+	cs = append(cs, events.Contribution{ID: "commit:fay", Kind: events.KindCommit, OccurredAt: time.Date(2025, 2, 14, 12, 0, 0, 0, time.UTC),
+		ActorLogin: "fay", EmployeeID: "e6", Team: "core", Repo: "kubernetes/enhancements", RepoOwner: "kubernetes", IsUpstream: true,
+		Destination: "upstream", IsDependency: true, DependencyCriticality: 3, Source: events.SourceGHArchive, Version: 1})
 	return cs
 }
 
@@ -126,9 +138,14 @@ func answers(pr events.Contribution, i int) []events.Contribution {
 	var out []events.Contribution
 	for j, a := range as {
 		owner, _, _ := strings.Cut(pr.Repo, "/")
-		out = append(out, events.Contribution{ID: fmt.Sprintf("%s:answer%d-%d", a.kind, i, j), Kind: a.kind, OccurredAt: pr.OccurredAt.Add(a.after),
+		c := events.Contribution{ID: fmt.Sprintf("%s:answer%d-%d", a.kind, i, j), Kind: a.kind, OccurredAt: pr.OccurredAt.Add(a.after),
 			ActorLogin: a.login, EmployeeID: a.id, Team: a.team, Repo: strings.ToUpper(pr.Repo[:1]) + pr.Repo[1:], RepoOwner: owner,
-			IsUpstream: pr.IsUpstream, Destination: pr.Destination, Number: pr.Number, Source: events.SourceGHArchive, Version: 1})
+			IsUpstream: pr.IsUpstream, Destination: pr.Destination, Number: pr.Number, Source: events.SourceGHArchive, Version: 1,
+			IsDependency: pr.IsDependency, DependencyCriticality: pr.DependencyCriticality}
+		if a.kind == events.KindReview && a.id != "" && i%2 == 0 {
+			c.State = "approved" // a maintainer seat
+		}
+		out = append(out, c)
 	}
 	return out
 }
@@ -179,6 +196,9 @@ func rolledMetrics(ctx context.Context, q Querier, f Filter) (map[string]any, er
 		return nil, err
 	}
 	if out["people"], err = GetPeople(ctx, q, f, 100, nil); err != nil {
+		return nil, err
+	}
+	if out["projects"], err = GetProjects(ctx, q, f, 100); err != nil {
 		return nil, err
 	}
 	if f.Team == "" {
@@ -236,7 +256,7 @@ func perTeam(ctx context.Context, q Querier, f Filter) (map[string]any, error) {
 func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team", "teams", "people"} {
+	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team", "teams", "people", "projects"} {
 		if _, ok := rollupStatements[name]; !ok {
 			t.Fatalf("no rollup statement for %s", name)
 		}
@@ -334,6 +354,21 @@ func TestRollupsEqualFinal(t *testing.T) {
 	erin := Person{EmployeeID: "e5", Login: "erin-0", Team: "web", PRsMerged: 1, First: "2025-01-08", Last: "2025-01-08"}
 	if i := slices.IndexFunc(people.Rows, func(p Person) bool { return p.EmployeeID == "e5" }); i < 0 || people.Rows[i] != erin {
 		t.Fatalf("people from February: %+v, want erin as %+v", people.Rows, erin)
+	}
+	projects, err := GetProjects(ShareRollupMonths(ctx), st, later, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(projects.Rows, func(p Project) bool { return p.Repo == "kubernetes/community" }); i < 0 ||
+		projects.Rows[i].Contributions != 0 || projects.Rows[i].PRsClosed != 1 || projects.Rows[i].PRsMerged != 1 || projects.Rows[i].LastActivity != "" {
+		t.Fatalf("projects from February: %+v, want kubernetes/community with erin's merge alone", projects.Rows)
+	}
+	seats := 0
+	for _, p := range projects.Rows {
+		seats += int(p.Seats)
+	}
+	if seats == 0 {
+		t.Fatal("no maintainer seat in the fixture's projects: the comparison shows little")
 	}
 	core := Filter{From: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 2, 28, 0, 0, 0, 0, time.UTC), Team: "core", Upstream: UpstreamAll}
 	before, err := GetSummary(ctx, st, core)
