@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 )
 
@@ -186,8 +187,14 @@ FROM
 SETTINGS do_not_merge_across_partitions_select_final = 1, join_use_nulls = 0`
 
 // answersInsert rebuilds the rows of one month of answers_rollup: for each repository and number
-// reviewed or commented on in the month (bots excluded), the earliest answer of each of the two
-// people who answered first.
+// reviewed or commented on in the month (bots excluded) that a person on the roster opened a pull
+// request on in an earlier month, the earliest answer of each of the two people who answered
+// first. The rest answer nothing the responsiveness metric looks for here: a pull request's
+// answers of its own month are in its prs_rollup row. Every stored version of the
+// pull requests is looked at, not FINAL: a number once opened by someone on the roster keeps its
+// answers, which costs a few rows and keeps them when a later version changes the attribution.
+// The rows of a month so depend on the pull requests of the months before it: RefreshRollups
+// rebuilds every later month with one that changed.
 const answersInsert = `INSERT INTO answers_rollup
 SELECT %[1]d AS src, repo_l, number, arraySlice(arraySort(x -> x.2, groupArray((actor, first))), 1, 2) AS answers
 FROM
@@ -195,6 +202,9 @@ FROM
     SELECT lower(repo) AS repo_l, number, lower(actor_login) AS actor, min(occurred_at) AS first
     FROM contributions FINAL
     WHERE toYYYYMM(occurred_at) = %[1]d AND kind IN ('review', 'comment') AND number > 0 AND NOT endsWith(actor_login, '[bot]')
+        AND reinterpretAsUInt128(sipHash128(lower(repo), number)) IN
+            (SELECT reinterpretAsUInt128(sipHash128(lower(repo), number)) FROM contributions
+             WHERE kind = 'pull_request' AND employee_id != '' AND toYYYYMM(occurred_at) < %[1]d)
     GROUP BY repo_l, number, actor
 )
 GROUP BY repo_l, number
@@ -238,21 +248,42 @@ SETTINGS do_not_merge_across_partitions_select_final = 1`
 var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup", "merges_rollup", "people_rollup"}
 
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
-// since its last rebuild (or that was never rebuilt), and returns how many months it rebuilt.
-// A month is read from the rollups only once its rebuild is recorded with the parts it was
-// read from, so a reader never sees a half-built month, and a write during a rebuild leaves
-// the month to contributions FINAL until the next refresh. Months no longer in contributions
-// have their rollup rows dropped.
+// since its last rebuild (or that was never rebuilt), and of every month after the first of
+// them (answers_rollup keeps a month's answers to the pull requests opened up to it, so a change
+// in a month can change the rows of every later one), and returns how many months it rebuilt.
+// A month is read from the rollups only once its rebuild is recorded with the parts it was read
+// from, so a reader never sees a half-built month: the later months, whose parts did not change,
+// are first recorded as not built. A write during a rebuild leaves the month to contributions
+// FINAL until the next refresh. Months no longer in contributions have their rollup rows
+// dropped.
 func (s *Store) RefreshRollups(ctx context.Context) (int, error) {
-	res, err := s.conn.Query(ctx, `SELECT p.src, p.b, p.v
+	res, err := s.conn.Query(ctx, `SELECT p.src, p.b, p.v, s.src = 0 OR s.b != p.b OR s.v != p.v AS changed
 FROM (`+partsSQL+`) AS p
 LEFT JOIN (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s ON s.src = p.src
-WHERE s.src = 0 OR s.b != p.b OR s.v != p.v
 ORDER BY p.src`, nil)
 	if err != nil {
 		return 0, fmt.Errorf("store: refresh rollups: list months: %w", err)
 	}
-	for i, r := range res.Rows {
+	var rebuild [][]any
+	for _, r := range res.Rows {
+		if len(rebuild) > 0 || AsInt(r[3]) != 0 {
+			rebuild = append(rebuild, r)
+		}
+	}
+	if len(rebuild) > 1 {
+		var st strings.Builder
+		st.WriteString("INSERT INTO rollup_state (src, max_block, data_version) VALUES ")
+		for i, r := range rebuild {
+			if i > 0 {
+				st.WriteString(", ")
+			}
+			fmt.Fprintf(&st, "(%d, -1, -1)", AsInt(r[0]))
+		}
+		if err := s.conn.Exec(ctx, st.String()); err != nil {
+			return 0, fmt.Errorf("store: refresh rollups: set months aside: %w", err)
+		}
+	}
+	for i, r := range rebuild {
 		month, block, version := AsInt(r[0]), AsInt(r[1]), AsInt(r[2])
 		if err := s.rebuildMonth(ctx, month, block, version); err != nil {
 			return i, err
@@ -260,7 +291,7 @@ ORDER BY p.src`, nil)
 	}
 	gone, err := s.conn.Query(ctx, `SELECT DISTINCT src FROM rollup_state WHERE max_block >= 0 AND src NOT IN (SELECT src FROM (`+partsSQL+`))`, nil)
 	if err != nil {
-		return len(res.Rows), fmt.Errorf("store: refresh rollups: list gone months: %w", err)
+		return len(rebuild), fmt.Errorf("store: refresh rollups: list gone months: %w", err)
 	}
 	for _, r := range gone.Rows {
 		month := AsInt(r[0])
@@ -270,11 +301,11 @@ ORDER BY p.src`, nil)
 		}
 		for _, st := range sts {
 			if err := s.conn.Exec(ctx, st); err != nil {
-				return len(res.Rows), fmt.Errorf("store: refresh rollups: drop month %d: %w", month, err)
+				return len(rebuild), fmt.Errorf("store: refresh rollups: drop month %d: %w", month, err)
 			}
 		}
 	}
-	return len(res.Rows), nil
+	return len(rebuild), nil
 }
 
 // rebuildMonth replaces the rollup rows of one month, read from contributions FINAL, and records

@@ -240,8 +240,9 @@ func MergedOpened(ctx context.Context, q Querier, f Filter) (string, error) {
 // {from_day} and {to_day} (the period as [from, to) Date literals),
 // {rdays} (the period's whole months from rows of grain month, its other days from rows of grain
 // day), {rfilter} (the team, as rows of one team or of every team together, and the upstream
-// condition) and {rteams} (the rows of each team, for a statement grouped by team, and the
-// upstream condition).
+// condition), {rteams} (the rows of each team, for a statement grouped by team, and the
+// upstream condition), and {answers_fresh} and {answers_stale} (as {fresh} and {stale}, for the
+// rows of answers_rollup: see answeredMonths).
 func (f Filter) bindRollup(sql string, months []int64) string {
 	fresh := freshList(months)
 	end := f.end()
@@ -269,15 +270,45 @@ func (f Filter) bindRollup(sql string, months []int64) string {
 		up = " AND is_upstream = 0"
 	}
 	cond.WriteString(up)
+	answered := answeredMonths(months, f.From)
 	return strings.NewReplacer(
 		"{fresh}", fresh,
 		"{stale}", staleCondition(months),
+		"{answers_fresh}", freshList(answered),
+		"{answers_stale}", staleCondition(answered),
 		"{from_day}", date(f.From),
 		"{to_day}", date(end),
 		"{rdays}", days,
 		"{rfilter}", cond.String(),
 		"{rteams}", " AND all_teams = 0 AND team != ''"+up,
 	).Replace(sql)
+}
+
+// answeredMonths returns the months whose answers_rollup rows a statement for a period starting
+// at from may read: the rolled-up months from from's month on, up to the first month that is not
+// rolled up. A month's rows hold the answers to the pull requests opened up to it as they were
+// when it was built (store.RefreshRollups), so they miss those of a pull request written since
+// to a month before it that is not rebuilt yet; answers to the period's pull requests come from
+// its months on, so a stale month before the period does not matter. A month without data counts
+// as not rolled up: the months after it are read from contributions FINAL, which is exact.
+func answeredMonths(months []int64, from time.Time) []int64 {
+	var out []int64
+	want := int64(from.Year()*100 + int(from.Month()))
+	for _, m := range months {
+		if m < want {
+			continue
+		}
+		if m != want {
+			break
+		}
+		out = append(out, m)
+		if want%100 == 12 {
+			want += 100 - 11
+		} else {
+			want++
+		}
+	}
+	return out
 }
 
 // freshList renders months (YYYYMM) as the list {fresh} stands for.

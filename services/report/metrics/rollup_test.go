@@ -104,6 +104,11 @@ func rollupFixture() []events.Contribution {
 		c.State, c.Merged, c.MergedAt, c.ClosedAt, c.Version = "closed", true, &merged, &merged, 2
 		cs = append(cs, c)
 	}
+	// carol answers in March on a number of nats-io/nats.go no pull request of the fixture has:
+	// the pull request arrives after the rollups are built (TestRollupsEqualFinal, backfill).
+	cs = append(cs, events.Contribution{ID: "comment:backfilled", Kind: events.KindComment, OccurredAt: backfilledAnswer,
+		ActorLogin: "carol", EmployeeID: "e3", Team: "web", Repo: "nats-io/nats.go", RepoOwner: "nats-io", IsUpstream: true,
+		Destination: "upstream", Number: 777, Source: events.SourceGHArchive, Version: 1})
 	// fay's one commit, to a dependency where no pull request is decided: its flags come from
 	// the contributions alone.
 	cs = append(cs, events.Contribution{ID: "commit:fay", Kind: events.KindCommit, OccurredAt: time.Date(2025, 2, 14, 12, 0, 0, 0, time.UTC),
@@ -111,6 +116,10 @@ func rollupFixture() []events.Contribution {
 		Destination: "upstream", IsDependency: true, DependencyCriticality: 3, Source: events.SourceGHArchive, Version: 1})
 	return cs
 }
+
+// backfilledAnswer is when carol answers the pull request that a backfill stores in January
+// after the rollups of every month are built.
+var backfilledAnswer = time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
 
 // answers returns the reviews and comments on the fixture's pull request pr (the i-th row): by
 // the author and by others, in its own month and in later ones, before its opening, by a bot and
@@ -374,6 +383,32 @@ func TestRollupsEqualFinal(t *testing.T) {
 	before, err := GetSummary(ctx, st, core)
 	if err != nil {
 		t.Fatal(err)
+	}
+
+	// A backfill stores ann's pull request of January 20 on the number carol answered in March.
+	// Until January is rebuilt, March's answers (built without that pull request) are not read
+	// for a period from January; the refresh rebuilds January and every month after it.
+	backfill := events.Contribution{ID: "pull_request:backfilled", Kind: events.KindPullRequest, OccurredAt: time.Date(2025, 1, 20, 8, 0, 0, 0, time.UTC),
+		ActorLogin: "ann", EmployeeID: "e1", Team: "core", Repo: "nats-io/nats.go", RepoOwner: "nats-io", IsUpstream: true,
+		Destination: "upstream", Number: 777, State: "open", Source: events.SourceGHArchive, Version: 1}
+	if err := st.InsertContributions(ctx, []events.Contribution{backfill}); err != nil {
+		t.Fatal(err)
+	}
+	if fresh := checkRollupsEqualFinal(t, st, "backfill, not rebuilt"); !reflect.DeepEqual(fresh, []int64{202502, 202503, 202504, 202505}) {
+		t.Fatalf("after the backfill, months read from rollups %v, want February to May", fresh)
+	}
+	if n, err := st.RefreshRollups(ctx); err != nil || n != 5 {
+		t.Fatalf("the refresh after the backfill rebuilt %d months (%v), want January and every month after it", n, err)
+	}
+	checkRollupsEqualFinal(t, st, "backfill, rebuilt")
+	january := Filter{From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 1, 31, 0, 0, 0, 0, time.UTC), Team: "core", Upstream: UpstreamOnly}
+	resp, err := GetResponsiveness(ShareRollupMonths(ctx), st, january)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := GetResponsiveness(WithoutRollups(ctx), st, january)
+	if err != nil || !reflect.DeepEqual(resp, plain) || resp.Answered == 0 {
+		t.Fatalf("responsiveness of core in January: %+v from the rollups, %+v (%v) from FINAL", resp, plain, err)
 	}
 
 	// bob moves from core to web from February on: his rows from then are stored again,

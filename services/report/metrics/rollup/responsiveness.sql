@@ -1,17 +1,15 @@
--- responsiveness, from the rollups: the same answer as sql/responsiveness.sql. The pull requests
--- of the months whose rollup is current come from prs_rollup, each with the first answer found in
--- its own month; those of the other months from contributions FINAL. A pull request is known by
--- key, the 128-bit SipHash of its repository (lower-cased) and number (migration 0017), which
--- matches its answers as the two do in the plain statement; each pull request row counts, as
--- there (a number opened twice counts twice). Only the pull requests without an answer in their
--- own month, whose REST sync's first response is not in that month either (an answer of a later
--- month cannot be earlier than one in the month), look further, in one small join: the earliest
--- answers of every later month rolled up (answers_rollup: those of the two people who answered
--- each number first, one of whom is not the author) and the answers of the months not rolled up
--- (few: the months written since the last rebuild; filtering them by the same keys cost a
--- second set of keys). The first answer is the earliest of the REST sync's, the own month's and
--- those later ones by someone other than the author at or after the opening; 2299-01-01 stands
--- for none.
+-- responsiveness, from the rollups: the same answer as sql/responsiveness.sql. The pull requests of
+-- the months whose rollup is current come from prs_rollup, each with the first answer found in its
+-- own month; those of the other months from contributions FINAL. A pull request is known by key,
+-- the 128-bit SipHash of its repository (lower-cased) and number (migration 0017), which matches
+-- its answers as the two do in the plain statement; each pull request row counts, as there (a
+-- number opened twice counts twice). Every pull request is joined with the answers of the months
+-- from the period's first: for the months answers_rollup holds current ({answers_fresh}), its rows
+-- (those of the two people who answered each number first, one of whom is not the author, kept only
+-- for numbers someone on the roster opened a pull request on in an earlier month, so few); for the
+-- others, the answers in contributions FINAL. The first answer is the earliest of the REST sync's,
+-- the own month's and those joined by someone other than the author at or after the opening;
+-- 2299-01-01 stands for none.
 WITH prs AS
 (
     SELECT key, opened_at, author, rest_first, merged, merged_at, lines, files, answer_at
@@ -46,11 +44,11 @@ FROM
         (
             SELECT key, answers AS found
             FROM answers_rollup
-            WHERE src IN ({fresh}) AND src >= toYYYYMM({from}) AND key IN (SELECT key FROM prs WHERE answer_at IS NULL AND (rest_first IS NULL OR rest_first >= addMonths(toStartOfMonth(opened_at), 1)))
+            WHERE src IN ({answers_fresh})
             UNION ALL
             SELECT reinterpretAsUInt128(sipHash128(lower(repo), number)) AS key, [(lower(actor_login), occurred_at)] AS found
             FROM contributions FINAL
-            WHERE {stale} AND kind IN ('review', 'comment') AND number > 0 AND occurred_at >= {from} AND NOT endsWith(actor_login, '[bot]')
+            WHERE {answers_stale} AND kind IN ('review', 'comment') AND number > 0 AND occurred_at >= {from} AND NOT endsWith(actor_login, '[bot]')
         )
         GROUP BY key
     ) AS a ON a.key = p.key
