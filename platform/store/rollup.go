@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 )
 
-// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 to 0018), and the write
+// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 to 0022), and the write
 // generation that tells a reader's cache its answers may be out of date.
 
 // writeCounter is a Conn that counts the statements that may change data.
@@ -67,7 +67,7 @@ func (s *Store) Generation() uint64 {
 // RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
 // were rebuilt from exactly the parts contributions holds now: the months a metric may read
 // from contributions_rollup, decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup,
-// answers_rollup, merges_rollup and people_rollup instead of contributions FINAL.
+// answers_rollup, merges_rollup, people_rollup and logins_rollup instead of contributions FINAL.
 const RollupFreshSQL = `SELECT s.src AS src
 FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
 INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
@@ -244,8 +244,17 @@ FROM
 GROUP BY g, dd, employee_id, team, is_upstream
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
+// loginsInsert rebuilds the rows of one month of logins_rollup: each lower-cased login under which
+// someone on the roster made a contribution in the month.
+const loginsInsert = `INSERT INTO logins_rollup
+SELECT DISTINCT %[1]d AS src, lower(actor_login) AS login
+FROM contributions FINAL
+WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != '' AND actor_login != ''
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
 // rollupTables are the tables RefreshRollups rebuilds, each partitioned by source month.
-var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup", "merges_rollup", "people_rollup"}
+var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup",
+	"merges_rollup", "people_rollup", "logins_rollup"}
 
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
 // since its last rebuild (or that was never rebuilt), and of every month after the first of
@@ -324,6 +333,7 @@ func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) e
 		fmt.Sprintf(answersInsert, month),
 		fmt.Sprintf(mergesInsert, month),
 		fmt.Sprintf(peopleInsert, month),
+		fmt.Sprintf(loginsInsert, month),
 		fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, %d, %d)", month, block, version),
 	)
 	for _, st := range sts {

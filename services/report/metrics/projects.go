@@ -258,6 +258,11 @@ func runRepos(ctx context.Context, q Querier, name string, f Filter, keys []stri
 	if err != nil {
 		return nil, err
 	}
+	if f.Repo == "" { // as run: one repository is read from contributions
+		if sql, err = rollupSQL(ctx, q, name, f, 0, sql); err != nil {
+			return nil, fmt.Errorf("metrics: %s: %w", name, err)
+		}
+	}
 	sql = strings.NewReplacer("{repos}", repoList(keys), "{repo_set}", repoSet(keys)).Replace(sql)
 	res, err := q.Query(ctx, sql, Settings)
 	if err != nil {
