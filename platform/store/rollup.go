@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 )
 
-// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 to 0022), and the write
+// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 to 0023), and the write
 // generation that tells a reader's cache its answers may be out of date.
 
 // writeCounter is a Conn that counts the statements that may change data.
@@ -67,7 +67,8 @@ func (s *Store) Generation() uint64 {
 // RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
 // were rebuilt from exactly the parts contributions holds now: the months a metric may read
 // from contributions_rollup, decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup,
-// answers_rollup, merges_rollup, people_rollup and logins_rollup instead of contributions FINAL.
+// answers_rollup, merges_rollup, people_rollup, logins_rollup and community_rollup instead of
+// contributions FINAL.
 const RollupFreshSQL = `SELECT s.src AS src
 FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
 INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
@@ -252,9 +253,24 @@ FROM contributions FINAL
 WHERE toYYYYMM(occurred_at) = %[1]d AND employee_id != '' AND actor_login != ''
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
+// communityInsert rebuilds the rows of one month of community_rollup: per lower-cased login of
+// someone outside the roster, at grain day and month, their contributions to the company's public
+// repositories and the time of the first of them.
+const communityInsert = `INSERT INTO community_rollup
+SELECT %[1]d AS src, g AS grain, if(g = 'day', toDate(occurred_at), toStartOfMonth(occurred_at)) AS d, login, count() AS contributions,
+    min(occurred_at) AS first_at
+FROM
+(
+    SELECT occurred_at, lower(actor_login) AS login, arrayJoin(['day', 'month']) AS g
+    FROM contributions FINAL
+    WHERE toYYYYMM(occurred_at) = %[1]d AND destination = 'company_oss' AND employee_id = '' AND actor_login != ''
+)
+GROUP BY g, d, login
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
 // rollupTables are the tables RefreshRollups rebuilds, each partitioned by source month.
 var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup",
-	"merges_rollup", "people_rollup", "logins_rollup"}
+	"merges_rollup", "people_rollup", "logins_rollup", "community_rollup"}
 
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
 // since its last rebuild (or that was never rebuilt), and of every month after the first of
@@ -334,6 +350,7 @@ func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) e
 		fmt.Sprintf(mergesInsert, month),
 		fmt.Sprintf(peopleInsert, month),
 		fmt.Sprintf(loginsInsert, month),
+		fmt.Sprintf(communityInsert, month),
 		fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, %d, %d)", month, block, version),
 	)
 	for _, st := range sts {

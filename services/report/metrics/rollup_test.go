@@ -213,6 +213,11 @@ func rolledMetrics(ctx context.Context, q Querier, f Filter) (map[string]any, er
 	if out["risks"], err = GetRisks(ctx, q, f, 100); err != nil {
 		return nil, err
 	}
+	if f.Team == "" { // community inflow refuses a team: these people have none
+		if out["community"], err = GetCommunity(ctx, q, f, nil); err != nil {
+			return nil, err
+		}
+	}
 	if f.Team == "" {
 		if out["summary by team"], err = GetSummaryByTeam(ctx, q, f, rollupTeams); err != nil {
 			return nil, err
@@ -268,7 +273,7 @@ func perTeam(ctx context.Context, q Querier, f Filter) (map[string]any, error) {
 func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team", "teams", "people", "projects", "risks", "activity"} {
+	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team", "teams", "people", "projects", "risks", "activity", "community"} {
 		if _, ok := rollupStatements[name]; !ok {
 			t.Fatalf("no rollup statement for %s", name)
 		}
