@@ -24,7 +24,39 @@ import (
 //go:embed rollup/*.sql
 var rollupFiles embed.FS
 
-var rollupStatements = loadStatements(rollupFiles, "rollup/*.sql")
+var rollupStatements = withFirstUpstream(loadStatements(rollupFiles, "rollup/*.sql"))
+
+// firstUpstream is, for each employee, the time of their first upstream contribution ever
+// before the period's end, from newcomers_rollup for the months whose rollup is current (the
+// month rows of the months before the end's, the day rows of that month) and from contributions
+// FINAL for the others: what a rollup statement that tells newcomers from returning people joins,
+// written {first_upstream} there.
+const firstUpstream = `(
+    SELECT employee_id, min(first) AS first_at
+    FROM
+    (
+        SELECT employee_id, min(first_at) AS first
+        FROM newcomers_rollup
+        WHERE src IN ({fresh}) AND is_upstream = 1
+            AND ((grain = 'month' AND day < toStartOfMonth({to_day}))
+                OR (grain = 'day' AND day >= toStartOfMonth({to_day}) AND day < {to_day}))
+        GROUP BY employee_id
+        UNION ALL
+        SELECT employee_id, min(occurred_at) AS first
+        FROM contributions FINAL
+        WHERE {stale} AND employee_id != '' AND is_upstream = 1 AND occurred_at < {to}
+        GROUP BY employee_id
+    )
+    GROUP BY employee_id
+)`
+
+// withFirstUpstream writes firstUpstream where the statements say {first_upstream}.
+func withFirstUpstream(sts map[string]string) map[string]string {
+	for name, st := range sts {
+		sts[name] = strings.ReplaceAll(st, "{first_upstream}", firstUpstream)
+	}
+	return sts
+}
 
 // loadStatements reads the statements of the files matching pattern, each named by its file
 // name without .sql, without the comment lines that open the file.

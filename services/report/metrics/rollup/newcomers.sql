@@ -1,8 +1,8 @@
 -- newcomers, from the rollups: as the newcomers statement defines it. The employees'
 -- contributions per month of the period from newcomers_rollup (whole months from its month
 -- rows, the other days from its day rows), and each employee's first upstream contribution
--- before the period's end from its month rows before the end's month and its day rows of that
--- month; the months whose rollup is not current from contributions FINAL.
+-- before the period's end ({first_upstream}, metrics.firstUpstream); the months whose rollup is
+-- not current from contributions FINAL.
 SELECT c.employee_id AS employee_id, c.month AS month, sum(c.n) AS contributions,
     any(f.first_at) >= {from} AS is_new, toStartOfMonth(any(f.first_at)) AS first_month
 FROM
@@ -17,24 +17,6 @@ FROM
     WHERE {stale} AND occurred_at >= {from} AND occurred_at < {to}{filter}
     GROUP BY employee_id, month
 ) AS c
-INNER JOIN
-(
-    SELECT employee_id, min(first) AS first_at
-    FROM
-    (
-        SELECT employee_id, min(first_at) AS first
-        FROM newcomers_rollup
-        WHERE src IN ({fresh}) AND is_upstream = 1
-            AND ((grain = 'month' AND day < toStartOfMonth({to_day}))
-                OR (grain = 'day' AND day >= toStartOfMonth({to_day}) AND day < {to_day}))
-        GROUP BY employee_id
-        UNION ALL
-        SELECT employee_id, min(occurred_at) AS first
-        FROM contributions FINAL
-        WHERE {stale} AND employee_id != '' AND is_upstream = 1 AND occurred_at < {to}
-        GROUP BY employee_id
-    )
-    GROUP BY employee_id
-) AS f ON f.employee_id = c.employee_id
+INNER JOIN {first_upstream} AS f ON f.employee_id = c.employee_id
 GROUP BY employee_id, month
 ORDER BY employee_id, month

@@ -1,7 +1,7 @@
 -- newcomers by team, from the rollups: as the newcomers by team statement defines it, with the
 -- contributions per team, employee and month from newcomers_rollup and each employee's first
--- upstream contribution as in the newcomers rollup statement; the months whose rollup is not
--- current from contributions FINAL.
+-- upstream contribution ({first_upstream}, metrics.firstUpstream); the months whose rollup is
+-- not current from contributions FINAL.
 SELECT c.team AS team, c.employee_id AS employee_id, c.month AS month, sum(c.n) AS contributions,
     any(f.first_at) >= {from} AS is_new, toStartOfMonth(any(f.first_at)) AS first_month
 FROM
@@ -16,24 +16,6 @@ FROM
     WHERE {stale} AND occurred_at >= {from} AND occurred_at < {to} AND team != ''{filter}
     GROUP BY team, employee_id, month
 ) AS c
-INNER JOIN
-(
-    SELECT employee_id, min(first) AS first_at
-    FROM
-    (
-        SELECT employee_id, min(first_at) AS first
-        FROM newcomers_rollup
-        WHERE src IN ({fresh}) AND is_upstream = 1
-            AND ((grain = 'month' AND day < toStartOfMonth({to_day}))
-                OR (grain = 'day' AND day >= toStartOfMonth({to_day}) AND day < {to_day}))
-        GROUP BY employee_id
-        UNION ALL
-        SELECT employee_id, min(occurred_at) AS first
-        FROM contributions FINAL
-        WHERE {stale} AND employee_id != '' AND is_upstream = 1 AND occurred_at < {to}
-        GROUP BY employee_id
-    )
-    GROUP BY employee_id
-) AS f ON f.employee_id = c.employee_id
+INNER JOIN {first_upstream} AS f ON f.employee_id = c.employee_id
 GROUP BY team, employee_id, month
 ORDER BY team, employee_id, month

@@ -3,7 +3,7 @@
 -- each, from people_rollup (whole months from its month rows, the other days from its day rows;
 -- a merged pull request is on the row of the day of its merge) for the months whose rollup is
 -- current, from contributions FINAL for the others; the first upstream contribution ever from
--- newcomers_rollup, as the newcomers statement takes it.
+-- newcomers_rollup ({first_upstream}, metrics.firstUpstream).
 SELECT c.employee_id AS employee_id, c.login AS login, c.current_team AS current_team, c.period_contributions AS period_contributions,
     c.prs_merged AS prs_merged, c.repos AS repos, f.first_at AS first_at, c.last_at AS last_at
 FROM
@@ -30,23 +30,5 @@ FROM
     GROUP BY employee_id
     HAVING period_contributions > 0 OR prs_merged > 0
 ) AS c
-INNER JOIN
-(
-    SELECT employee_id, min(first) AS first_at
-    FROM
-    (
-        SELECT employee_id, min(first_at) AS first
-        FROM newcomers_rollup
-        WHERE src IN ({fresh}) AND is_upstream = 1
-            AND ((grain = 'month' AND day < toStartOfMonth({to_day}))
-                OR (grain = 'day' AND day >= toStartOfMonth({to_day}) AND day < {to_day}))
-        GROUP BY employee_id
-        UNION ALL
-        SELECT employee_id, min(occurred_at) AS first
-        FROM contributions FINAL
-        WHERE {stale} AND employee_id != '' AND is_upstream = 1 AND occurred_at < {to}
-        GROUP BY employee_id
-    )
-    GROUP BY employee_id
-) AS f ON f.employee_id = c.employee_id
+INNER JOIN {first_upstream} AS f ON f.employee_id = c.employee_id
 ORDER BY period_contributions DESC, employee_id
