@@ -415,6 +415,7 @@ func TestPagesBadInput(t *testing.T) {
 		"/teams/nope":                             "team: &#34;nope&#34; is not a team in the data",
 		"/projects/nobody/nothing":                "repo: &#34;nobody/nothing&#34; is not a project Giveback knows",
 		"/community?team=core":                    "team: outside contributors have no team",
+		"/community?team=nope":                    "team: &#34;nope&#34; is not a team in the data; the teams are core, web",
 		"/projects?upstream=maybe":                "upstream:",
 		"/teams/core?team=web":                    "team: the team is in the path",
 		"/projects?from=2025-03-01&to=2025-01-01": "from",

@@ -21,7 +21,7 @@ const cycleDrawn = 300
 // twelve months to its end, and the dependencies set against what the company gives them. A
 // bad parameter or an unknown team shows the page with the reason and answers 400.
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
-	p := s.startPage(r, "Overview", "overview", "./", metrics.UpstreamAll, true, true)
+	p := s.startPage(r, "Overview", "overview", "./", metrics.UpstreamAll, true, true, false)
 	o := web.Overview{Chrome: p.Chrome}
 	if p.ok() {
 		if err := s.loadOverview(r.Context(), p.filter, &o, true); err != nil {

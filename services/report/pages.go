@@ -46,10 +46,12 @@ func (p *pageState) fail(s *Server, err error) {
 }
 
 // startPage reads what every page reads: the filter of the query string (with the defaults of
-// the API; team and upstream only where the page offers them), the teams for the filter bar,
-// and the time of the newest data. base leads from the page back to the site root. An unknown
-// parameter, a malformed value or a team not in the data is a 400 naming it.
-func (s *Server) startPage(r *http.Request, title, active, base string, def metrics.Upstream, team, upstream bool) *pageState {
+// the API; team and upstream only where the page offers them), the teams (for the filter bar,
+// for a page that lists teams, or to check a team asked for: listTeams, team or a team in the
+// query; the others skip the statement) and the time of the newest data. base leads from the
+// page back to the site root. An unknown parameter, a malformed value or a team not in the data
+// is a 400 naming it.
+func (s *Server) startPage(r *http.Request, title, active, base string, def metrics.Upstream, team, upstream, listTeams bool) *pageState {
 	p := &pageState{status: http.StatusOK}
 	p.Chrome = web.Chrome{Company: s.opts.Company, Title: title, Active: active, Base: base, Nav: s.nav()}
 	q := r.URL.Query()
@@ -72,7 +74,9 @@ func (s *Server) startPage(r *http.Request, title, active, base string, def metr
 	ctx := r.Context()
 	g, gctx := errgroup.WithContext(ctx)
 	var teams []metrics.Team
-	g.Go(func() (err error) { teams, err = metrics.GetTeams(gctx, s.st); return })
+	if listTeams || team || f.Team != "" {
+		g.Go(func() (err error) { teams, err = metrics.GetTeams(gctx, s.st); return })
+	}
 	g.Go(func() (err error) { p.Fresh, err = freshness(gctx, s.st); return })
 	if err := g.Wait(); err != nil {
 		p.fail(s, err)
@@ -130,7 +134,7 @@ func (s *Server) nav() []web.NavItem {
 // teamsPage serves GET /teams: every team's upstream work in the period, its acceptance, its
 // active contributors and its top upstream projects, each linking to the team's page.
 func (s *Server) teamsPage(w http.ResponseWriter, r *http.Request) {
-	p := s.startPage(r, "Teams", "teams", "./", metrics.UpstreamAll, false, false)
+	p := s.startPage(r, "Teams", "teams", "./", metrics.UpstreamAll, false, false, true)
 	t := web.Teams{Chrome: p.Chrome}
 	if p.ok() {
 		// Each metric is one statement grouped by team, whatever the number of teams.
@@ -161,7 +165,7 @@ func (s *Server) teamsPage(w http.ResponseWriter, r *http.Request) {
 // are the company's). A team not in the data is a 400 naming it.
 func (s *Server) teamPage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("team")
-	p := s.startPage(r, "Team "+name, "teams", "../", metrics.UpstreamAll, false, true)
+	p := s.startPage(r, "Team "+name, "teams", "../", metrics.UpstreamAll, false, true, true)
 	if p.Error == "" && !p.Empty && !slices.Contains(p.teams, name) {
 		p.bad(unknownTeam(name, p.teams).Error())
 	}
@@ -187,7 +191,7 @@ const projectRows = 100
 // project's health (acceptance, time to merge, our share, Elephant Factor, maintainer seats,
 // activity trend), the risk list and the departure risk, in aggregates only.
 func (s *Server) projectsPage(w http.ResponseWriter, r *http.Request) {
-	p := s.startPage(r, "Projects and dependencies", "projects", "./", metrics.UpstreamOnly, true, false)
+	p := s.startPage(r, "Projects and dependencies", "projects", "./", metrics.UpstreamOnly, true, false, false)
 	p.APIPath, p.APIParams = "api/v1/metrics/projects", []string{"from", "to", "team"}
 	pr := web.Projects{Chrome: p.Chrome}
 	if p.ok() {
@@ -232,7 +236,7 @@ func (s *Server) projectsPage(w http.ResponseWriter, r *http.Request) {
 // company's services. A project Giveback has never seen is a 400 naming it.
 func (s *Server) projectPage(w http.ResponseWriter, r *http.Request) {
 	repo := r.PathValue("owner") + "/" + r.PathValue("name")
-	p := s.startPage(r, repo, "projects", "../../", metrics.UpstreamOnly, false, false)
+	p := s.startPage(r, repo, "projects", "../../", metrics.UpstreamOnly, false, false, false)
 	p.APIPath, p.APIParams, p.APIRepo = "api/v1/metrics/projects", []string{"from", "to"}, repo
 	pg := web.Project{Repo: repo}
 	if p.ok() {
@@ -353,7 +357,7 @@ GROUP BY m ORDER BY m`, metrics.Settings)
 // the roster who contribute to the company's own open source. Outside contributors have no
 // team, so the page has no team filter.
 func (s *Server) communityPage(w http.ResponseWriter, r *http.Request) {
-	p := s.startPage(r, "Community", "community", "./", metrics.UpstreamAll, false, false)
+	p := s.startPage(r, "Community", "community", "./", metrics.UpstreamAll, false, false, false)
 	p.APIPath, p.APIParams = "api/v1/metrics/community", []string{"from", "to"}
 	p.Subtitle = "what comes back: outside contributors to the company's own open source"
 	if p.Error == "" && p.filter.Team != "" {
@@ -393,7 +397,7 @@ const peopleRows = 500
 // contributing first, never anyone the roster marks opted out. The authorisation table shows
 // it only where individuals may be seen.
 func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request) {
-	p := s.startPage(r, "People", "people", "./", metrics.UpstreamOnly, true, false)
+	p := s.startPage(r, "People", "people", "./", metrics.UpstreamOnly, true, false, false)
 	p.APIPath, p.APIParams = "api/v1/people", []string{"from", "to", "team"}
 	pp := web.People{Chrome: p.Chrome, Limit: peopleRows}
 	if p.ok() {
