@@ -213,12 +213,11 @@ func staleCondition(months []int64) string {
 // least one): the runs of consecutive months as time ranges, which ClickHouse prunes partitions
 // by.
 func monthRanges(months []int64) string {
-	start := func(m int64) time.Time { return time.Date(int(m/100), time.Month(m%100), 1, 0, 0, 0, 0, time.UTC) }
 	var runs []string
-	from := start(months[0])
+	from := monthStart(months[0])
 	to := from.AddDate(0, 1, 0)
 	for _, m := range months[1:] {
-		t := start(m)
+		t := monthStart(m)
 		if !t.Equal(to) {
 			runs = append(runs, "(occurred_at >= "+ts(from)+" AND occurred_at < "+ts(to)+")")
 			from = t
@@ -325,22 +324,24 @@ func (f Filter) bindRollup(sql string, months []int64) string {
 // as not rolled up: the months after it are read from contributions FINAL, which is exact.
 func answeredMonths(months []int64, from time.Time) []int64 {
 	var out []int64
-	want := int64(from.Year()*100 + int(from.Month()))
+	want := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
 	for _, m := range months {
-		if m < want {
+		t := monthStart(m)
+		if t.Before(want) {
 			continue
 		}
-		if m != want {
+		if !t.Equal(want) {
 			break
 		}
 		out = append(out, m)
-		if want%100 == 12 {
-			want += 100 - 11
-		} else {
-			want++
-		}
+		want = want.AddDate(0, 1, 0)
 	}
 	return out
+}
+
+// monthStart returns the first instant of month m (YYYYMM), in UTC.
+func monthStart(m int64) time.Time {
+	return time.Date(int(m/100), time.Month(m%100), 1, 0, 0, 0, 0, time.UTC)
 }
 
 // freshList renders months (YYYYMM) as the list {fresh} stands for.
