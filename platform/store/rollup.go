@@ -67,8 +67,8 @@ func (s *Store) Generation() uint64 {
 // RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
 // were rebuilt from exactly the parts contributions holds now: the months a metric may read
 // from contributions_rollup, decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup,
-// answers_rollup, merges_rollup, people_rollup, logins_rollup and community_rollup instead of
-// contributions FINAL.
+// answers_rollup, merges_rollup, people_rollup, logins_rollup, community_rollup and
+// merge_days_rollup instead of contributions FINAL.
 const RollupFreshSQL = `SELECT s.src AS src
 FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
 INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
@@ -268,9 +268,23 @@ FROM
 GROUP BY g, d, login
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
+// mergeDaysInsert rebuilds the rows of one month of merge_days_rollup: per lower-cased repository
+// and day, the days on which a pull request of the month was merged or a merge or release of the
+// month was made, by anyone, with the first time of the day.
+const mergeDaysInsert = `INSERT INTO merge_days_rollup
+SELECT %[1]d AS src, lower(repo) AS repo_key, toDate(at) AS d, min(at) AS first_at
+FROM
+(
+    SELECT repo, if(kind = 'pull_request', assumeNotNull(merged_at), occurred_at) AS at
+    FROM contributions FINAL
+    WHERE toYYYYMM(occurred_at) = %[1]d AND ((kind = 'pull_request' AND merged = 1 AND merged_at IS NOT NULL) OR kind IN ('merge', 'release'))
+)
+GROUP BY repo_key, d
+SETTINGS do_not_merge_across_partitions_select_final = 1`
+
 // rollupTables are the tables RefreshRollups rebuilds, each partitioned by source month.
 var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup",
-	"merges_rollup", "people_rollup", "logins_rollup", "community_rollup"}
+	"merges_rollup", "people_rollup", "logins_rollup", "community_rollup", "merge_days_rollup"}
 
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
 // since its last rebuild (or that was never rebuilt), and of every month after the first of
@@ -351,6 +365,7 @@ func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) e
 		fmt.Sprintf(peopleInsert, month),
 		fmt.Sprintf(loginsInsert, month),
 		fmt.Sprintf(communityInsert, month),
+		fmt.Sprintf(mergeDaysInsert, month),
 		fmt.Sprintf("INSERT INTO rollup_state (src, max_block, data_version) VALUES (%d, %d, %d)", month, block, version),
 	)
 	for _, st := range sts {

@@ -114,6 +114,15 @@ func rollupFixture() []events.Contribution {
 	cs = append(cs, events.Contribution{ID: "commit:fay", Kind: events.KindCommit, OccurredAt: time.Date(2025, 2, 14, 12, 0, 0, 0, time.UTC),
 		ActorLogin: "fay", EmployeeID: "e6", Team: "core", Repo: "kubernetes/enhancements", RepoOwner: "kubernetes", IsUpstream: true,
 		Destination: "upstream", IsDependency: true, DependencyCriticality: 3, Source: events.SourceGHArchive, Version: 1})
+	// absent/lib, a dependency nobody on the roster works in, has an outside maintainer's release
+	// in late February and a merge late in March, spelt otherwise: its last merge or release is
+	// the merge for a period to March 31, the release for one to March 5, none before.
+	cs = append(cs, events.Contribution{ID: "release:absent", Kind: events.KindRelease, OccurredAt: time.Date(2025, 2, 25, 18, 0, 0, 0, time.UTC),
+		ActorLogin: "kmaint", Repo: "absent/lib", RepoOwner: "absent", IsUpstream: true, Destination: "upstream",
+		Source: events.SourceGHArchive, Version: 1})
+	cs = append(cs, events.Contribution{ID: "merge:absent", Kind: events.KindMerge, OccurredAt: time.Date(2025, 3, 30, 23, 0, 0, 0, time.UTC),
+		ActorLogin: "kmaint", Repo: "Absent/Lib", RepoOwner: "Absent", IsUpstream: true, Destination: "upstream",
+		Source: events.SourceGHArchive, Version: 1})
 	return cs
 }
 
@@ -213,6 +222,11 @@ func rolledMetrics(ctx context.Context, q Querier, f Filter) (map[string]any, er
 	if out["risks"], err = GetRisks(ctx, q, f, 100); err != nil {
 		return nil, err
 	}
+	// The health of every project of the fixture, whether or not the lists above show it (the
+	// risk list shows a project's last merge or release only when it is at risk).
+	if out["health"], err = healthOf(ctx, q, f, []string{"absent/lib", "golang/go", "kubernetes/community", "kubernetes/enhancements", "kubernetes/kubernetes", "nats-io/nats.go"}); err != nil {
+		return nil, err
+	}
 	if f.Team == "" { // community inflow refuses a team: these people have none
 		if out["community"], err = GetCommunity(ctx, q, f, nil); err != nil {
 			return nil, err
@@ -273,7 +287,7 @@ func perTeam(ctx context.Context, q Querier, f Filter) (map[string]any, error) {
 func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64 {
 	t.Helper()
 	ctx := context.Background()
-	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team", "teams", "people", "projects", "risks", "activity", "community"} {
+	for _, name := range []string{"summary", "contributions", "contributors", "acceptance", "newcomers", "repos", "responsiveness", "cycle", "summary_by_team", "newcomers_by_team", "repos_by_team", "teams", "people", "projects", "risks", "activity", "community", "health"} {
 		if _, ok := rollupStatements[name]; !ok {
 			t.Fatalf("no rollup statement for %s", name)
 		}
