@@ -195,3 +195,28 @@ func TestAdHocGoesLast(t *testing.T) {
 		t.Fatalf("finished in the order %v", order)
 	}
 }
+
+// TestNumbersKeepTheirFraction: a number with a fraction reaches the metrics and the console as
+// a float64, whole numbers as int64 (uint64 past int64), through both ways of reading results.
+func TestNumbersKeepTheirFraction(t *testing.T) {
+	s := testkit.Store(t)
+	ctx := context.Background()
+	const q = "SELECT 0.5 AS half, toFloat64(1) / 4 AS quarter, -2.5e-7 AS tiny, toUInt64(18446744073709551615) AS big, -3 AS neg, [1.5, 2.25] AS arr"
+	check := func(how string, row []any) {
+		t.Helper()
+		want := []any{0.5, 0.25, -2.5e-7, uint64(18446744073709551615), int64(-3), []any{1.5, 2.25}}
+		if fmt.Sprintf("%#v", row) != fmt.Sprintf("%#v", want) {
+			t.Errorf("%s: got %#v, want %#v", how, row, want)
+		}
+	}
+	res, err := s.Query(ctx, q, nil)
+	if err != nil || len(res.Rows) != 1 {
+		t.Fatalf("query: %v %v", res, err)
+	}
+	check("Query", res.Rows[0])
+	var r adhocRows
+	if err := s.AdHoc(ctx, q, store.AdHocOptions{Check: noGuard, Settings: store.Settings{"readonly": 2}}, &r); err != nil || len(r.rows) != 1 {
+		t.Fatalf("ad hoc: %v %v", r.rows, err)
+	}
+	check("AdHoc", r.rows[0])
+}
