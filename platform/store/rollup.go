@@ -67,8 +67,8 @@ func (s *Store) Generation() uint64 {
 // RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
 // were rebuilt from exactly the parts contributions holds now: the months a metric may read
 // from contributions_rollup, decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup,
-// answers_rollup, merges_rollup, people_rollup, logins_rollup, community_rollup and
-// merge_days_rollup instead of contributions FINAL.
+// answers_rollup, merges_rollup, people_rollup, logins_rollup, community_rollup,
+// merge_days_rollup and team_repos_rollup instead of contributions FINAL.
 const RollupFreshSQL = `SELECT s.src AS src
 FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
 INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
@@ -282,9 +282,16 @@ FROM
 GROUP BY repo_key, d
 SETTINGS do_not_merge_across_partitions_select_final = 1`
 
+// teamReposInsert rebuilds the rows of one month of team_repos_rollup from those of repos_rollup,
+// built just before: the rows of one team, their employees only.
+const teamReposInsert = `INSERT INTO team_repos_rollup
+SELECT src, grain, day, all_teams, team, is_upstream, repo, repo_owner, employees
+FROM repos_rollup
+WHERE src = %[1]d AND all_teams = 0`
+
 // rollupTables are the tables RefreshRollups rebuilds, each partitioned by source month.
 var rollupTables = []string{"contributions_rollup", "decisions_rollup", "newcomers_rollup", "repos_rollup", "prs_rollup", "answers_rollup",
-	"merges_rollup", "people_rollup", "logins_rollup", "community_rollup", "merge_days_rollup"}
+	"merges_rollup", "people_rollup", "logins_rollup", "community_rollup", "merge_days_rollup", "team_repos_rollup"}
 
 // RefreshRollups rebuilds the rollup rows of every month of contributions whose parts changed
 // since its last rebuild (or that was never rebuilt), and of every month after the first of
@@ -359,6 +366,7 @@ func (s *Store) rebuildMonth(ctx context.Context, month, block, version int64) e
 		fmt.Sprintf(decisionsInsert, month),
 		fmt.Sprintf(newcomersInsert, month),
 		fmt.Sprintf(reposInsert, month),
+		fmt.Sprintf(teamReposInsert, month),
 		fmt.Sprintf(prsInsert, month),
 		fmt.Sprintf(answersInsert, month),
 		fmt.Sprintf(mergesInsert, month),

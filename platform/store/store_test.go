@@ -48,7 +48,7 @@ FROM system.tables AS t WHERE database = currentDatabase() AND name LIKE '%_roll
 		small   bool
 		columns int64
 	}{"contributions_rollup": {true, 12}, "decisions_rollup": {true, 8}, "people_rollup": {true, 11},
-		"repos_rollup": {false, 15}, "prs_rollup": {false, 20}, "answers_rollup": {false, 5}, "newcomers_rollup": {false, 8}, "merges_rollup": {false, 7}, "logins_rollup": {false, 2}, "community_rollup": {false, 6}, "merge_days_rollup": {false, 4}}
+		"repos_rollup": {false, 15}, "prs_rollup": {false, 20}, "answers_rollup": {false, 5}, "newcomers_rollup": {false, 8}, "merges_rollup": {false, 7}, "logins_rollup": {false, 2}, "community_rollup": {false, 6}, "merge_days_rollup": {false, 4}, "team_repos_rollup": {true, 9}}
 	for _, r := range res.Rows {
 		name, engine := store.AsString(r[0]), store.AsString(r[1])
 		w, ok := want[name]

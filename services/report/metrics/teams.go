@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"strings"
 
 	"giveback.dev/platform/store"
 )
@@ -101,20 +102,66 @@ func GetNewcomersByTeam(ctx context.Context, q Querier, f Filter, teams []string
 	return out, nil
 }
 
-// GetReposByTeam computes the repositories reached by each of teams and the top limit of them,
-// in one statement: element i is what GetRepos returns for f with team teams[i]. f must name no
-// team.
+// GetReposByTeam computes the repositories reached by each of teams and the top limit of them:
+// element i is what GetRepos returns for f with team teams[i]. f must name no team. From
+// contributions FINAL it is one statement; from the rollups two, the second reading the
+// distinct employees of the top rows alone (withTeamContributors).
 func GetReposByTeam(ctx context.Context, q Querier, f Filter, teams []string, limit int) ([]Repos, error) {
+	ctx = ShareRollupMonths(ctx) // both steps read the same months from the rollups
 	res, err := runByTeam(ctx, q, "repos", f, max(limit, 1))
 	if err != nil {
 		return nil, err
 	}
-	byTeam := rowsByTeam(res.Rows)
+	rows := res.Rows
+	if f.Repo == "" && readsRollups(ctx, f) {
+		if rows, err = withTeamContributors(ctx, q, f, rows); err != nil {
+			return nil, fmt.Errorf("metrics: repos by team: %w", err)
+		}
+	}
+	byTeam := rowsByTeam(rows)
 	out := make([]Repos, len(teams))
 	for i, t := range teams {
 		tf := f
 		tf.Team = t
 		out[i] = reposOf(tf, byTeam[t], limit)
+	}
+	return out, nil
+}
+
+// withTeamContributors completes the top rows of the rollup form of repos by team (team, repo,
+// repo_owner, contributions, repos, orgs) with the distinct employees of each
+// (rollup/repos_by_team_contributors.sql), into the rows of the plain statement (team, repo,
+// contributions, contributors, repos, orgs).
+func withTeamContributors(ctx context.Context, q Querier, f Filter, top [][]any) ([][]any, error) {
+	if len(top) == 0 {
+		return top, nil
+	}
+	months, err := rolledMonths(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(top))
+	for i, r := range top {
+		keys[i] = "(" + store.Quote(store.AsString(r[0])) + ", " + store.Quote(store.AsString(r[1])) + ", " + store.Quote(store.AsString(r[2])) + ")"
+	}
+	sql := f.bindRollup(f.bind(rollupStatements["repos_by_team_contributors"], 0), months)
+	sql = strings.ReplaceAll(sql, "{team_repos}", strings.Join(keys, ", "))
+	res, err := q.Query(ctx, sql, Settings)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ team, repo, owner string }
+	contributors := make(map[key]any, len(res.Rows))
+	for _, r := range res.Rows {
+		contributors[key{store.AsString(r[0]), store.AsString(r[1]), store.AsString(r[2])}] = r[3]
+	}
+	out := make([][]any, len(top))
+	for i, r := range top {
+		n, ok := contributors[key{store.AsString(r[0]), store.AsString(r[1]), store.AsString(r[2])}]
+		if !ok {
+			return nil, fmt.Errorf("no employees found for %s in %s", store.AsString(r[0]), store.AsString(r[1]))
+		}
+		out[i] = []any{r[0], r[1], r[3], n, r[4], r[5]}
 	}
 	return out, nil
 }
