@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"giveback.dev/platform/deps"
 	"giveback.dev/platform/store"
 )
 
@@ -19,7 +20,9 @@ type syntheticColumn struct{ name, expr string }
 // company's open source), a quarter of the pull requests open and half merged. The employees'
 // work goes 60% to 5,000 upstream repositories of 1,500 owners, 15% to their own repositories
 // (personal), 10% to their forks of upstream repositories, 10% to 200 internal repositories
-// and 5% to 50 open source repositories of the company. %[1]s in an expression is the time the
+// and 5% to 50 open source repositories of the company. One upstream repository in ten is a
+// dependency of the company (syntheticDependencies), used by one to seven services, and its
+// contributions carry the flags enrich gives them. %[1]s in an expression is the time the
 // history ends at.
 var syntheticColumns = []syntheticColumn{
 	{"id", "concat('bench:', toString(number))"},
@@ -41,8 +44,20 @@ var syntheticColumns = []syntheticColumn{
 	{"merged", "cityHash64(number, 6) % 4 IN (1, 2)"},
 	{"merged_at", "if(cityHash64(number, 6) % 4 IN (1, 2), at + toIntervalHour(30), NULL)"},
 	{"closed_at", "if(cityHash64(number, 6) % 4 != 0, at + toIntervalHour(30), NULL)"},
+	{"is_dependency", "dest = 'upstream' AND cityHash64(number, 4) % 5000 % 10 = 0"},
+	{"dependency_criticality", "if(dest = 'upstream' AND cityHash64(number, 4) % 5000 % 10 = 0, 1 + cityHash64(number, 4) % 5000 % 7, 0)"},
 	{"source", "'gharchive'"},
 	{"version", "if(number % 20 = 0, 2, 1)"},
+}
+
+// syntheticDependencies is the company's dependency list the synthetic rows are flagged
+// against: every tenth of the 5,000 upstream repositories, used by one to seven services.
+func syntheticDependencies() []deps.Dependency {
+	var out []deps.Dependency
+	for i := 0; i < 5000; i += 10 {
+		out = append(out, deps.Dependency{Repo: fmt.Sprintf("org%d/repo%d", i%1500, i), Criticality: 1 + i%7})
+	}
+	return out
 }
 
 // syntheticInsert returns the statement that appends count synthetic rows numbered from first,
@@ -89,6 +104,11 @@ func (b *bench) syntheticRows(ctx context.Context, first, n int) error {
 		if err := b.store.Conn().Exec(ctx, syntheticOlder(off, off+cnt-1)); err != nil {
 			return fmt.Errorf("bench: synthetic duplicates: %w", err)
 		}
+	}
+	// The list the rows are flagged against, as a dependency import leaves it: the cycle and the
+	// risk list read it.
+	if err := b.store.ReplaceDependencies(ctx, "bench", 1, syntheticDependencies(), nil); err != nil {
+		return fmt.Errorf("bench: synthetic dependencies: %w", err)
 	}
 	return nil
 }

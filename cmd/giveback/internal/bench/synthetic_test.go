@@ -43,6 +43,17 @@ func TestSyntheticRows(t *testing.T) {
 	if dests, badOwner, badFork, outside := store.AsInt(res.Rows[0][0]), store.AsInt(res.Rows[0][1]), store.AsInt(res.Rows[0][2]), store.AsInt(res.Rows[0][3]); dests != 5 || badOwner != 0 || badFork != 0 || outside != 0 {
 		t.Errorf("%d destinations, %d owners off the repository, %d forks not the actor's, %d outside rows off the company's open source; want 5, 0, 0, 0", dests, badOwner, badFork, outside)
 	}
+	// The dependency flags are those of the dependency list: every flagged row's repository is
+	// on it with the row's criticality, every row of a listed repository is flagged, and some are.
+	res, err = st.Query(ctx, `SELECT countIf(c.is_dependency = 1), countIf(c.is_dependency != (d.repo != '') OR c.dependency_criticality != d.criticality),
+    (SELECT count() FROM current_dependencies)
+FROM (SELECT * FROM contributions FINAL) AS c LEFT JOIN current_dependencies AS d ON d.repo = lower(c.repo)`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flagged, off, listed := store.AsInt(res.Rows[0][0]), store.AsInt(res.Rows[0][1]), store.AsInt(res.Rows[0][2]); flagged == 0 || off != 0 || listed != 500 {
+		t.Errorf("%d rows flagged, %d off the list, %d dependencies; want some, 0, 500", flagged, off, listed)
+	}
 }
 
 // A column the table does not have stops the bench before it runs a statement.
