@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -123,7 +125,7 @@ func (c *serverConn) Query(ctx context.Context, q string, s Settings) (*Result, 
 		}
 		row := make([]any, len(dest))
 		for i, d := range dest {
-			row[i] = plain(reflect.ValueOf(d).Elem())
+			row[i] = plain(reflect.ValueOf(d).Elem(), res.Columns[i].Type)
 		}
 		res.Rows = append(res.Rows, row)
 	}
@@ -177,7 +179,7 @@ func (c *serverConn) queryRows(ctx context.Context, q string, s Settings, w RowW
 			return fmt.Errorf("store: clickhouse: scan: %w", err)
 		}
 		for i, d := range dest {
-			row[i] = plain(reflect.ValueOf(d).Elem())
+			row[i] = plain(reflect.ValueOf(d).Elem(), cols[i].Type)
 		}
 		if err := w.Row(row); err != nil {
 			return err
@@ -189,14 +191,18 @@ func (c *serverConn) queryRows(ctx context.Context, q string, s Settings, w RowW
 	return nil
 }
 
-// plain converts a scanned value to the JSON-ready values chDB's decoder yields.
-func plain(v reflect.Value) any {
+// plain converts a scanned value of the ClickHouse type typ to the JSON-ready values chDB's
+// decoder yields, so that both engines hand the metrics the same values: a Date as YYYY-MM-DD, a
+// DateTime64 with as many digits of the second as its precision, a DateTime without (chDB's
+// JSON output; TestServerValuesAsChDB compares them).
+func plain(v reflect.Value, typ string) any {
+	typ = innerType(typ)
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return nil
 		}
-		return plain(v.Elem())
+		return plain(v.Elem(), typ)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return v.Int()
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
@@ -208,23 +214,74 @@ func plain(v reflect.Value) any {
 	case reflect.String:
 		return v.String()
 	case reflect.Slice, reflect.Array:
+		elem, _ := typeArgs(typ, "Array")
 		out := make([]any, v.Len())
 		for i := range out {
-			out[i] = plain(v.Index(i))
+			out[i] = plain(v.Index(i), elem)
 		}
 		return out
 	case reflect.Map:
+		_, val := typeArgs(typ, "Map")
 		out := make(map[string]any, v.Len())
 		for _, k := range v.MapKeys() {
-			out[fmt.Sprint(k.Interface())] = plain(v.MapIndex(k))
+			out[fmt.Sprint(k.Interface())] = plain(v.MapIndex(k), val)
 		}
 		return out
 	}
 	if t, ok := v.Interface().(time.Time); ok {
-		if t.Nanosecond() == 0 {
-			return t.UTC().Format(time.DateTime)
+		t = t.UTC()
+		switch {
+		case typ == "Date" || typ == "Date32":
+			return t.Format(time.DateOnly)
+		case strings.HasPrefix(typ, "DateTime64("):
+			p, _ := typeArgs(typ, "DateTime64")
+			if n, err := strconv.Atoi(strings.TrimSpace(p)); err == nil && n > 0 && n <= 9 {
+				return t.Format(time.DateTime + "." + strings.Repeat("0", n))
+			}
+			return t.Format(time.DateTime)
+		case t.Nanosecond() == 0:
+			return t.Format(time.DateTime)
 		}
-		return t.UTC().Format("2006-01-02 15:04:05.000")
+		return t.Format("2006-01-02 15:04:05.000")
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// innerType strips the Nullable and LowCardinality wrappers off a ClickHouse type.
+func innerType(typ string) string {
+	for {
+		inner, ok := strings.CutPrefix(typ, "Nullable(")
+		if !ok {
+			inner, ok = strings.CutPrefix(typ, "LowCardinality(")
+		}
+		if !ok || !strings.HasSuffix(inner, ")") {
+			return typ
+		}
+		typ = inner[:len(inner)-1]
+	}
+}
+
+// typeArgs returns the first argument of a ClickHouse type named name (Array(T): T;
+// DateTime64(3, 'UTC'): 3) and the rest after its comma (Map(K, V): V), split at the top level
+// of parentheses; empty when typ is not of that name.
+func typeArgs(typ, name string) (first, rest string) {
+	args, ok := strings.CutPrefix(typ, name+"(")
+	if !ok || !strings.HasSuffix(args, ")") {
+		return "", ""
+	}
+	args = args[:len(args)-1]
+	depth := 0
+	for i, r := range args {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				return strings.TrimSpace(args[:i]), strings.TrimSpace(args[i+1:])
+			}
+		}
+	}
+	return strings.TrimSpace(args), ""
 }

@@ -1,0 +1,4 @@
+package store
+
+// ServerValue is plain, for the tests of package store_test.
+var ServerValue = plain
