@@ -679,3 +679,45 @@ func rolledUpFixture(t *testing.T) *store.Store {
 	}
 	return st
 }
+
+// rebuildingQuerier runs the statements on st and, before the first statement that reads
+// team_repos_rollup, drops that table's rows of every month, as RefreshRollups does first when
+// it rebuilds them: the second step of the teams' top projects then finds the rows the first
+// step read gone.
+type rebuildingQuerier struct {
+	st      *store.Store
+	dropped bool
+}
+
+func (r *rebuildingQuerier) Query(ctx context.Context, q string, s store.Settings) (*store.Result, error) {
+	if !r.dropped && strings.Contains(q, "FROM team_repos_rollup") {
+		r.dropped = true
+		if err := r.st.Conn().Exec(ctx, "TRUNCATE TABLE team_repos_rollup"); err != nil {
+			return nil, err
+		}
+	}
+	return r.st.Query(ctx, q, s)
+}
+
+// A month rebuilt between the two steps of the teams' top projects does not fail the page nor
+// leave a row without its employees: the plain statement answers instead.
+func TestReposByTeamRebuiltMeanwhile(t *testing.T) {
+	st := rolledUpFixture(t)
+	ctx := context.Background()
+	f := Filter{From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 3, 31, 0, 0, 0, 0, time.UTC), Upstream: UpstreamAll}
+	want, err := GetReposByTeam(WithoutRollups(ctx), st, f, rollupTeams, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &rebuildingQuerier{st: st}
+	got, err := GetReposByTeam(ShareRollupMonths(ctx), q, f, rollupTeams, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !q.dropped {
+		t.Fatal("the second step never read team_repos_rollup")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rebuilt meanwhile:\ngot  %+v\nwant %+v", got, want)
+	}
+}

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -114,7 +115,14 @@ func GetReposByTeam(ctx context.Context, q Querier, f Filter, teams []string, li
 	}
 	rows := res.Rows
 	if f.Repo == "" && readsRollups(ctx, f) {
-		if rows, err = withTeamContributors(ctx, q, f, rows); err != nil {
+		rows, err = withTeamContributors(ctx, q, f, rows)
+		if errors.Is(err, errRebuiltMeanwhile) {
+			// A month was being rebuilt between the two steps: the plain statement, in one.
+			if res, err = runByTeam(WithoutRollups(ctx), q, "repos", f, max(limit, 1)); err != nil {
+				return nil, err
+			}
+			rows = res.Rows
+		} else if err != nil {
 			return nil, fmt.Errorf("metrics: repos by team: %w", err)
 		}
 	}
@@ -127,6 +135,11 @@ func GetReposByTeam(ctx context.Context, q Querier, f Filter, teams []string, li
 	}
 	return out, nil
 }
+
+// errRebuiltMeanwhile is withTeamContributors finding no employees for a top row: the rows it
+// was read from were replaced after the first step read them (RefreshRollups rebuilt a month the
+// page's list of months named), so the two steps do not describe the same data.
+var errRebuiltMeanwhile = errors.New("a month of the rollups was rebuilt between the two steps")
 
 // withTeamContributors completes the top rows of the rollup form of repos by team (team, repo,
 // repo_owner, contributions, repos, orgs) with the distinct employees of each
@@ -159,7 +172,7 @@ func withTeamContributors(ctx context.Context, q Querier, f Filter, top [][]any)
 	for i, r := range top {
 		n, ok := contributors[key{store.AsString(r[0]), store.AsString(r[1]), store.AsString(r[2])}]
 		if !ok {
-			return nil, fmt.Errorf("no employees found for %s in %s", store.AsString(r[0]), store.AsString(r[1]))
+			return nil, errRebuiltMeanwhile
 		}
 		out[i] = []any{r[0], r[1], r[3], n, r[4], r[5]}
 	}
