@@ -196,8 +196,15 @@ type loadStats struct {
 // their latencies; requests still running at the end are cancelled and not counted.
 func load(ctx context.Context, h http.Handler, urls []string, clients int, d time.Duration) (loadStats, error) {
 	srv := httptest.NewServer(h)
-	// Handlers still running at the end (pages without the cache) finish in the background.
-	defer func() { go srv.Close() }()
+	// Handlers still running at the end (pages without the cache, queued for the engine) are
+	// waited for, so that the next measurement starts on an idle engine: their clients are gone,
+	// and a page whose request has ended starts no further statement.
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer scancel()
+		_ = srv.Config.Shutdown(sctx)
+		srv.Close()
+	}()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 	defer client.CloseIdleConnections()
 	var next atomic.Int64
