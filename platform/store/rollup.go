@@ -7,8 +7,9 @@ import (
 	"sync/atomic"
 )
 
-// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 to 0023), and the write
-// generation that tells a reader's cache its answers may be out of date.
+// Pre-aggregation of contributions for the dashboard's metrics (migrations 0011, 0013 to 0018 and
+// 0020 to 0025), and the write generation that tells a reader's cache its answers may be out of
+// date.
 
 // writeCounter is a Conn that counts the statements that may change data.
 type writeCounter struct {

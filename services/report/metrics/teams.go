@@ -114,7 +114,7 @@ func GetReposByTeam(ctx context.Context, q Querier, f Filter, teams []string, li
 		return nil, err
 	}
 	rows := res.Rows
-	if f.Repo == "" && readsRollups(ctx, f) {
+	if readsRollups(ctx, f) { // the rollup form ran: the top rows lack their employees
 		rows, err = withTeamContributors(ctx, q, f, rows)
 		if errors.Is(err, errRebuiltMeanwhile) {
 			// A month was being rebuilt between the two steps: the plain statement, in one.
@@ -149,7 +149,7 @@ func withTeamContributors(ctx context.Context, q Querier, f Filter, top [][]any)
 	if len(top) == 0 {
 		return top, nil
 	}
-	months, err := rolledMonths(ctx, q)
+	sql, err := rolledSQL(ctx, q, rollupStatements["repos_by_team_contributors"], f, 0, "")
 	if err != nil {
 		return nil, err
 	}
@@ -157,20 +157,20 @@ func withTeamContributors(ctx context.Context, q Querier, f Filter, top [][]any)
 	for i, r := range top {
 		keys[i] = "(" + store.Quote(store.AsString(r[0])) + ", " + store.Quote(store.AsString(r[1])) + ", " + store.Quote(store.AsString(r[2])) + ")"
 	}
-	sql := f.bindRollup(f.bind(rollupStatements["repos_by_team_contributors"], 0), months)
-	sql = strings.ReplaceAll(sql, "{team_repos}", strings.Join(keys, ", "))
-	res, err := q.Query(ctx, sql, Settings)
+	res, err := q.Query(ctx, strings.ReplaceAll(sql, "{team_repos}", strings.Join(keys, ", ")), Settings)
 	if err != nil {
 		return nil, err
 	}
+	// A row's team, repository and owner, its first three columns in both steps.
 	type key struct{ team, repo, owner string }
+	keyOf := func(r []any) key { return key{store.AsString(r[0]), store.AsString(r[1]), store.AsString(r[2])} }
 	contributors := make(map[key]any, len(res.Rows))
 	for _, r := range res.Rows {
-		contributors[key{store.AsString(r[0]), store.AsString(r[1]), store.AsString(r[2])}] = r[3]
+		contributors[keyOf(r)] = r[3]
 	}
 	out := make([][]any, len(top))
 	for i, r := range top {
-		n, ok := contributors[key{store.AsString(r[0]), store.AsString(r[1]), store.AsString(r[2])}]
+		n, ok := contributors[keyOf(r)]
 		if !ok {
 			return nil, errRebuiltMeanwhile
 		}
