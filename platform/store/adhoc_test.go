@@ -154,13 +154,13 @@ func TestReaderUserOnServer(t *testing.T) {
 	}
 }
 
-// TestAdHocGoesLast checks the embedded engine's priority: the statements of a service (six in
-// a row, as a dashboard page sends them) that arrive while an ad hoc statement runs all go
-// before an ad hoc statement that waited longer.
-func TestAdHocGoesLast(t *testing.T) {
+// TestAdHocHoldsOneClient checks how the embedded engine shares itself with ad hoc statements:
+// a service's statements (six in a row, as a dashboard page sends them) that arrive while an ad
+// hoc statement runs do not wait for it, and a second ad hoc statement waits for the first.
+func TestAdHocHoldsOneClient(t *testing.T) {
 	s := testkit.Store(t)
 	if s.Conn().Driver() != "chdb" {
-		t.Skip("a ClickHouse server runs statements side by side")
+		t.Skip("the ad hoc statements of a ClickHouse server are bounded by its reader's profile")
 	}
 	ctx := context.Background()
 	opts := store.AdHocOptions{Check: noGuard, MaxConcurrent: 4}
@@ -191,8 +191,40 @@ func TestAdHocGoesLast(t *testing.T) {
 	for range 3 {
 		order = append(order, <-done)
 	}
-	if strings.Join(order, ", ") != "slow ad hoc, service, second ad hoc" {
-		t.Fatalf("finished in the order %v", order)
+	if strings.Join(order, ", ") != "service, slow ad hoc, second ad hoc" {
+		t.Fatalf("finished in the order %v, want the service's statements first and the ad hoc ones in turn", order)
+	}
+}
+
+// TestStatementsRunAtOnce checks that the store runs statements side by side: while one runs,
+// another sees it in system.processes. Were they run one at a time, the second would run only
+// after the first ended and never see it.
+func TestStatementsRunAtOnce(t *testing.T) {
+	s := testkit.Store(t)
+	ctx := context.Background()
+	const slow = "SELECT sleepEachRow(0.25), 'run-at-once' FROM numbers(8) SETTINGS max_block_size = 1"
+	ended := make(chan error, 1)
+	go func() {
+		_, err := s.Query(ctx, slow, nil)
+		ended <- err
+	}()
+	for {
+		res, err := s.Query(ctx, "SELECT count() FROM system.processes WHERE query LIKE '%run-at-once%' AND query NOT LIKE '%system.processes%'", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if store.AsInt(res.Rows[0][0]) == 1 {
+			break
+		}
+		select {
+		case err := <-ended:
+			t.Fatalf("the slow statement ended (%v) before another statement could see it running: statements run one at a time", err)
+		default:
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := <-ended; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -13,89 +13,53 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	chdb "github.com/chdb-io/chdb-go/chdb-purego"
 
 	_ "giveback.dev/platform/store/chdblib" // its init sets CHDB_LIB_PATH before chdb-go's opens the library; see its package comment
 )
 
-// engine is the process's one chDB session: the library allows one, so every Conn opened on
-// chDB shares it, serialised by mu, and each Conn switches to its own database before it runs.
-// chDB 26.5 runs the statements of one session one at a time even when called from several
-// goroutines (a short statement sent during a long one returns after it), so the lock costs
-// nothing that the library would give. Ad hoc statements take it last: they wait while any
-// other statement waits, and for adhocGrace after the last one ended, so a dashboard's
-// statements or enrich's batches are never queued behind more than one ad hoc statement.
+// engine is the process's one embedded ClickHouse server. chDB binds one data directory per
+// process; every Conn opened on chDB shares it and names its own database. The engine serves
+// the statements through up to chdbClients clients of that server (chdb_connect on the same
+// path), each with its own session: statements on different clients run at once, as they do on
+// a ClickHouse server, while one client runs its statements one at a time (a short statement sent
+// during a long one on the same client returns after it). A page's statements, enrich's batches
+// and the ad hoc statements thus no longer wait for one another, only for the cores. Ad hoc
+// statements run one at a time, on one client, so they can hold at most one of them.
 var engine struct {
-	mu      sync.Mutex
-	waiting atomic.Int32 // statements other than ad hoc waiting for mu
-	last    atomic.Int64 // when a statement other than ad hoc last released mu, in UnixNano
-	adhoc   sync.Mutex   // one ad hoc statement waits for mu at a time
+	mu         sync.Mutex // guards path, refs and made
+	path       string
+	refs       int
+	made       int        // clients connected
+	connecting sync.Mutex // one client connects at a time (keepGoSignals)
+	// free holds the clients running no statement; adhoc the ad hoc statement running, if any.
+	free  chan *client
+	adhoc chan struct{}
+}
+
+func init() {
+	engine.free = make(chan *client, chdbClients)
+	engine.adhoc = make(chan struct{}, 1)
+}
+
+// chdbClients bounds the clients of the engine: enough for a page's statements to use both
+// cores of a small machine while others wait for one, few enough that concurrent pages do not
+// split the cores among dozens of statements (docs/BENCHMARKS.md, "Statements at once").
+const chdbClients = 4
+
+// client is one client of the engine and the database its session last switched to.
+type client struct {
 	conn    chdb.ChdbConn
-	path    string
-	current string // database of the last USE
-	refs    int
+	current string
 }
 
-// adhocGrace is how long after another statement an ad hoc statement waits before it may start,
-// so that the next statement of a dashboard page or of an enrich batch finds the engine free;
-// after adhocPatience of waiting, an ad hoc statement queues behind those already waiting and
-// before any that come later, so a steady stream of other statements cannot starve it.
-const (
-	adhocGrace    = 100 * time.Millisecond
-	adhocPatience = 3 * time.Second
-)
-
-// lock takes engine.mu for a statement that goes before ad hoc ones.
-func lock() {
-	engine.waiting.Add(1)
-	engine.mu.Lock()
-	engine.waiting.Add(-1)
-}
-
-// unlock releases engine.mu taken by lock.
-func unlock() {
-	engine.last.Store(time.Now().UnixNano())
-	engine.mu.Unlock()
-}
-
-// lockAdHoc takes engine.mu for an ad hoc statement once no other statement waits, or returns
-// the context's error when it ends first. After adhocPatience it queues on the lock itself:
-// Go's mutex hands a lock that its waiters have waited more than a millisecond for to them in
-// arrival order, so only the statements already waiting go first, and a dashboard and enrich
-// that always have one statement waiting cannot starve it.
-func lockAdHoc(ctx context.Context) error {
-	engine.adhoc.Lock()
-	defer engine.adhoc.Unlock()
-	began := time.Now()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if time.Since(began) >= adhocPatience {
-			engine.mu.Lock()
-			if err := ctx.Err(); err != nil {
-				engine.mu.Unlock()
-				return err
-			}
-			return nil
-		}
-		idle := time.Since(time.Unix(0, engine.last.Load()))
-		if engine.waiting.Load() == 0 && idle >= adhocGrace {
-			engine.mu.Lock()
-			if engine.waiting.Load() == 0 {
-				return nil
-			}
-			engine.mu.Unlock()
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
+// errEngineClosed is returned for a statement on a Conn whose engine was closed.
+var errEngineClosed = fmt.Errorf("store: chdb connection is closed")
 
 type chdbConn struct {
 	db     string
-	closed bool
+	closed atomic.Bool
 }
 
 func openChDB(path, db string) (Conn, error) {
@@ -105,136 +69,215 @@ func openChDB(path, db string) (Conn, error) {
 	}
 	engine.mu.Lock()
 	defer engine.mu.Unlock()
-	if engine.conn == nil {
+	switch {
+	case engine.refs == 0:
 		if err := os.MkdirAll(abs, 0o750); err != nil {
 			return nil, fmt.Errorf("store: chdb path: %w", err)
 		}
-		restore := keepGoSignals() // chdb_signals.go
-		c, err := chdb.NewConnectionFromConnString(abs)
-		restore()
+		cl, err := connect(abs)
 		if err != nil {
-			return nil, fmt.Errorf("store: open chdb at %s: %w", abs, err)
-		}
-		engine.conn, engine.path, engine.current = c, abs, ""
-		if err := rawExec("SET output_format_json_quote_64bit_integers = 0"); err != nil {
 			return nil, err
 		}
-	} else if engine.path != abs {
-		return nil, fmt.Errorf("store: chdb is already open at %s; one process holds one chDB session (asked for %s)", engine.path, abs)
+		engine.path, engine.made = abs, 1
+		engine.free <- cl
+	case engine.path != abs:
+		return nil, fmt.Errorf("store: chdb is already open at %s; one process holds one chDB engine (asked for %s)", engine.path, abs)
 	}
-	if err := rawExec("CREATE DATABASE IF NOT EXISTS " + Ident(db)); err != nil {
+	cl := <-engine.free
+	err = cl.exec("CREATE DATABASE IF NOT EXISTS " + Ident(db))
+	engine.free <- cl
+	if err != nil {
+		if engine.refs == 0 {
+			closeClients()
+		}
 		return nil, err
 	}
 	engine.refs++
 	return &chdbConn{db: db}, nil
 }
 
-// flush clears what a query that failed while running may leave in the session: chDB hands its
-// partial output to the next query otherwise. engine.mu is held.
-func flush() {
-	if r, err := engine.conn.Query("SELECT 1", "CSV"); err == nil {
+// connect opens a client of the engine at path, with the session settings the decoding needs.
+func connect(path string) (*client, error) {
+	engine.connecting.Lock()
+	defer engine.connecting.Unlock()
+	restore := keepGoSignals() // chdb_signals.go
+	c, err := chdb.NewConnectionFromConnString(path)
+	restore()
+	if err != nil {
+		return nil, fmt.Errorf("store: open chdb at %s: %w", path, err)
+	}
+	cl := &client{conn: c}
+	if err := cl.exec("SET output_format_json_quote_64bit_integers = 0"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return cl, nil
+}
+
+// acquire returns a client for a statement of c: a free one, a new one while fewer than
+// chdbClients are connected, or the first one freed, unless ctx ends first. release gives it
+// back.
+func (c *chdbConn) acquire(ctx context.Context) (*client, error) {
+	if c.closed.Load() {
+		return nil, errEngineClosed
+	}
+	select {
+	case cl := <-engine.free:
+		return cl, nil
+	default:
+	}
+	engine.mu.Lock()
+	if engine.path == "" {
+		engine.mu.Unlock()
+		return nil, errEngineClosed
+	}
+	if engine.made < chdbClients {
+		engine.made++
+		path := engine.path
+		engine.mu.Unlock()
+		cl, err := connect(path)
+		if err != nil {
+			engine.mu.Lock()
+			engine.made--
+			engine.mu.Unlock()
+			return nil, err
+		}
+		return cl, nil
+	}
+	engine.mu.Unlock()
+	select {
+	case cl := <-engine.free:
+		return cl, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// release gives back a client taken by acquire.
+func release(cl *client) { engine.free <- cl }
+
+// closeClients closes every client once its statement ends; engine.mu is held.
+func closeClients() {
+	for range engine.made {
+		cl := <-engine.free
+		cl.conn.Close()
+	}
+	engine.path, engine.made = "", 0
+}
+
+// flush clears what a query that failed while running may leave in the client's session: chDB
+// hands its partial output to the next query otherwise.
+func (cl *client) flush() {
+	if r, err := cl.conn.Query("SELECT 1", "CSV"); err == nil {
 		r.Free()
 	}
 }
 
-// rawExec runs a statement on the session; engine.mu is held.
-func rawExec(q string) error {
-	r, err := engine.conn.Query(q, "CSV")
+// query runs a statement on the client in the given output format; the caller frees the result.
+func (cl *client) query(q, format string) (chdb.ChdbResult, error) {
+	r, err := cl.conn.Query(q, format)
 	if err != nil {
-		flush()
-		return fmt.Errorf("store: chdb: %w", err)
+		cl.flush()
+		return nil, fmt.Errorf("store: chdb: %w", err)
 	}
-	defer r.Free()
 	if err := r.Error(); err != nil {
-		flush()
-		return fmt.Errorf("store: chdb: %w", err)
+		r.Free()
+		cl.flush()
+		return nil, fmt.Errorf("store: chdb: %w", err)
 	}
+	return r, nil
+}
+
+// exec runs a statement on the client, dropping its output.
+func (cl *client) exec(q string) error {
+	r, err := cl.query(q, "CSV")
+	if err != nil {
+		return err
+	}
+	r.Free()
 	return nil
 }
 
-// use switches the session to the connection's database; engine.mu is held.
-func (c *chdbConn) use() error {
-	if c.closed {
-		return fmt.Errorf("store: chdb connection is closed")
-	}
-	if engine.current == c.db {
+// use switches the client's session to the database db.
+func (cl *client) use(db string) error {
+	if cl.current == db {
 		return nil
 	}
-	if err := rawExec("USE " + Ident(c.db)); err != nil {
+	if err := cl.exec("USE " + Ident(db)); err != nil {
 		return err
 	}
-	engine.current = c.db
+	cl.current = db
 	return nil
+}
+
+// run runs q on a client switched to c's database, in the given output format, and hands the
+// result to read before the client is given back; a statement whose context ends before it
+// starts never starts.
+func (c *chdbConn) run(ctx context.Context, q, format string, read func(chdb.ChdbResult) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cl, err := c.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release(cl)
+	if err := cl.use(c.db); err != nil {
+		return err
+	}
+	r, err := cl.query(q, format)
+	if err != nil {
+		return err
+	}
+	defer r.Free()
+	if read == nil {
+		return nil
+	}
+	return read(r)
 }
 
 func (c *chdbConn) Driver() string { return "chdb" }
 
 func (c *chdbConn) Exec(ctx context.Context, q string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	lock()
-	defer unlock()
-	if err := c.use(); err != nil {
-		return err
-	}
-	return rawExec(q)
+	return c.run(ctx, q, "CSV", nil)
 }
 
 func (c *chdbConn) Query(ctx context.Context, q string, s Settings) (*Result, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	lock()
-	defer unlock()
-	if err := c.use(); err != nil {
-		return nil, err
-	}
-	r, err := engine.conn.Query(q+s.clause(), "JSONCompact")
-	if err != nil {
-		flush()
-		return nil, fmt.Errorf("store: chdb: %w", err)
-	}
-	defer r.Free()
-	if err := r.Error(); err != nil {
-		flush()
-		return nil, fmt.Errorf("store: chdb: %w", err)
-	}
-	return decodeJSONCompact(r.Buf())
+	var res *Result
+	err := c.run(ctx, q+s.clause(), "JSONCompact", func(r chdb.ChdbResult) (err error) {
+		res, err = decodeJSONCompact(r.Buf())
+		return err
+	})
+	return res, err
 }
 
 func (c *chdbConn) database() string { return c.db }
 
-// queryRows runs an ad hoc statement at the lowest priority. The statement holds the engine
-// only while it runs: its result, which max_result_bytes bounds, is then decoded and handed to
-// w row by row with the engine free, so a slow client holds no one up. A statement whose
-// context ends before it starts never starts; once started, max_execution_time ends it.
+// queryRows runs an ad hoc statement, one at a time: it waits, as long as ctx allows, for the
+// ad hoc statement before it, and then runs on one client, so the dashboards and enrich keep
+// the others. Its result, which max_result_bytes bounds, is copied and the client given back
+// before it is decoded and handed to w row by row, so a slow client holds no one up. A
+// statement whose context ends before it starts never starts; once started, max_execution_time
+// ends it.
 func (c *chdbConn) queryRows(ctx context.Context, q string, s Settings, w RowWriter) error {
-	if err := lockAdHoc(ctx); err != nil {
-		return err
+	if c.closed.Load() {
+		return errEngineClosed
 	}
-	r, err := func() (chdb.ChdbResult, error) {
-		defer engine.mu.Unlock()
-		if err := c.use(); err != nil {
-			return nil, err
-		}
-		r, err := engine.conn.Query(q+s.clause(), "JSONCompactEachRowWithNamesAndTypes")
-		if err != nil {
-			flush()
-			return nil, fmt.Errorf("store: chdb: %w", err)
-		}
-		if err := r.Error(); err != nil {
-			r.Free()
-			flush()
-			return nil, fmt.Errorf("store: chdb: %w", err)
-		}
-		return r, nil
-	}()
+	select {
+	case engine.adhoc <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	var buf []byte
+	err := c.run(ctx, q+s.clause(), "JSONCompactEachRowWithNamesAndTypes", func(r chdb.ChdbResult) error {
+		buf = bytes.Clone(r.Buf())
+		return nil
+	})
+	<-engine.adhoc
 	if err != nil {
 		return err
 	}
-	defer r.Free()
-	return decodeEachRow(r.Buf(), w)
+	return decodeEachRow(buf, w)
 }
 
 // decodeEachRow reads JSONCompactEachRowWithNamesAndTypes output, one line at a time.
@@ -290,17 +333,17 @@ func decodeEachRow(buf []byte, w RowWriter) error {
 	return nil
 }
 
+// Close closes the Conn; closing the last one closes the engine's clients, once their
+// statements end, after which the engine may open at another path.
 func (c *chdbConn) Close() error {
 	engine.mu.Lock()
 	defer engine.mu.Unlock()
-	if c.closed {
+	if c.closed.Swap(true) {
 		return nil
 	}
-	c.closed = true
 	engine.refs--
-	if engine.refs == 0 && engine.conn != nil {
-		engine.conn.Close()
-		engine.conn, engine.path, engine.current = nil, "", ""
+	if engine.refs == 0 {
+		closeClients()
 	}
 	return nil
 }

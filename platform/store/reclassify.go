@@ -73,8 +73,8 @@ GROUP BY repo, is_dependency, dependency_criticality`, nil)
 	// One ALTER holds one UPDATE per set of flags (one mutation); a list too long for one
 	// statement is split over several. On a server each is waited for (mutations_sync). chDB
 	// applies the mutations in the background either way, and one waited for in its statement
-	// would hold the process's one session, which enrich's inserts and report's reads share,
-	// until every part is rewritten: there they are all sent unwaited, then polled for. The
+	// would hold one of the engine's few clients, which enrich's inserts and report's reads
+	// share, until every part is rewritten: there they are all sent unwaited, then polled for. The
 	// mutations waiting for a part are applied to it in one pass, so the split costs little.
 	chdb := s.conn.Driver() == "chdb"
 	fail := func(err error) error {

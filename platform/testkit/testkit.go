@@ -56,7 +56,7 @@ func BareNATS(t testing.TB) (*bus.Embedded, *nats.Conn, jetstream.JetStream) {
 
 var dbSeq atomic.Int64
 
-// chdbDir is the directory of the process's one chDB session, shared by the tests of a package.
+// chdbDir is the directory of the process's one chDB engine, shared by the tests of a package.
 var chdbDir = filepath.Join(os.TempDir(), fmt.Sprintf("giveback-test-chdb-%d", os.Getpid()))
 
 // Store opens a fresh, migrated database for the test. With GIVEBACK_TEST_CLICKHOUSE_DSN set it

@@ -32,8 +32,8 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	s.render(w, p.status, "overview", func(b *bytes.Buffer) error { return web.RenderOverview(b, o) })
 }
 
-// loadOverview runs the overview's metrics, at once: against a ClickHouse server the page takes
-// as long as its slowest statement, not their sum (chDB runs them one after the other). The
+// loadOverview runs the overview's metrics, at once: ClickHouse (a server, or chDB's clients)
+// runs them side by side, so the page takes less than their sum. The
 // repositories panel shows upstream repositories unless the filter asks for internal ones.
 // Without withCycle (a team's page) the dependencies are left out.
 func (s *Server) loadOverview(ctx context.Context, f metrics.Filter, o *web.Overview, withCycle bool) error {

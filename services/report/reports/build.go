@@ -163,8 +163,8 @@ func day(t time.Time) string { return t.Format(time.DateOnly) }
 
 func (b *builder) has(section string) bool { return slices.Contains(b.sections, section) }
 
-// parallel is how many statements a report runs at once: a ClickHouse server answers them side
-// by side (chDB one after the other), as for the dashboard.
+// parallel is how many statements a report runs at once: ClickHouse answers them side by side,
+// a server as chDB's clients (store: chdbClients), as for the dashboard.
 const parallel = 4
 
 // compute runs the statements the sections need, then derives the sections: first the period's

@@ -107,7 +107,7 @@ func BenchmarkMonthlyReport(b *testing.B) {
 	def.People = true
 	p := period("2026-10-01", "2026-11-01")
 	// Each statement's time, of the last report built: where a report's time goes. The
-	// statements run one at a time, as chDB runs them anyway, so each time is its own.
+	// statements are made to run one at a time here, so each time is its own.
 	var took []timedStatement
 	var mu sync.Mutex
 	timed := st.ReadThrough(func(ctx context.Context, q string, _ store.Settings, next func(context.Context) (*store.Result, error)) (*store.Result, error) {
