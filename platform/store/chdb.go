@@ -255,10 +255,10 @@ func (c *chdbConn) database() string { return c.db }
 
 // queryRows runs an ad hoc statement, one at a time: it waits, as long as ctx allows, for the
 // ad hoc statement before it, and then runs on one client, so the dashboards and enrich keep
-// the others. Its result, which max_result_bytes bounds, is copied and the client given back
-// before it is decoded and handed to w row by row, so a slow client holds no one up. A
-// statement whose context ends before it starts never starts; once started, max_execution_time
-// ends it.
+// the others. The client is given back as soon as the statement ends; its result, which
+// max_result_bytes bounds and which chDB keeps apart from the client, is then decoded and handed
+// to w row by row, so a slow client holds no one up. A statement whose context ends before it
+// starts never starts; once started, max_execution_time ends it.
 func (c *chdbConn) queryRows(ctx context.Context, q string, s Settings, w RowWriter) error {
 	if c.closed.Load() {
 		return errEngineClosed
@@ -268,16 +268,26 @@ func (c *chdbConn) queryRows(ctx context.Context, q string, s Settings, w RowWri
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	var buf []byte
-	err := c.run(ctx, q+s.clause(), "JSONCompactEachRowWithNamesAndTypes", func(r chdb.ChdbResult) error {
-		buf = bytes.Clone(r.Buf())
-		return nil
-	})
-	<-engine.adhoc
+	r, err := func() (chdb.ChdbResult, error) {
+		defer func() { <-engine.adhoc }()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		cl, err := c.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release(cl)
+		if err := cl.use(c.db); err != nil {
+			return nil, err
+		}
+		return cl.query(q+s.clause(), "JSONCompactEachRowWithNamesAndTypes")
+	}()
 	if err != nil {
 		return err
 	}
-	return decodeEachRow(buf, w)
+	defer r.Free()
+	return decodeEachRow(r.Buf(), w)
 }
 
 // decodeEachRow reads JSONCompactEachRowWithNamesAndTypes output, one line at a time.
