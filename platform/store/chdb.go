@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,7 +46,7 @@ func init() {
 
 // chdbClients bounds the clients of the engine: enough for a page's statements to use both
 // cores of a small machine while others wait for one, few enough that concurrent pages do not
-// split the cores among dozens of statements (docs/BENCHMARKS.md, "Statements at once").
+// split the cores among dozens of statements (docs/BENCHMARKS.md, "Statements side by side").
 const chdbClients = 4
 
 // client is one client of the engine and the database its session last switched to.
@@ -55,7 +56,7 @@ type client struct {
 }
 
 // errEngineClosed is returned for a statement on a Conn whose engine was closed.
-var errEngineClosed = fmt.Errorf("store: chdb connection is closed")
+var errEngineClosed = errors.New("store: chdb connection is closed")
 
 type chdbConn struct {
 	db     string
@@ -210,55 +211,52 @@ func (cl *client) use(db string) error {
 	return nil
 }
 
-// run runs q on a client switched to c's database, in the given output format, and hands the
-// result to read before the client is given back; a statement whose context ends before it
-// starts never starts.
-func (c *chdbConn) run(ctx context.Context, q, format string, read func(chdb.ChdbResult) error) error {
+// result runs q on a client switched to c's database, in the given output format, and returns
+// its result, which the caller frees. The client is given back as soon as the statement ends:
+// chDB keeps a result apart from the client, so decoding it holds no client. A statement whose
+// context ends before it starts never starts.
+func (c *chdbConn) result(ctx context.Context, q, format string) (chdb.ChdbResult, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	cl, err := c.acquire(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer release(cl)
 	if err := cl.use(c.db); err != nil {
-		return err
+		return nil, err
 	}
-	r, err := cl.query(q, format)
-	if err != nil {
-		return err
-	}
-	defer r.Free()
-	if read == nil {
-		return nil
-	}
-	return read(r)
+	return cl.query(q, format)
 }
 
 func (c *chdbConn) Driver() string { return "chdb" }
 
 func (c *chdbConn) Exec(ctx context.Context, q string) error {
-	return c.run(ctx, q, "CSV", nil)
+	r, err := c.result(ctx, q, "CSV")
+	if err != nil {
+		return err
+	}
+	r.Free()
+	return nil
 }
 
 func (c *chdbConn) Query(ctx context.Context, q string, s Settings) (*Result, error) {
-	var res *Result
-	err := c.run(ctx, q+s.clause(), "JSONCompact", func(r chdb.ChdbResult) (err error) {
-		res, err = decodeJSONCompact(r.Buf())
-		return err
-	})
-	return res, err
+	r, err := c.result(ctx, q+s.clause(), "JSONCompact")
+	if err != nil {
+		return nil, err
+	}
+	defer r.Free()
+	return decodeJSONCompact(r.Buf())
 }
 
 func (c *chdbConn) database() string { return c.db }
 
 // queryRows runs an ad hoc statement, one at a time: it waits, as long as ctx allows, for the
 // ad hoc statement before it, and then runs on one client, so the dashboards and enrich keep
-// the others. The client is given back as soon as the statement ends; its result, which
-// max_result_bytes bounds and which chDB keeps apart from the client, is then decoded and handed
-// to w row by row, so a slow client holds no one up. A statement whose context ends before it
-// starts never starts; once started, max_execution_time ends it.
+// the others. Its result, which max_result_bytes bounds, is decoded and handed to w row by row
+// once the client and the turn are given back, so a slow client holds no one up. A statement
+// whose context ends before it starts never starts; once started, max_execution_time ends it.
 func (c *chdbConn) queryRows(ctx context.Context, q string, s Settings, w RowWriter) error {
 	if c.closed.Load() {
 		return errEngineClosed
@@ -268,21 +266,8 @@ func (c *chdbConn) queryRows(ctx context.Context, q string, s Settings, w RowWri
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	r, err := func() (chdb.ChdbResult, error) {
-		defer func() { <-engine.adhoc }()
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		cl, err := c.acquire(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer release(cl)
-		if err := cl.use(c.db); err != nil {
-			return nil, err
-		}
-		return cl.query(q+s.clause(), "JSONCompactEachRowWithNamesAndTypes")
-	}()
+	r, err := c.result(ctx, q+s.clause(), "JSONCompactEachRowWithNamesAndTypes")
+	<-engine.adhoc
 	if err != nil {
 		return err
 	}
