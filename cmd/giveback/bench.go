@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"giveback.dev/cmd/giveback/internal/bench"
+	"giveback.dev/platform/config"
 	"giveback.dev/platform/ops"
 )
 
 // cmdBench measures the embedded stack on generated data (package bench) and prints the figures
 // kept in docs/BENCHMARKS.md.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench", "bench [--events N] [--rows 1000000,10000000] [--runs 20] [--dir DIR] [--pages] [--clients 32] [--load-for 10s] [--compacted-only] [--soak 10m [--soak-rate 400] [--soak-webhooks 10] [--soak-clients 8] [--soak-think 5s]]", stderr)
+	fs := newFlags("bench", "bench [--events N] [--rows 1000000,10000000] [--runs 20] [--dir DIR] [--pages] [--clients 32] [--load-for 10s] [--compacted-only] [--soak 10m [--soak-rate 400] [--soak-webhooks 10] [--soak-clients 8] [--soak-think 5s] [--soak-page-staleness 10s]]", stderr)
 	nEvents := fs.Int("events", 1_000_000, "generated GH Archive events pushed through the pipeline (0 skips the throughput runs)")
 	rowsFlag := fs.String("rows", "1000000,10000000", "sizes of the contributions table the headline queries are timed at (comma-separated; empty skips)")
 	runs := fs.Int("runs", 20, "runs of each headline query per size")
@@ -32,6 +33,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	soakWebhooks := fs.Int("soak-webhooks", 10, "signed webhook deliveries a second (--soak)")
 	soakClients := fs.Int("soak-clients", 8, "dashboard clients (--soak)")
 	soakThink := fs.Duration("soak-think", 5*time.Second, "how long a dashboard client reads a page before it loads the next (--soak)")
+	soakStale := fs.Duration("soak-page-staleness", config.Default().HTTP.PageStaleness.D(), "how long a page rendered from older data may be served while data arrives, as http.page_staleness (--soak); 0s renders pages again after every write")
 	soakHeap := fs.String("soak-heapprofile", "", "write a heap profile to this file at the end of the load (--soak)")
 	soakDedup := fs.Duration("soak-dedup-window", 0, "the raw stream's message-id window instead of the hour (--soak): NATS keeps every id of the window in memory")
 	if err := fs.Parse(args); err != nil {
@@ -57,7 +59,10 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *soak < 0 || *soakRate < 1 || *soakWebhooks < 1 || *soakClients < 1 || *soakThink <= 0 || *soakDedup < 0 {
 			return fmt.Errorf("--soak, --soak-rate, --soak-webhooks, --soak-clients and --soak-think must be positive")
 		}
-		return bench.Soak(ctx, bench.SoakOptions{Duration: *soak, Rate: *soakRate, Webhooks: *soakWebhooks, Clients: *soakClients, Think: *soakThink, HeapProfile: *soakHeap,
+		if *soakStale < 0 || *soakStale > time.Minute {
+			return fmt.Errorf("--soak-page-staleness: %s must be between 0s and 1m, as http.page_staleness", *soakStale)
+		}
+		return bench.Soak(ctx, bench.SoakOptions{Duration: *soak, Rate: *soakRate, Webhooks: *soakWebhooks, Clients: *soakClients, Think: *soakThink, PageStaleness: *soakStale, HeapProfile: *soakHeap,
 			DedupWindow: *soakDedup, Dir: *dir, Out: stdout, Log: log})
 	}
 	return bench.Run(ctx, bench.Options{Events: *nEvents, Sizes: sizes, Runs: *runs, Dir: *dir, CPUProfile: *cpuProfile, Out: stdout, Log: log,

@@ -246,7 +246,7 @@ func buildEnrich(ctx context.Context, cfg config.Config, st *store.Store, js jet
 // the roster it reads end dates and opt-outs from (reportRoster).
 func buildReport(cfg config.Config, st *store.Store, sources report.SourceBuckets, ro func() *roster.Roster, log *slog.Logger, extra ...func(*report.Options)) (*report.Server, error) {
 	opts := report.Options{Store: st, Log: log, Company: cfg.Company.Name, Query: cfg.Query, Sources: sources, Roster: ro,
-		Live: sources.JS, Privacy: cfg.Privacy, Prewarm: true}
+		Live: sources.JS, Privacy: cfg.Privacy, PageStaleness: cfg.HTTP.PageStaleness.D(), Prewarm: true}
 	for _, f := range extra {
 		f(&opts)
 	}

@@ -144,6 +144,11 @@ type HTTP struct {
 	// behind a proxy under a path too): the links of the scheduled reports start with it.
 	// Empty: http://localhost and the port of addr, which only works on the serving machine.
 	PublicURL string `yaml:"public_url"`
+	// PageStaleness is how long after its rendering began a dashboard page computed from older
+	// data may still be served while new data arrives, one render in the background bringing
+	// it up to date; every page shows the time of its newest data. 0 renders a page again after
+	// every write. At most a minute.
+	PageStaleness Duration `yaml:"page_staleness"`
 }
 
 // Query limits the ad hoc SQL endpoint.
@@ -315,7 +320,7 @@ func Default() Config {
 			SyncInterval: Duration(15 * time.Minute), Hydrate: true,
 		},
 		GHArchive: GHArchive{BaseURL: "https://data.gharchive.org/", Parallel: 2, Filter: "roster"},
-		HTTP:      HTTP{Addr: "127.0.0.1:8080", WebhookMaxBytes: 25 << 20},
+		HTTP:      HTTP{Addr: "127.0.0.1:8080", WebhookMaxBytes: 25 << 20, PageStaleness: Duration(10 * time.Second)},
 		Query:     Query{MaxRows: 10_000_000, MaxBytes: 64 << 20, MaxTime: Duration(30 * time.Second), MaxRowsOut: 100_000, MaxMemory: 512 << 20, MaxThreads: 2, MaxConcurrent: 2},
 		Auth: Auth{
 			Mode: "none", SessionTTL: Duration(12 * time.Hour),
@@ -463,6 +468,9 @@ func (c *Config) Validate() error {
 		} else {
 			c.HTTP.PublicURL = strings.TrimRight(c.HTTP.PublicURL, "/")
 		}
+	}
+	if d := c.HTTP.PageStaleness.D(); d < 0 || d > time.Minute {
+		bad("http.page_staleness", "%s must be between 0s (pages always from the data as it is) and 1m", d)
 	}
 	if c.HTTP.WebhookAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.WebhookAddr); err != nil {

@@ -58,6 +58,8 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"public url with query", "http:\n  public_url: https://g.example.com/?a=1\n", "http.public_url"},
 		{"public url with user", "http:\n  public_url: https://u@g.example.com\n", "http.public_url"},
 		{"public url of another scheme", "http:\n  public_url: javascript:alert(1)\n", "http.public_url"},
+		{"negative page staleness", "http:\n  page_staleness: -1s\n", "http.page_staleness"},
+		{"page staleness beyond the cache", "http:\n  page_staleness: 2m\n", "http.page_staleness"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Load(write(t, tc.body))

@@ -129,7 +129,7 @@ func (c *cache) put(q string, st stamp, res *store.Result) {
 	if res == nil || len(res.Rows) > cacheMaxRows || c.stamp() != st {
 		return
 	}
-	c.answers.put(q, st, res)
+	c.answers.put(q, st, c.now(), res)
 }
 
 // len returns how many answers are kept.

@@ -488,10 +488,14 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the live feed's consumer and ends its streams. The Server serves nothing live
-// after it.
+// Close stops the live feed's consumer and ends its streams, and ends the pages being rendered
+// in the background. The Server serves nothing live after it, and serves pages only as it
+// renders them for their requests.
 func (s *Server) Close() {
 	if s.live != nil {
 		s.live.close()
+	}
+	if s.pages != nil {
+		s.pages.close()
 	}
 }

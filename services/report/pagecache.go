@@ -2,9 +2,14 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The page cache: the metric pages as rendered, kept beside the result cache (cache.go) and
@@ -16,15 +21,40 @@ import (
 // computed from besides the data: the path and query, the day (the default period ends today)
 // and the roster (departures read its end dates).
 
+// While data arrives (a webhook stream, a backfill), every write changes the stamp, and a page
+// that takes longer to compute than the time between two writes would never be served from the
+// cache again. With a staleness bound (Options.PageStaleness), a page rendered from older data is
+// served for that long after its rendering began, while one render in the background brings it
+// up to date; the page shows the time of its newest data, so a viewer sees how old it is. It is
+// rendered again once it is half that old, not before: while data arrives without pause every
+// page kept would otherwise be rendered over and over, as fast as the engine allows, and the
+// renders would take the cores from the requests that must wait. A
+// request that asks for a fresh copy (Cache-Control or Pragma no-cache: a browser's hard reload)
+// is answered from the data as it is.
+
 // pageCacheBytes bounds the bytes of the pages kept.
 const pageCacheBytes = 32 << 20
 
+// pageRenders bounds the pages rendered in the background at once, to bring stale pages up to
+// date; the others wait their turn.
+const pageRenders = 2
+
 // pageCache keeps rendered pages, least recently used dropped first.
 type pageCache struct {
-	results *cache               // the stamp
-	pages   *stamped[*pageEntry] // costed by their bytes
+	results  *cache               // the stamp
+	pages    *stamped[*pageEntry] // costed by their bytes
+	staleFor time.Duration        // how long a page from older data is served; 0: never
 
-	hits, misses atomic.Uint64
+	// The renders in the background: at most one per page, pageRenders at once, all ended by
+	// close.
+	bg         context.Context
+	stop       context.CancelFunc
+	renders    chan struct{}
+	wg         sync.WaitGroup
+	mu         sync.Mutex
+	refreshing map[string]bool
+
+	hits, stale, misses atomic.Uint64
 }
 
 type pageEntry struct {
@@ -32,9 +62,12 @@ type pageEntry struct {
 	body   []byte
 }
 
-func newPageCache(results *cache, maxBytes int) *pageCache {
+func newPageCache(results *cache, maxBytes int, staleFor time.Duration) *pageCache {
 	size := func(e *pageEntry) int { return len(e.body) }
-	return &pageCache{results: results, pages: newStamped(maxBytes, size, results.maxAge, results.now)}
+	staleFor = min(max(staleFor, 0), results.maxAge)
+	bg, stop := context.WithCancel(context.Background())
+	return &pageCache{results: results, pages: newStamped(maxBytes, size, results.maxAge, results.now), staleFor: staleFor,
+		bg: bg, stop: stop, renders: make(chan struct{}, pageRenders), refreshing: map[string]bool{}}
 }
 
 // cachedPage serves the page h renders from the page cache, rendering it on a miss; without the
@@ -43,11 +76,19 @@ func (s *Server) cachedPage(h http.HandlerFunc) http.HandlerFunc {
 	if s.pages == nil {
 		return h
 	}
+	p := s.pages
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := s.pageKey(r)
-		st := s.pages.results.stamp()
-		if e, ok := s.pages.get(key, st); ok {
-			s.pages.hits.Add(1)
+		st := p.results.stamp()
+		if e, age, fresh, ok := p.pages.lookup(key, st, p.staleness(r)); ok {
+			if fresh {
+				p.hits.Add(1)
+			} else {
+				p.stale.Add(1)
+				if age >= p.staleFor/2 {
+					p.refresh(key, r.URL.RequestURI(), h)
+				}
+			}
 			for k, v := range e.header {
 				w.Header()[k] = v
 			}
@@ -55,13 +96,69 @@ func (s *Server) cachedPage(h http.HandlerFunc) http.HandlerFunc {
 			_, _ = w.Write(e.body)
 			return
 		}
-		s.pages.misses.Add(1)
+		p.misses.Add(1)
+		at := p.results.now()
 		rec := &pageRecorder{ResponseWriter: w}
 		h(rec, r)
 		if rec.status == http.StatusOK {
-			s.pages.put(key, st, rec.Header().Clone(), rec.body.Bytes())
+			p.put(key, st, at, rec.Header().Clone(), rec.body.Bytes())
 		}
 	}
+}
+
+// staleness is how long after its rendering began a page from older data may answer r.
+func (p *pageCache) staleness(r *http.Request) time.Duration {
+	for _, h := range []string{"Cache-Control", "Pragma"} {
+		for _, v := range r.Header.Values(h) {
+			if strings.Contains(strings.ToLower(v), "no-cache") {
+				return 0
+			}
+		}
+	}
+	return p.staleFor
+}
+
+// refresh renders the page at uri again in the background, unless a render of it is under way,
+// and keeps it for the next viewers.
+func (p *pageCache) refresh(key, uri string, h http.HandlerFunc) {
+	p.mu.Lock()
+	if p.refreshing[key] || p.bg.Err() != nil {
+		p.mu.Unlock()
+		return
+	}
+	p.refreshing[key] = true
+	p.wg.Add(1)
+	p.mu.Unlock()
+	go func() {
+		defer p.wg.Done()
+		defer func() {
+			p.mu.Lock()
+			delete(p.refreshing, key)
+			p.mu.Unlock()
+		}()
+		select {
+		case p.renders <- struct{}{}:
+			defer func() { <-p.renders }()
+		case <-p.bg.Done():
+			return
+		}
+		ctx, cancel := context.WithTimeout(p.bg, prewarmPageTimeout)
+		defer cancel()
+		st, at := p.results.stamp(), p.results.now()
+		rec := httptest.NewRecorder()
+		h(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, uri, nil))
+		if rec.Code == http.StatusOK {
+			p.put(key, st, at, rec.Header().Clone(), rec.Body.Bytes())
+		}
+	}()
+}
+
+// close ends the renders in the background and waits for them.
+func (p *pageCache) close() {
+	p.mu.Lock()
+	p.stop()
+	p.mu.Unlock()
+	p.wg.Wait()
 }
 
 // pageKey is what a page is computed from besides the data.
@@ -73,13 +170,15 @@ func (s *Server) pageKey(r *http.Request) string {
 // result cache's maximum age.
 func (p *pageCache) get(key string, st stamp) (*pageEntry, bool) { return p.pages.get(key, st) }
 
-// put keeps a page rendered from the data at stamp st, unless the data changed meanwhile or the
-// page alone is over an eighth of the bound, and drops the least recently used pages beyond it.
-func (p *pageCache) put(key string, st stamp, header http.Header, body []byte) {
-	if len(body) > p.pages.max/8 || p.results.stamp() != st {
+// put keeps a page rendered from the data at stamp st, as it was at time at, and drops the least
+// recently used pages beyond the bound. It keeps none over an eighth of the bound, and none
+// whose data changed meanwhile unless older pages may be served (staleFor): such a page is then
+// served only as one from older data.
+func (p *pageCache) put(key string, st stamp, at time.Time, header http.Header, body []byte) {
+	if len(body) > p.pages.max/8 || (p.staleFor == 0 && p.results.stamp() != st) {
 		return
 	}
-	p.pages.put(key, st, &pageEntry{header: header, body: body})
+	p.pages.put(key, st, at, &pageEntry{header: header, body: body})
 }
 
 // len returns how many pages are kept.

@@ -2,8 +2,10 @@ package report
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,11 +100,11 @@ func TestPageCacheServesOnlyWhatWouldBeRendered(t *testing.T) {
 // The bytes of the kept pages stay within the bound, the least recently used dropped first.
 func TestPageCacheBound(t *testing.T) {
 	results := newCache(func() uint64 { return 7 }, 0, time.Minute, time.Now)
-	p := newPageCache(results, 1000)
+	p := newPageCache(results, 1000, 0)
 	st := results.stamp()
 	body := make([]byte, 100)
 	for i := range 30 {
-		p.put(string(rune('a'+i)), st, http.Header{}, body)
+		p.put(string(rune('a'+i)), st, time.Now(), http.Header{}, body)
 		if p.pages.size > p.pages.max {
 			t.Fatalf("after %d pages: %d bytes kept, bound %d", i+1, p.pages.size, p.pages.max)
 		}
@@ -116,8 +118,171 @@ func TestPageCacheBound(t *testing.T) {
 	if _, ok := p.get(string(rune('a'+29)), st); !ok {
 		t.Fatal("the newest page was dropped")
 	}
-	p.put("big", st, http.Header{}, make([]byte, 200))
+	p.put("big", st, time.Now(), http.Header{}, make([]byte, 200))
 	if _, ok := p.get("big", st); ok {
 		t.Fatal("a page over an eighth of the bound was kept")
+	}
+}
+
+// While data arrives, a page rendered from older data is served for at most PageStaleness after
+// its rendering began, and one render in the background replaces it with the page of the data as
+// it is; a hard reload (Cache-Control: no-cache) and a page older than the bound are rendered for
+// their request.
+func TestPageCacheServesOlderPageWhileDataArrives(t *testing.T) {
+	st := testkit.Store(t)
+	ctx := context.Background()
+	now := time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC)
+	ro := &roster.Roster{Periods: []roster.Period{{EmployeeID: "e1", Team: "core"}}}
+	opts := Options{Store: st, Company: "Acme", Now: func() time.Time { return now }, Roster: func() *roster.Roster { return ro },
+		PageStaleness: 10 * time.Second}
+	cached, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cached.Close()
+	clock := time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC)
+	tick := func() time.Time { return clock }
+	cached.cache.now, cached.pages.pages.now = tick, tick
+	opts.CacheEntries = -1
+	plain, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, want := cached.Handler(), plain.Handler()
+	const path = "/?from=2025-03-01&to=2025-03-31"
+	get := func(h http.Handler, header ...string) string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
+		}
+		return rec.Body.String()
+	}
+	counts := func() [3]uint64 {
+		return [3]uint64{cached.pages.hits.Load(), cached.pages.stale.Load(), cached.pages.misses.Load()}
+	}
+	// settled waits until the page kept is the one of the data as it is.
+	settled := func() {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+			if _, ok := cached.pages.get(cached.pageKey(httptest.NewRequest(http.MethodGet, path, nil)), cached.cache.stamp()); ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the page was not rendered again in the background within a minute")
+			}
+		}
+	}
+	write := func(at int) {
+		t.Helper()
+		if err := st.InsertContributions(ctx, cacheRows(at, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	write(0)
+	first := get(h)
+	if first != get(want) {
+		t.Fatal("the first page differs from the one rendered without cache")
+	}
+	write(100)
+	newer := get(want)
+	if newer == first {
+		t.Fatal("the fixture's write does not change the page; the test would show nothing")
+	}
+	rendering := func() int {
+		cached.pages.mu.Lock()
+		defer cached.pages.mu.Unlock()
+		return len(cached.pages.refreshing)
+	}
+	// Younger than half the bound, the page kept is served and not rendered again.
+	clock = clock.Add(time.Second)
+	before := counts()
+	if got := get(h); got != first {
+		t.Fatal("after a write, within the bound: not the page kept from before")
+	}
+	if c := counts(); c[1] != before[1]+1 || c[2] != before[2] {
+		t.Fatalf("after a write: hits, stale, misses %v then %v; want one stale", before, c)
+	}
+	if n := rendering(); n != 0 {
+		t.Fatalf("a page younger than half the bound: %d renders in the background, want none", n)
+	}
+	// From half the bound on, it is served and rendered again in the background.
+	clock = clock.Add(4 * time.Second)
+	if got := get(h); got != first {
+		t.Fatal("after a write, at half the bound: not the page kept from before")
+	}
+	settled()
+	before = counts()
+	if got := get(h); got != newer {
+		t.Fatal("after the render in the background: not the page of the data as it is")
+	}
+	if c := counts(); c[0] != before[0]+1 {
+		t.Fatalf("after the render in the background: hits, stale, misses %v then %v; want one hit", before, c)
+	}
+
+	// A hard reload is rendered from the data as it is.
+	write(200)
+	before = counts()
+	if got := get(h, "Cache-Control", "no-cache"); got != get(want) {
+		t.Fatal("Cache-Control: no-cache: not the page of the data as it is")
+	}
+	if c := counts(); c[2] != before[2]+1 {
+		t.Fatalf("Cache-Control: no-cache: hits, stale, misses %v then %v; want one miss", before, c)
+	}
+	write(300)
+	before = counts()
+	if got := get(h, "Pragma", "no-cache"); got != get(want) {
+		t.Fatal("Pragma: no-cache: not the page of the data as it is")
+	}
+	if c := counts(); c[2] != before[2]+1 {
+		t.Fatalf("Pragma: no-cache: hits, stale, misses %v then %v; want one miss", before, c)
+	}
+
+	// Beyond the bound, counted from when the kept page's rendering began, a page from older
+	// data is not served.
+	write(400)
+	clock = clock.Add(10*time.Second + time.Millisecond)
+	before = counts()
+	if got := get(h); got != get(want) {
+		t.Fatal("beyond the bound: not the page of the data as it is")
+	}
+	if c := counts(); c[2] != before[2]+1 {
+		t.Fatalf("beyond the bound: hits, stale, misses %v then %v; want one miss", before, c)
+	}
+
+	// After Close nothing is rendered in the background: the kept page stays as it was.
+	write(500)
+	cached.Close()
+	clock = clock.Add(6 * time.Second)
+	if got := get(h); got == get(want) {
+		t.Fatal("after Close: served the page of the data as it is; want the one kept from before")
+	}
+	var rendered atomic.Int32
+	for i := range 20 {
+		cached.pages.refresh(fmt.Sprint("after close ", i), path, func(http.ResponseWriter, *http.Request) { rendered.Add(1) })
+	}
+	cached.pages.wg.Wait()
+	if n := rendered.Load(); n != 0 || rendering() != 0 {
+		t.Fatalf("after Close: %d pages rendered in the background", n)
+	}
+}
+
+// A page rendered from older data never replaces one rendered from newer data, whichever of the
+// two renders ends last.
+func TestPageCacheKeepsTheNewerPage(t *testing.T) {
+	results := newCache(func() uint64 { return 7 }, 0, time.Minute, time.Now)
+	p := newPageCache(results, 1<<20, 10*time.Second)
+	st := results.stamp()
+	t0 := time.Now()
+	p.put("/", st, t0.Add(time.Second), http.Header{}, []byte("newer"))
+	p.put("/", st, t0, http.Header{}, []byte("older"))
+	if e, ok := p.get("/", st); !ok || string(e.body) != "newer" {
+		t.Fatalf("kept %q, want the newer page", e.body)
 	}
 }

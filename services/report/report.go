@@ -108,6 +108,11 @@ type Options struct {
 	CacheEntries int
 	// CacheMaxAge is how long a cached answer may be served at most; 0 means DefaultCacheMaxAge.
 	CacheMaxAge time.Duration
+	// PageStaleness is how long after its rendering began a page computed from older data may
+	// still be served, while one render in the background brings it up to date (pagecache.go);
+	// 0 serves a page only while the data it was computed from is unchanged. At most the cache's
+	// maximum age.
+	PageStaleness time.Duration
 	// Prewarm makes Run keep the default views of the overview, teams, projects and community
 	// pages in the result cache after every change of the data (Server.Prewarm).
 	Prewarm bool
@@ -150,7 +155,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Store != nil && opts.CacheEntries >= 0 {
 		s.cache = newCache(opts.Store.Generation, opts.CacheEntries, opts.CacheMaxAge, time.Now)
 		s.st = opts.Store.ReadThrough(s.cache.read)
-		s.pages = newPageCache(s.cache, pageCacheBytes)
+		s.pages = newPageCache(s.cache, pageCacheBytes, opts.PageStaleness)
 	}
 	if opts.Live != nil {
 		s.live = newLiveHub(opts.Live, s.log)

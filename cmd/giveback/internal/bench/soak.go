@@ -42,6 +42,9 @@ type SoakOptions struct {
 	Clients  int           // dashboard clients; 0 means 8
 	Think    time.Duration // how long a dashboard client reads a page before it asks for the next; 0 means 5s
 	Every    time.Duration // sampling interval; 0 means 10s
+	// PageStaleness is the report service's http.page_staleness: how long a page from older
+	// data may be served while new data arrives; 0 renders a page again after every write.
+	PageStaleness time.Duration
 	// HeapProfile, when set, is the file a heap profile is written to at the end of the load.
 	HeapProfile string
 	// DedupWindow, when set, replaces the raw stream's one-hour message-id window: NATS keeps
@@ -138,8 +141,8 @@ type soak struct {
 }
 
 func (s *soak) run(ctx context.Context) error {
-	s.printf("giveback bench --soak %s: demo backfill at %d events/s, %d webhooks/s, %d dashboard clients reading each page %s, one ad hoc query loop; a sample every %s\n",
-		s.o.Duration, s.o.Rate, s.o.Webhooks, s.o.Clients, s.o.Think, s.o.Every)
+	s.printf("giveback bench --soak %s: demo backfill at %d events/s, %d webhooks/s, %d dashboard clients reading each page %s (pages from older data for up to %s), one ad hoc query loop; a sample every %s\n",
+		s.o.Duration, s.o.Rate, s.o.Webhooks, s.o.Clients, s.o.Think, s.o.PageStaleness, s.o.Every)
 	if err := s.generateDemo(); err != nil {
 		return err
 	}
@@ -161,7 +164,7 @@ func (s *soak) run(ctx context.Context) error {
 	if s.ing, err = ingest.New(iopts); err != nil {
 		return err
 	}
-	rep, err := report.New(report.Options{Store: s.store, Log: s.log, Company: s.gen.Company().Name, Prewarm: true,
+	rep, err := report.New(report.Options{Store: s.store, Log: s.log, Company: s.gen.Company().Name, Prewarm: true, PageStaleness: s.o.PageStaleness,
 		Roster: func() *roster.Roster { return s.roster }})
 	if err != nil {
 		return err
@@ -409,8 +412,11 @@ func (s *soak) deliver(ctx context.Context, client *http.Client, base, delivery 
 
 // dashboard is one client loading the pages in turn, from its own place in the list.
 func (s *soak) dashboard(ctx context.Context, client *http.Client, base string, pages []string, first int) error {
-	l := s.lat["dashboard"]
 	for i := first * 7; ctx.Err() == nil; i++ {
+		l := s.lat["pages"]
+		if strings.HasPrefix(pages[i%len(pages)], "/api/") {
+			l = s.lat["api"]
+		}
 		t0 := time.Now()
 		if err := s.get(ctx, client, base+pages[i%len(pages)], http.MethodGet, "", nil); err != nil {
 			l.fail()

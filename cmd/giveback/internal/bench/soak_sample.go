@@ -13,7 +13,10 @@ import (
 )
 
 // soakLoops names the request loops of a soak, in the order the tables show them.
-var soakLoops = []string{"dashboard", "query", "webhook"}
+// The dashboard clients' requests are two loops: the pages (HTML, kept as rendered and served
+// from older data for up to the page staleness) and the API (JSON, from the result cache only
+// while the data is unchanged).
+var soakLoops = []string{"pages", "api", "query", "webhook"}
 
 // soakSample is what the soak records every interval: the process's footprint, the raw
 // stream's backlog, the latencies of each request loop since the previous sample and what the
