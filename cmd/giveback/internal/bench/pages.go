@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"giveback.dev/platform/config"
 	"giveback.dev/services/report"
 )
 
@@ -153,6 +154,56 @@ func (b *bench) pages(ctx context.Context, runs, clients int, loadFor time.Durat
 			b.printf("  %-11s %-9s %7.1f pages/s   p50 %7.1f ms   p95 %7.1f ms   p99 %7.1f ms   (%d pages, %d errors)\n",
 				l.name, s.name, st.rate, ms(st.p50), ms(st.p95), ms(st.p99), st.n, st.errors)
 		}
+	}
+	return b.pagesWhileDataArrives(ctx, dashboard, clients, loadFor)
+}
+
+// changesPerSecond is how often the data changes in the loads while data arrives: enrich
+// announces every contribution it stores, so under a steady stream the stamp of the caches moves
+// this often or more.
+const changesPerSecond = 10
+
+// pagesWhileDataArrives loads the dashboard as the cached load above does, while the data is
+// announced as changed changesPerSecond times a second (Server.StoreChanged, as enrich announces
+// what it stores): once with pages rendered again after every change, once with pages from older
+// data served for up to the configured page staleness.
+func (b *bench) pagesWhileDataArrives(ctx context.Context, urls []string, clients int, loadFor time.Duration) error {
+	staleness := config.Default().HTTP.PageStaleness.D()
+	b.printf("\ndashboard loads while the data changes %d times a second, %d clients for %s\n", changesPerSecond, clients, loadFor)
+	for _, stale := range []time.Duration{0, staleness} {
+		srv, err := report.New(report.Options{Store: b.store, Company: "Bench", PageStaleness: stale})
+		if err != nil {
+			return err
+		}
+		for _, u := range urls {
+			if _, err := timeRequests(ctx, srv.Handler(), u, 0, 0); err != nil {
+				srv.Close()
+				return err
+			}
+		}
+		lctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			t := time.NewTicker(time.Second / changesPerSecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-lctx.Done():
+					return
+				case <-t.C:
+					srv.StoreChanged()
+				}
+			}
+		})
+		st, err := load(ctx, srv.Handler(), urls, clients, loadFor)
+		stop()
+		wg.Wait()
+		srv.Close()
+		if err != nil {
+			return err
+		}
+		b.printf("  page staleness %-5s %7.1f pages/s   p50 %7.1f ms   p95 %7.1f ms   p99 %7.1f ms   (%d pages, %d errors)\n",
+			stale, st.rate, ms(st.p50), ms(st.p95), ms(st.p99), st.n, st.errors)
 	}
 	return nil
 }
