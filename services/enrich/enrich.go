@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,7 @@ type Service struct {
 	ids     *identities   // bots, aliases, company e-mails (identity.go)
 	gen     atomic.Uint32 // roster generation, the low bits of stored versions (events.Version)
 	watched watched       // repositories whose project totals ingest counts (totals.go)
+	placing sync.Mutex    // one batch placed and stored at a time (partition.go)
 
 	// BatchSize is how many raw records make one insert (default 4000).
 	BatchSize int

@@ -8,3 +8,10 @@ func SetMapRecord(f func(r *events.Raw) ([]events.Contribution, error)) (restore
 	mapRecord = f
 	return func() { mapRecord = old }
 }
+
+// SetAfterPlace runs f between placing a batch and storing it, until the returned restore.
+func SetAfterPlace(f func()) (restore func()) {
+	old := afterPlace
+	afterPlace = f
+	return func() { afterPlace = old }
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,5 +101,64 @@ func TestRederivedCommitStaysInItsPartition(t *testing.T) {
 	}
 	if len(res.Rows) != 1 || store.AsString(res.Rows[0][0]) != "202502" {
 		t.Fatalf("commit rows by partition: %v, want every version in 202502", res.Rows)
+	}
+}
+
+// Two versions of one commit not stored yet, stored at the same time (as the consumer and a
+// re-derivation may), land in one partition: the second batch is placed only once the first's
+// rows are stored. Without that, each would find nothing stored and take its own month.
+func TestConcurrentBatchesStayInOnePartition(t *testing.T) {
+	st := testkit.Store(t)
+	_, _, js := testkit.NATS(t)
+	ro, err := roster.Parse(strings.NewReader(rosterCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(t, enrich.Options{Store: st, JS: js, Company: config.Company{Name: "Acme"}, Roster: ro, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx := context.Background()
+	const sha = "dddddddddddddddddddddddddddddddddddddddd"
+	rest := events.Raw{Schema: events.SchemaRaw, Source: events.SourceREST, Kind: "commit", ID: "commit:golang/go@" + sha,
+		FetchedAt: time.Now().UTC(), Meta: map[string]string{"repo": "golang/go", "login": "ann"},
+		Payload: json.RawMessage(`{"sha":"` + sha + `","commit":{"message":"m","author":{"email":"ann@example.com","date":"2025-01-31T22:00:00Z"}},"author":{"login":"ann"}}`)}
+	push := raw(t, "PushEvent", "1", `{"id":"1","type":"PushEvent","actor":{"login":"ann"},"repo":{"name":"golang/go"},`+
+		`"payload":{"commits":[{"sha":"`+sha+`","message":"m","distinct":true,"author":{"email":"ann@example.com"}}]},"created_at":"2025-02-01T00:30:00Z"}`)
+	first, second := svc.Process(encode(t, []events.Raw{rest})), svc.Process(encode(t, []events.Raw{push}))
+
+	held, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	var overlapped atomic.Bool
+	defer enrich.SetAfterPlace(func() {
+		if calls.Add(1) == 1 {
+			close(held)
+			<-release
+			return
+		}
+		select {
+		case <-release:
+		default:
+			overlapped.Store(true)
+		}
+	})()
+	errs := make(chan error, 2)
+	go func() { errs <- svc.Store(ctx, first) }()
+	<-held
+	go func() { errs <- svc.Store(ctx, second) }()
+	// Time for the second batch to be placed and stored, were it not held back.
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if overlapped.Load() {
+		t.Error("the second batch was placed while the first batch's rows were not stored")
+	}
+	res, err := st.Query(ctx, "SELECT _partition_id, count() FROM contributions WHERE kind = 'commit' GROUP BY _partition_id ORDER BY _partition_id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || store.AsString(res.Rows[0][0]) != "202501" {
+		t.Fatalf("commit rows by partition: %v, want every version in 202501", res.Rows)
 	}
 }
