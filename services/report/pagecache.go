@@ -86,7 +86,7 @@ func (s *Server) cachedPage(h http.HandlerFunc) http.HandlerFunc {
 			} else {
 				p.stale.Add(1)
 				if age >= p.staleFor/2 {
-					p.refresh(key, r.URL.RequestURI(), h)
+					p.refresh(key, r.URL.RequestURI(), pathValues(r), h)
 				}
 			}
 			for k, v := range e.header {
@@ -120,7 +120,7 @@ func (p *pageCache) staleness(r *http.Request) time.Duration {
 
 // refresh renders the page at uri again in the background, unless a render of it is under way,
 // and keeps it for the next viewers.
-func (p *pageCache) refresh(key, uri string, h http.HandlerFunc) {
+func (p *pageCache) refresh(key, uri string, vals map[string]string, h http.HandlerFunc) {
 	p.mu.Lock()
 	if p.refreshing[key] || p.bg.Err() != nil {
 		p.mu.Unlock()
@@ -145,12 +145,37 @@ func (p *pageCache) refresh(key, uri string, h http.HandlerFunc) {
 		ctx, cancel := context.WithTimeout(p.bg, prewarmPageTimeout)
 		defer cancel()
 		st, at := p.results.stamp(), p.results.now()
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+		for name, v := range vals {
+			req.SetPathValue(name, v)
+		}
 		rec := httptest.NewRecorder()
-		h(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, uri, nil))
+		h(rec, req)
 		if rec.Code == http.StatusOK {
 			p.put(key, st, at, rec.Header().Clone(), rec.Body.Bytes())
 		}
 	}()
+}
+
+// pathValues returns the wildcards of the route r matched (its Pattern, such as
+// "GET /teams/{team}") with their values, for a render of the same page in the background: a
+// request made from the URI alone has none, and the page would not know which team it shows.
+func pathValues(r *http.Request) map[string]string {
+	var vals map[string]string
+	for _, seg := range strings.Split(r.Pattern, "/") {
+		if !strings.HasPrefix(seg, "{") || !strings.HasSuffix(seg, "}") {
+			continue
+		}
+		name := strings.TrimSuffix(seg[1:len(seg)-1], "...")
+		if name == "$" {
+			continue
+		}
+		if vals == nil {
+			vals = map[string]string{}
+		}
+		vals[name] = r.PathValue(name)
+	}
+	return vals
 }
 
 // close ends the renders in the background and waits for them.

@@ -259,7 +259,7 @@ func TestPageCacheServesOlderPageWhileDataArrives(t *testing.T) {
 	}
 	var rendered atomic.Int32
 	for i := range 20 {
-		cached.pages.refresh(fmt.Sprint("after close ", i), path, func(http.ResponseWriter, *http.Request) { rendered.Add(1) })
+		cached.pages.refresh(fmt.Sprint("after close ", i), path, nil, func(http.ResponseWriter, *http.Request) { rendered.Add(1) })
 	}
 	cached.pages.wg.Wait()
 	if n := rendered.Load(); n != 0 || rendering() != 0 {
@@ -278,5 +278,68 @@ func TestPageCacheKeepsTheNewerPage(t *testing.T) {
 	p.put("/", st, t0, http.Header{}, []byte("older"))
 	if e, ok := p.get("/", st); !ok || string(e.body) != "newer" {
 		t.Fatalf("kept %q, want the newer page", e.body)
+	}
+}
+
+// The pages of one team and of one project, served from older data, are rendered again in the
+// background as their viewers' requests ask: with the team or project of the path, which a
+// request made from the URI alone does not carry.
+func TestPageCacheRendersRoutedPagesAgain(t *testing.T) {
+	st := testkit.Store(t)
+	ctx := context.Background()
+	ro := &roster.Roster{Periods: []roster.Period{{EmployeeID: "e1", Team: "core"}}}
+	opts := Options{Store: st, Company: "Acme", Now: func() time.Time { return time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC) },
+		Roster: func() *roster.Roster { return ro }, PageStaleness: 10 * time.Second}
+	cached, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cached.Close()
+	clock := time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC)
+	tick := func() time.Time { return clock }
+	cached.cache.now, cached.pages.pages.now = tick, tick
+	opts.CacheEntries = -1
+	plain, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, want := cached.Handler(), plain.Handler()
+	get := func(h http.Handler, path string) string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
+		}
+		return rec.Body.String()
+	}
+	if err := st.InsertContributions(ctx, cacheRows(0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	for i, path := range []string{"/teams/core?from=2025-03-01&to=2025-03-31", "/projects/golang/go?from=2025-03-01&to=2025-03-31"} {
+		first := get(h, path)
+		if err := st.InsertContributions(ctx, cacheRows(100*(i+1), 1)); err != nil {
+			t.Fatal(err)
+		}
+		newer := get(want, path)
+		if newer == first {
+			t.Fatalf("%s: the fixture's write does not change the page; the test would show nothing", path)
+		}
+		clock = clock.Add(5 * time.Second)
+		if got := get(h, path); got != first {
+			t.Fatalf("%s: at half the bound: not the page kept from before", path)
+		}
+		key := cached.pageKey(httptest.NewRequest(http.MethodGet, path, nil))
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if _, ok := cached.pages.get(key, cached.cache.stamp()); ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not rendered again in the background within 20 s", path)
+			}
+		}
+		if got := get(h, path); got != newer {
+			t.Fatalf("%s: after the render in the background: not the page of the data as it is", path)
+		}
 	}
 }
