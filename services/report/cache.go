@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"giveback.dev/platform/events"
 	"giveback.dev/platform/store"
+	"giveback.dev/services/report/metrics"
 )
 
 // The result cache: the answers of the statements the pages and the API read (every Query of
@@ -170,23 +172,37 @@ const (
 	prewarmPageTimeout  = 2 * time.Minute
 )
 
-// prewarmPages are the pages Prewarm computes ahead of their viewers, with the default filter.
-func (s *Server) prewarmPages() []struct {
+// prewarmPage is a page Prewarm computes ahead of its viewers, with the default filter, and the
+// wildcards of its route.
+type prewarmPage struct {
 	path  string
+	vals  map[string]string
 	serve http.HandlerFunc
-} {
-	return []struct {
-		path  string
-		serve http.HandlerFunc
-	}{{"/", s.cachedPage(s.dashboard)}, {"/teams", s.cachedPage(s.teamsPage)}, {"/projects", s.cachedPage(s.projectsPage)}, {"/community", s.cachedPage(s.communityPage)}}
 }
 
-// Prewarm keeps the data of the overview, teams, projects and community pages with their default
-// filter in the result cache, so that the first viewer after new data is answered from it: every
-// poll it looks whether the data changed (a write through the store, or StoreChanged), and once
-// the data has stayed unchanged for quiet (a burst of writes is one change), it computes those
-// pages, one after the other, each within a bound. One pass runs at a time; a change during a
-// pass starts another after it. A poll or quiet of 0 means DefaultPrewarmPoll or
+// prewarmPages are the main pages, then each team's page (one click from /teams), for the teams
+// the data knows.
+func (s *Server) prewarmPages(ctx context.Context) []prewarmPage {
+	pages := []prewarmPage{{path: "/", serve: s.cachedPage(s.dashboard)}, {path: "/teams", serve: s.cachedPage(s.teamsPage)},
+		{path: "/projects", serve: s.cachedPage(s.projectsPage)}, {path: "/community", serve: s.cachedPage(s.communityPage)}}
+	teams, err := metrics.GetTeams(ctx, s.st)
+	if err != nil {
+		s.log.Warn("prewarm: the teams", slog.Any("err", err))
+		return pages
+	}
+	for _, t := range teams {
+		pages = append(pages, prewarmPage{path: "/teams/" + url.PathEscape(t.Team), vals: map[string]string{"team": t.Team}, serve: s.cachedPage(s.teamPage)})
+	}
+	return pages
+}
+
+// Prewarm keeps the overview, teams, projects and community pages and each team's page, with
+// their default filter, in the caches, so that the first viewer after new data is answered from
+// them: every poll it looks whether the data changed (a write through the store, or
+// StoreChanged), and once the data has stayed unchanged for quiet (a burst of writes is one
+// change), it computes those pages, one after the other, each within a bound. One pass runs at a
+// time; a change during a pass ends it before its next team page, and starts another once the
+// data is quiet again, from the main pages. A poll or quiet of 0 means DefaultPrewarmPoll or
 // DefaultPrewarmQuiet. It returns when ctx ends, and at once when the cache is off.
 func (s *Server) Prewarm(ctx context.Context, poll, quiet time.Duration) {
 	if s.cache == nil {
@@ -205,9 +221,10 @@ func (s *Server) Prewarm(ctx context.Context, poll, quiet time.Duration) {
 		if st := s.cache.stamp(); st != seen {
 			seen, since = st, time.Now()
 		} else if st != warmed && time.Since(since) >= quiet {
-			s.prewarm(ctx)
-			warmed = st
-			s.cache.prewarmed.Store(&st)
+			if s.prewarm(ctx, st) {
+				warmed = st
+				s.cache.prewarmed.Store(&st)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -217,18 +234,25 @@ func (s *Server) Prewarm(ctx context.Context, poll, quiet time.Duration) {
 	}
 }
 
-// prewarm computes each of the prewarmed pages once, dropping what it renders.
-func (s *Server) prewarm(ctx context.Context) {
-	for _, p := range s.prewarmPages() {
-		if ctx.Err() != nil {
-			return
+// prewarm computes each of the prewarmed pages once, dropping what it renders, and reports
+// whether it computed them all from the data at st: it ends early when ctx ends, or before a team
+// page when the data changed since st.
+func (s *Server) prewarm(ctx context.Context, st stamp) bool {
+	for _, p := range s.prewarmPages(ctx) {
+		if ctx.Err() != nil || (p.vals != nil && s.cache.stamp() != st) {
+			return false
 		}
 		pctx, cancel := context.WithTimeout(ctx, prewarmPageTimeout)
+		req := httptest.NewRequestWithContext(pctx, http.MethodGet, p.path, nil)
+		for name, v := range p.vals {
+			req.SetPathValue(name, v)
+		}
 		rec := httptest.NewRecorder()
-		p.serve(rec, httptest.NewRequestWithContext(pctx, http.MethodGet, p.path, nil))
+		p.serve(rec, req)
 		cancel()
 		if rec.Code != http.StatusOK {
 			s.log.Warn("prewarm "+p.path, slog.Int("status", rec.Code))
 		}
 	}
+	return ctx.Err() == nil && s.cache.stamp() == st
 }

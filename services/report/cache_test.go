@@ -210,8 +210,9 @@ func TestCacheSingleFlightAndBound(t *testing.T) {
 	}
 }
 
-// After new data, Prewarm computes the main pages with their default filter once the writes
-// stop, so their next viewer is answered from the cache alone: no statement runs for the page.
+// After new data, Prewarm computes the main pages and each team's page with their default filter
+// once the writes stop, so their next viewer is answered from the cache alone: no statement runs
+// for the page.
 func TestPrewarmServesPagesFromCacheAfterWrite(t *testing.T) {
 	st := testkit.Store(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -242,7 +243,7 @@ func TestPrewarmServesPagesFromCacheAfterWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitPass()
-		for _, path := range []string{"/", "/teams", "/projects", "/community"} {
+		for _, path := range []string{"/", "/teams", "/projects", "/community", "/teams/core"} {
 			misses := srv.cache.misses.Load()
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -253,5 +254,39 @@ func TestPrewarmServesPagesFromCacheAfterWrite(t *testing.T) {
 				t.Errorf("write %d, %s: %d statements missed the cache after prewarming, want none", i+1, path, m)
 			}
 		}
+	}
+}
+
+// A pass of Prewarm that sees the data change ends before its next team page and says it did
+// not finish, so that the next pass starts from the main pages.
+func TestPrewarmEndsWhenTheDataChanges(t *testing.T) {
+	st := testkit.Store(t)
+	ctx := context.Background()
+	now := func() time.Time { return time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC) }
+	srv, err := New(Options{Store: st, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InsertContributions(ctx, cacheRows(0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if !srv.prewarm(ctx, srv.cache.stamp()) {
+		t.Fatal("a pass over unchanged data did not finish")
+	}
+	before := srv.cache.stamp()
+	if err := st.InsertContributions(ctx, cacheRows(100, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if srv.prewarm(ctx, before) {
+		t.Fatal("a pass begun before a write says it finished")
+	}
+	misses := srv.cache.misses.Load()
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/teams/core", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/teams/core: %d %s", rec.Code, rec.Body)
+	}
+	if srv.cache.misses.Load() == misses {
+		t.Fatal("the team page was computed by a pass whose data had changed")
 	}
 }
