@@ -221,7 +221,7 @@ func (s *Server) Prewarm(ctx context.Context, poll, quiet time.Duration) {
 		if st := s.cache.stamp(); st != seen {
 			seen, since = st, time.Now()
 		} else if st != warmed && time.Since(since) >= quiet {
-			if s.prewarm(ctx, st) {
+			if _, complete := s.prewarm(ctx, st); complete {
 				warmed = st
 				s.cache.prewarmed.Store(&st)
 			}
@@ -234,13 +234,23 @@ func (s *Server) Prewarm(ctx context.Context, poll, quiet time.Duration) {
 	}
 }
 
-// prewarm computes each of the prewarmed pages once, dropping what it renders, and reports
-// whether it computed them all from the data at st: it ends early when ctx ends, or before a team
-// page when the data changed since st.
-func (s *Server) prewarm(ctx context.Context, st stamp) bool {
+// PrewarmPass runs one pass of Prewarm over the data as it is: it computes each prewarmed page
+// once, dropping what it renders, and returns how many it computed and whether that was all of
+// them from unchanged data. It ends early when ctx ends, or before a team page when the data
+// changed since the pass began. Without the cache it computes nothing.
+func (s *Server) PrewarmPass(ctx context.Context) (pages int, complete bool) {
+	if s.cache == nil {
+		return 0, false
+	}
+	return s.prewarm(ctx, s.cache.stamp())
+}
+
+// prewarm is PrewarmPass over the data at st.
+func (s *Server) prewarm(ctx context.Context, st stamp) (int, bool) {
+	n := 0
 	for _, p := range s.prewarmPages(ctx) {
 		if ctx.Err() != nil || (p.vals != nil && s.cache.stamp() != st) {
-			return false
+			return n, false
 		}
 		pctx, cancel := context.WithTimeout(ctx, prewarmPageTimeout)
 		req := httptest.NewRequestWithContext(pctx, http.MethodGet, p.path, nil)
@@ -250,9 +260,10 @@ func (s *Server) prewarm(ctx context.Context, st stamp) bool {
 		rec := httptest.NewRecorder()
 		p.serve(rec, req)
 		cancel()
+		n++
 		if rec.Code != http.StatusOK {
 			s.log.Warn("prewarm "+p.path, slog.Int("status", rec.Code))
 		}
 	}
-	return ctx.Err() == nil && s.cache.stamp() == st
+	return n, ctx.Err() == nil && s.cache.stamp() == st
 }

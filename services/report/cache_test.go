@@ -270,15 +270,15 @@ func TestPrewarmEndsWhenTheDataChanges(t *testing.T) {
 	if err := st.InsertContributions(ctx, cacheRows(0, 3)); err != nil {
 		t.Fatal(err)
 	}
-	if !srv.prewarm(ctx, srv.cache.stamp()) {
-		t.Fatal("a pass over unchanged data did not finish")
+	if n, complete := srv.PrewarmPass(ctx); !complete || n != 5 {
+		t.Fatalf("a pass over unchanged data: %d pages, complete %v; want the 4 main pages and 1 team page, complete", n, complete)
 	}
 	before := srv.cache.stamp()
 	if err := st.InsertContributions(ctx, cacheRows(100, 2)); err != nil {
 		t.Fatal(err)
 	}
-	if srv.prewarm(ctx, before) {
-		t.Fatal("a pass begun before a write says it finished")
+	if n, complete := srv.prewarm(ctx, before); complete || n != 4 {
+		t.Fatalf("a pass begun before a write: %d pages, complete %v; want the 4 main pages, not complete", n, complete)
 	}
 	misses := srv.cache.misses.Load()
 	rec := httptest.NewRecorder()
