@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"giveback.dev/platform/roster"
+	"giveback.dev/platform/store"
 	"giveback.dev/platform/testkit"
 )
 
@@ -131,23 +132,7 @@ func TestPageCacheBound(t *testing.T) {
 func TestPageCacheServesOlderPageWhileDataArrives(t *testing.T) {
 	st := testkit.Store(t)
 	ctx := context.Background()
-	now := time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC)
-	ro := &roster.Roster{Periods: []roster.Period{{EmployeeID: "e1", Team: "core"}}}
-	opts := Options{Store: st, Company: "Acme", Now: func() time.Time { return now }, Roster: func() *roster.Roster { return ro },
-		PageStaleness: 10 * time.Second}
-	cached, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cached.Close()
-	clock := time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC)
-	tick := func() time.Time { return clock }
-	cached.cache.now, cached.pages.pages.now = tick, tick
-	opts.CacheEntries = -1
-	plain, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cached, plain, clock := staleServers(t, st)
 	h, want := cached.Handler(), plain.Handler()
 	const path = "/?from=2025-03-01&to=2025-03-31"
 	get := func(h http.Handler, header ...string) string {
@@ -169,14 +154,7 @@ func TestPageCacheServesOlderPageWhileDataArrives(t *testing.T) {
 	// settled waits until the page kept is the one of the data as it is.
 	settled := func() {
 		t.Helper()
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
-			if _, ok := cached.pages.get(cached.pageKey(httptest.NewRequest(http.MethodGet, path, nil)), cached.cache.stamp()); ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the page was not rendered again in the background within a minute")
-			}
-		}
+		awaitRender(t, cached, path, time.Minute)
 	}
 	write := func(at int) {
 		t.Helper()
@@ -201,7 +179,7 @@ func TestPageCacheServesOlderPageWhileDataArrives(t *testing.T) {
 		return len(cached.pages.refreshing)
 	}
 	// Younger than half the bound, the page kept is served and not rendered again.
-	clock = clock.Add(time.Second)
+	*clock = clock.Add(time.Second)
 	before := counts()
 	if got := get(h); got != first {
 		t.Fatal("after a write, within the bound: not the page kept from before")
@@ -213,7 +191,7 @@ func TestPageCacheServesOlderPageWhileDataArrives(t *testing.T) {
 		t.Fatalf("a page younger than half the bound: %d renders in the background, want none", n)
 	}
 	// From half the bound on, it is served and rendered again in the background.
-	clock = clock.Add(4 * time.Second)
+	*clock = clock.Add(4 * time.Second)
 	if got := get(h); got != first {
 		t.Fatal("after a write, at half the bound: not the page kept from before")
 	}
@@ -241,7 +219,7 @@ func TestPageCacheServesOlderPageWhileDataArrives(t *testing.T) {
 	// Beyond the bound, counted from when the kept page's rendering began, a page from older
 	// data is not served.
 	write(400)
-	clock = clock.Add(10*time.Second + time.Millisecond)
+	*clock = clock.Add(10*time.Second + time.Millisecond)
 	before = counts()
 	if got := get(h); got != get(want) {
 		t.Fatal("beyond the bound: not the page of the data as it is")
@@ -253,7 +231,7 @@ func TestPageCacheServesOlderPageWhileDataArrives(t *testing.T) {
 	// After Close nothing is rendered in the background: the kept page stays as it was.
 	write(500)
 	cached.Close()
-	clock = clock.Add(6 * time.Second)
+	*clock = clock.Add(6 * time.Second)
 	if got := get(h); got == get(want) {
 		t.Fatal("after Close: served the page of the data as it is; want the one kept from before")
 	}
@@ -287,22 +265,7 @@ func TestPageCacheKeepsTheNewerPage(t *testing.T) {
 func TestPageCacheRendersRoutedPagesAgain(t *testing.T) {
 	st := testkit.Store(t)
 	ctx := context.Background()
-	ro := &roster.Roster{Periods: []roster.Period{{EmployeeID: "e1", Team: "core"}}}
-	opts := Options{Store: st, Company: "Acme", Now: func() time.Time { return time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC) },
-		Roster: func() *roster.Roster { return ro }, PageStaleness: 10 * time.Second}
-	cached, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cached.Close()
-	clock := time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC)
-	tick := func() time.Time { return clock }
-	cached.cache.now, cached.pages.pages.now = tick, tick
-	opts.CacheEntries = -1
-	plain, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cached, plain, clock := staleServers(t, st)
 	h, want := cached.Handler(), plain.Handler()
 	get := func(h http.Handler, path string) string {
 		t.Helper()
@@ -325,21 +288,52 @@ func TestPageCacheRendersRoutedPagesAgain(t *testing.T) {
 		if newer == first {
 			t.Fatalf("%s: the fixture's write does not change the page; the test would show nothing", path)
 		}
-		clock = clock.Add(5 * time.Second)
+		*clock = clock.Add(5 * time.Second)
 		if got := get(h, path); got != first {
 			t.Fatalf("%s: at half the bound: not the page kept from before", path)
 		}
-		key := cached.pageKey(httptest.NewRequest(http.MethodGet, path, nil))
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			if _, ok := cached.pages.get(key, cached.cache.stamp()); ok {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not rendered again in the background within 20 s", path)
-			}
-		}
+		awaitRender(t, cached, path, 20*time.Second)
 		if got := get(h, path); got != newer {
 			t.Fatalf("%s: after the render in the background: not the page of the data as it is", path)
+		}
+	}
+}
+
+// staleServers returns, over st with e1 in team core on 31 March 2025, a server with the caches
+// and a page staleness of 10 s, whose caches read the time from *clock, and the same server
+// without cache. The cached one is closed when the test ends.
+func staleServers(t *testing.T, st *store.Store) (cached, plain *Server, clock *time.Time) {
+	t.Helper()
+	ro := &roster.Roster{Periods: []roster.Period{{EmployeeID: "e1", Team: "core"}}}
+	opts := Options{Store: st, Company: "Acme", Now: func() time.Time { return time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC) },
+		Roster: func() *roster.Roster { return ro }, PageStaleness: 10 * time.Second}
+	cached, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cached.Close)
+	now := time.Date(2025, 3, 31, 12, 0, 0, 0, time.UTC)
+	clock = &now
+	tick := func() time.Time { return *clock }
+	cached.cache.now, cached.pages.pages.now = tick, tick
+	opts.CacheEntries = -1
+	if plain, err = New(opts); err != nil {
+		t.Fatal(err)
+	}
+	return cached, plain, clock
+}
+
+// awaitRender waits, for at most within, until the page s keeps for path is the one of the data
+// as it is: rendered again in the background.
+func awaitRender(t *testing.T, s *Server, path string, within time.Duration) {
+	t.Helper()
+	key := s.pageKey(httptest.NewRequest(http.MethodGet, path, nil))
+	for deadline := time.Now().Add(within); ; time.Sleep(5 * time.Millisecond) {
+		if _, ok := s.pages.get(key, s.cache.stamp()); ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not rendered again in the background within %s", path, within)
 		}
 	}
 }
