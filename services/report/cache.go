@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -253,12 +252,7 @@ func (s *Server) prewarm(ctx context.Context, st stamp) (int, bool) {
 			return n, false
 		}
 		pctx, cancel := context.WithTimeout(ctx, prewarmPageTimeout)
-		req := httptest.NewRequestWithContext(pctx, http.MethodGet, p.path, nil)
-		for name, v := range p.vals {
-			req.SetPathValue(name, v)
-		}
-		rec := httptest.NewRecorder()
-		p.serve(rec, req)
+		rec := renderFor(pctx, p.serve, p.path, p.vals)
 		cancel()
 		n++
 		if rec.Code != http.StatusOK {

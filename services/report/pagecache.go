@@ -145,16 +145,23 @@ func (p *pageCache) refresh(key, uri string, vals map[string]string, h http.Hand
 		ctx, cancel := context.WithTimeout(p.bg, prewarmPageTimeout)
 		defer cancel()
 		st, at := p.results.stamp(), p.results.now()
-		req := httptest.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-		for name, v := range vals {
-			req.SetPathValue(name, v)
-		}
-		rec := httptest.NewRecorder()
-		h(rec, req)
+		rec := renderFor(ctx, h, uri, vals)
 		if rec.Code == http.StatusOK {
 			p.put(key, st, at, rec.Header().Clone(), rec.Body.Bytes())
 		}
 	}()
+}
+
+// renderFor renders the page h serves for GET uri, with the route's wildcards vals, for no
+// viewer: ahead of its viewers (prewarm) or again in the background (refresh).
+func renderFor(ctx context.Context, h http.HandlerFunc, uri string, vals map[string]string) *httptest.ResponseRecorder {
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+	for name, v := range vals {
+		req.SetPathValue(name, v)
+	}
+	rec := httptest.NewRecorder()
+	h(rec, req)
+	return rec
 }
 
 // pathValues returns the wildcards of the route r matched (its Pattern, such as
