@@ -65,14 +65,17 @@ func (s *Store) Generation() uint64 {
 	return 0
 }
 
-// RollupFreshSQL returns the months (toYYYYMM, UInt32, one a row, ascending) whose rollup rows
-// were rebuilt from exactly the parts contributions holds now: the months a metric may read
-// from contributions_rollup, decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup,
-// answers_rollup, merges_rollup, people_rollup, logins_rollup, community_rollup,
-// merge_days_rollup and team_repos_rollup instead of contributions FINAL.
-const RollupFreshSQL = `SELECT s.src AS src
-FROM (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
-INNER JOIN (` + partsSQL + `) AS p ON s.src = p.src AND s.b = p.b AND s.v = p.v
+// RollupMonthsSQL returns every month partition of contributions (toYYYYMM, UInt32, one a row,
+// ascending) and whether its rollup rows were rebuilt from exactly the parts it holds now
+// (fresh, 1 or 0): the fresh months are those a metric may read from contributions_rollup,
+// decisions_rollup, newcomers_rollup, repos_rollup, prs_rollup, answers_rollup, merges_rollup,
+// people_rollup, logins_rollup, community_rollup, merge_days_rollup and team_repos_rollup
+// instead of contributions FINAL; the others it reads from contributions FINAL. A month without
+// a partition holds no contribution.
+const RollupMonthsSQL = `SELECT p.src AS src, s.src = p.src AS fresh
+FROM (` + partsSQL + `) AS p
+LEFT JOIN (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, built_at) AS v FROM rollup_state GROUP BY src) AS s
+    ON s.src = p.src AND s.b = p.b AND s.v = p.v
 ORDER BY src`
 
 // partsSQL is, for each month partition of contributions, the highest block number and data

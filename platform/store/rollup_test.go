@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,18 +11,27 @@ import (
 	"giveback.dev/platform/testkit"
 )
 
-// freshMonths returns the months store.RollupFreshSQL names.
+// freshMonths returns the months store.RollupMonthsSQL says are fresh.
 func freshMonths(t *testing.T, s *store.Store) []int64 {
 	t.Helper()
-	res, err := s.Query(context.Background(), store.RollupFreshSQL, nil)
+	fresh, _ := rollupMonths(t, s)
+	return fresh
+}
+
+// rollupMonths returns the months store.RollupMonthsSQL says are fresh, and every month it lists.
+func rollupMonths(t *testing.T, s *store.Store) (fresh, stored []int64) {
+	t.Helper()
+	res, err := s.Query(context.Background(), store.RollupMonthsSQL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []int64
 	for _, r := range res.Rows {
-		out = append(out, store.AsInt(r[0]))
+		stored = append(stored, store.AsInt(r[0]))
+		if store.AsInt(r[1]) == 1 {
+			fresh = append(fresh, store.AsInt(r[0]))
+		}
 	}
-	return out
+	return fresh, stored
 }
 
 // Compaction rebuilds the rollups of the months that changed; a month is current until a write
@@ -40,8 +50,8 @@ func TestRollupsFollowCompaction(t *testing.T) {
 	if s.Generation() == gen {
 		t.Fatal("an insert did not change the generation")
 	}
-	if got := freshMonths(t, s); len(got) != 0 {
-		t.Fatalf("current months %v before any rebuild, want none", got)
+	if fresh, stored := rollupMonths(t, s); len(fresh) != 0 || !slices.Equal(stored, []int64{202501}) {
+		t.Fatalf("months %v, current %v before any rebuild, want 202501 and none current", stored, fresh)
 	}
 	if _, err := s.Compact(ctx); err != nil {
 		t.Fatal(err)
