@@ -24,7 +24,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 	p := s.startPage(r, "Overview", "overview", "./", metrics.UpstreamAll, true, true, false)
 	o := web.Overview{Chrome: p.Chrome}
 	if p.ok() {
-		if err := s.loadOverview(r.Context(), p.filter, &o, true); err != nil {
+		if err := s.loadOverview(p.ctx, p.filter, &o, true); err != nil {
 			p.fail(s, err)
 			o.Chrome = p.Chrome
 		}

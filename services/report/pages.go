@@ -27,6 +27,10 @@ type pageState struct {
 	filter metrics.Filter
 	teams  []string
 	status int
+	// ctx is the request's context, in which every statement of the page reads one list of the
+	// months rolled up (metrics.ShareRollupMonths): the teams of the filter bar and the page's
+	// metrics read the same months, and the list once.
+	ctx context.Context
 }
 
 // ok reports whether the page can compute its figures: no error so far and data stored.
@@ -52,7 +56,7 @@ func (p *pageState) fail(s *Server, err error) {
 // page back to the site root. An unknown parameter, a malformed value or a team not in the data
 // is a 400 naming it.
 func (s *Server) startPage(r *http.Request, title, active, base string, def metrics.Upstream, team, upstream, listTeams bool) *pageState {
-	p := &pageState{status: http.StatusOK}
+	p := &pageState{status: http.StatusOK, ctx: metrics.ShareRollupMonths(r.Context())}
 	p.Chrome = web.Chrome{Company: s.opts.Company, Title: title, Active: active, Base: base, Nav: s.nav()}
 	q := r.URL.Query()
 	f, ferr := parseFilter(q, s.opts.Now(), def)
@@ -71,8 +75,7 @@ func (s *Server) startPage(r *http.Request, title, active, base string, def metr
 	}
 	p.Filter, p.filter = bar, f
 
-	ctx := r.Context()
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(p.ctx)
 	var teams []metrics.Team
 	if listTeams || team || f.Team != "" {
 		g.Go(func() (err error) { teams, err = metrics.GetTeams(gctx, s.st); return })
@@ -144,7 +147,7 @@ func (s *Server) teamsPage(w http.ResponseWriter, r *http.Request) {
 		var sums []metrics.Summary
 		var news []metrics.Newcomers
 		var tops []metrics.Repos
-		g, ctx := errgroup.WithContext(metrics.ShareRollupMonths(r.Context()))
+		g, ctx := errgroup.WithContext(p.ctx)
 		g.Go(func() (err error) { sums, err = metrics.GetSummaryByTeam(ctx, s.st, f, p.teams); return })
 		g.Go(func() (err error) { news, err = metrics.GetNewcomersByTeam(ctx, s.st, f, p.teams); return })
 		g.Go(func() (err error) { tops, err = metrics.GetReposByTeam(ctx, s.st, up, p.teams, 3); return })
@@ -176,7 +179,7 @@ func (s *Server) teamPage(w http.ResponseWriter, r *http.Request) {
 	p.Subtitle = "one team's contributions"
 	o := web.Overview{Chrome: p.Chrome, TeamPage: true}
 	if p.ok() {
-		if err := s.loadOverview(r.Context(), p.filter, &o, false); err != nil {
+		if err := s.loadOverview(p.ctx, p.filter, &o, false); err != nil {
 			p.fail(s, err)
 			o.Chrome = p.Chrome
 		}
@@ -201,7 +204,7 @@ func (s *Server) projectsPage(w http.ResponseWriter, r *http.Request) {
 		ro := s.roster()
 		pr.Roster = ro != nil
 		var leaving Departures
-		g, ctx := errgroup.WithContext(metrics.ShareRollupMonths(r.Context()))
+		g, ctx := errgroup.WithContext(p.ctx)
 		g.Go(func() (err error) {
 			pr.Work, err = metrics.GetProjectsAffiliated(ctx, s.st, f, projectRows, af)
 			return
@@ -240,7 +243,7 @@ func (s *Server) projectPage(w http.ResponseWriter, r *http.Request) {
 	p.APIPath, p.APIParams, p.APIRepo = "api/v1/metrics/projects", []string{"from", "to"}, repo
 	pg := web.Project{Repo: repo}
 	if p.ok() {
-		if err := s.loadProject(r.Context(), p.filter, &pg); err != nil {
+		if err := s.loadProject(p.ctx, p.filter, &pg); err != nil {
 			var pe *paramError
 			if errors.As(err, &pe) {
 				p.bad(pe.Error())
@@ -366,7 +369,7 @@ func (s *Server) communityPage(w http.ResponseWriter, r *http.Request) {
 	c := web.Community{Chrome: p.Chrome}
 	if p.ok() {
 		var err error
-		c.Community, err = metrics.GetCommunity(r.Context(), s.st, p.filter, s.affiliate())
+		c.Community, err = metrics.GetCommunity(p.ctx, s.st, p.filter, s.affiliate())
 		if err != nil {
 			p.fail(s, err)
 		}
@@ -403,7 +406,7 @@ func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request) {
 	if p.ok() {
 		optedOut := s.optedOut()
 		var err error
-		pp.Record, err = metrics.GetPeople(r.Context(), s.st, p.filter, peopleRows, func(id string) bool { return optedOut[id] })
+		pp.Record, err = metrics.GetPeople(p.ctx, s.st, p.filter, peopleRows, func(id string) bool { return optedOut[id] })
 		if err != nil {
 			p.fail(s, err)
 		}
