@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"giveback.dev/platform/config"
+	"giveback.dev/platform/store"
 	"giveback.dev/services/report"
 	"giveback.dev/services/report/metrics"
 )
@@ -94,6 +96,9 @@ func (b *bench) pages(ctx context.Context, runs, clients int, loadFor time.Durat
 	if err != nil {
 		return err
 	}
+	if err := b.rolledUp(ctx); err != nil {
+		return err
+	}
 	if err := b.statements(ctx, filters[0]); err != nil {
 		return err
 	}
@@ -117,6 +122,9 @@ func (b *bench) pages(ctx context.Context, runs, clients int, loadFor time.Durat
 			ms(cpu), ms(cpu)/float64(runtime.NumCPU()), ms(pct(w.wall, 50)), ms(pct(w.wall, 95)), fewer(len(c.wall), runs))
 	}
 	b.printf("  %-45s %8.1f / %8.1f %19s %8.1f / %8.1f\n", "every page", ms(pct(allCold, 50)), ms(pct(allCold, 95)), "", ms(pct(allWarm, 50)), ms(pct(allWarm, 95)))
+	if err := b.rolledUp(ctx); err != nil {
+		return err
+	}
 
 	// Each page with each filter it takes (a page that refuses a filter's team or upstream is
 	// served bare), found through the cached server: the first visitors' pages.
@@ -166,6 +174,29 @@ func (b *bench) pages(ctx context.Context, runs, clients int, loadFor time.Durat
 		return err
 	}
 	return b.prewarmPass(ctx)
+}
+
+// rolledUp prints how many of the months stored have their rollups current
+// (store.RollupMonthsSQL): the pages read the others from contributions FINAL, which at 10M rows
+// costs them far more than the rollups, so a figure is only comparable with another taken with
+// the same months rolled up.
+func (b *bench) rolledUp(ctx context.Context) error {
+	res, err := b.store.Query(ctx, store.RollupMonthsSQL, nil)
+	if err != nil {
+		return fmt.Errorf("bench: months rolled up: %w", err)
+	}
+	var stale []string
+	for _, r := range res.Rows {
+		if store.AsInt(r[1]) != 1 {
+			stale = append(stale, strconv.FormatInt(store.AsInt(r[0]), 10))
+		}
+	}
+	b.printf("\nmonths rolled up: %d of the %d stored", len(res.Rows)-len(stale), len(res.Rows))
+	if len(stale) > 0 {
+		b.printf(" (not: %s)", strings.Join(stale, ", "))
+	}
+	b.printf("\n")
+	return nil
 }
 
 // prewarmPass times one pass of prewarming (Server.PrewarmPass: the main pages and every team's
