@@ -492,7 +492,7 @@ func GetTeams(ctx context.Context, q Querier) ([]Team, error) {
 		if err != nil {
 			return nil, fmt.Errorf("metrics: teams: %w", err)
 		}
-		sql = strings.NewReplacer("{fresh}", freshList(months.fresh), "{stale}", months.stale()).Replace(rollupStatements["teams"])
+		sql = strings.NewReplacer("{fresh}", freshList(months), "{stale}", staleCondition(months)).Replace(rollupStatements["teams"])
 	}
 	res, err := q.Query(ctx, sql, Settings)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,31 +131,6 @@ func rolledSQL(ctx context.Context, q Querier, st string, f Filter, limit int, p
 	return f.bindRollup(f.bind(st, limit), months), nil
 }
 
-// rollupMonths is what store.RollupMonthsSQL lists: the months whose rollup is current (fresh)
-// and every month contributions holds (stored), both YYYYMM and ascending.
-type rollupMonths struct{ fresh, stored []int64 }
-
-// stale returns {stale}: the condition on occurred_at of the contributions of the months not
-// rolled up (staleCondition), or "0" when every month stored is rolled up.
-func (r rollupMonths) stale() string { return r.staleBut(r.fresh, 0) }
-
-// staleBut returns the condition on occurred_at of the contributions of the months not among
-// months, where only months from since (YYYYMM) on matter to its statement: "0" when every
-// month stored from since on is among them, else staleCondition(months). The branch over
-// contributions FINAL that it guards then reads nothing, and ClickHouse skips a branch under a
-// false constant at once, where under the NOT of the months' ranges it still plans a FINAL
-// read of the table: about 15 ms a branch on the embedded engine with no row to read, and a
-// page has up to twenty such branches. Rows stored after the list was read are left out, as
-// those stored since a rolled-up month's rebuild are (ShareRollupMonths).
-func (r rollupMonths) staleBut(months []int64, since int64) string {
-	for _, m := range r.stored {
-		if m >= since && !slices.Contains(months, m) {
-			return staleCondition(months)
-		}
-	}
-	return "0"
-}
-
 // readsRollups reports whether a statement for f reads the rollups: unless ctx asks for the
 // plain statements, or f filters on what the rollups do not keep (they are kept per day, team
 // and destination; one repository is read from contributions FINAL).
@@ -164,30 +138,28 @@ func readsRollups(ctx context.Context, f Filter) bool {
 	return f == Filter{From: f.From, To: f.To, Team: f.Team, Upstream: f.Upstream} && ctx.Value(plainKey{}) == nil
 }
 
-// rolledMonths returns the months whose rollup is current and the months stored, read once for
-// a context that shares them (ShareRollupMonths).
-func rolledMonths(ctx context.Context, q Querier) (rollupMonths, error) {
+// rolledMonths returns the months whose rollup is current, read once for a context that shares
+// them (ShareRollupMonths).
+func rolledMonths(ctx context.Context, q Querier) ([]int64, error) {
 	if m, ok := ctx.Value(monthsKey{}).(*sharedMonths); ok {
 		return m.get(ctx, q)
 	}
 	return freshMonths(ctx, q)
 }
 
-// freshMonths reads the months stored and those whose rollup is current (store.RollupMonthsSQL).
-func freshMonths(ctx context.Context, q Querier) (rollupMonths, error) {
+// freshMonths reads the months whose rollup is current (store.RollupMonthsSQL).
+func freshMonths(ctx context.Context, q Querier) ([]int64, error) {
 	res, err := q.Query(ctx, store.RollupMonthsSQL, Settings)
 	if err != nil {
-		return rollupMonths{}, fmt.Errorf("months rolled up: %w", err)
+		return nil, fmt.Errorf("months rolled up: %w", err)
 	}
-	var r rollupMonths
-	for _, row := range res.Rows {
-		m := store.AsInt(row[0])
-		r.stored = append(r.stored, m)
-		if store.AsInt(row[1]) == 1 {
-			r.fresh = append(r.fresh, m)
+	months := make([]int64, 0, len(res.Rows))
+	for _, r := range res.Rows {
+		if store.AsInt(r[1]) == 1 {
+			months = append(months, store.AsInt(r[0]))
 		}
 	}
-	return r, nil
+	return months, nil
 }
 
 // monthsKey carries the sharedMonths of a context made by ShareRollupMonths.
@@ -197,12 +169,12 @@ type monthsKey struct{}
 type sharedMonths struct {
 	mu     sync.Mutex
 	read   bool
-	months rollupMonths
+	months []int64
 }
 
 // get returns the months rolled up, reading them on the first call; a failed read is tried
 // again by the next call.
-func (m *sharedMonths) get(ctx context.Context, q Querier) (rollupMonths, error) {
+func (m *sharedMonths) get(ctx context.Context, q Querier) ([]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.read {
@@ -210,7 +182,7 @@ func (m *sharedMonths) get(ctx context.Context, q Querier) (rollupMonths, error)
 	}
 	months, err := freshMonths(ctx, q)
 	if err != nil {
-		return rollupMonths{}, err
+		return nil, err
 	}
 	m.months, m.read = months, true
 	return months, nil
@@ -279,7 +251,7 @@ func MergedOpened(ctx context.Context, q Querier, f Filter) (string, error) {
 		return "1", nil
 	}
 	months, err := rolledMonths(ctx, q)
-	if err != nil || len(months.fresh) == 0 {
+	if err != nil || len(months) == 0 {
 		return "1", err
 	}
 	res, err := q.Query(ctx, f.bindRollup(f.bind(mergedMonthsSQL, 0), months), Settings)
@@ -291,9 +263,9 @@ func MergedOpened(ctx context.Context, q Querier, f Filter) (string, error) {
 		found = append(found, store.AsInt(r[0]))
 	}
 	if len(found) == 0 {
-		return months.stale(), nil
+		return staleCondition(months), nil
 	}
-	return "(" + months.stale() + " OR " + monthRanges(found) + ")", nil
+	return "(" + staleCondition(months) + " OR " + monthRanges(found) + ")", nil
 }
 
 // bindRollup fills the rollup statements' own placeholders: {fresh} (the months read from the
@@ -303,10 +275,9 @@ func MergedOpened(ctx context.Context, q Querier, f Filter) (string, error) {
 // day), {rfilter} (the team, as rows of one team or of every team together, and the upstream
 // condition), {rteams} (the rows of each team, for a statement grouped by team, and the
 // upstream condition), and {answers_fresh} and {answers_stale} (as {fresh} and {stale}, for the
-// rows of answers_rollup: see answeredMonths; a branch under {answers_stale} reads from the
-// period's start on, so only the months from its month on decide whether it reads anything).
-func (f Filter) bindRollup(sql string, months rollupMonths) string {
-	fresh := freshList(months.fresh)
+// rows of answers_rollup: see answeredMonths).
+func (f Filter) bindRollup(sql string, months []int64) string {
+	fresh := freshList(months)
 	end := f.end()
 	mfrom := time.Date(f.From.Year(), f.From.Month(), 1, 0, 0, 0, 0, time.UTC)
 	if mfrom.Before(f.From) {
@@ -332,12 +303,12 @@ func (f Filter) bindRollup(sql string, months rollupMonths) string {
 		up = " AND is_upstream = 0"
 	}
 	cond.WriteString(up)
-	answered := answeredMonths(months.fresh, f.From)
+	answered := answeredMonths(months, f.From)
 	return strings.NewReplacer(
 		"{fresh}", fresh,
-		"{stale}", months.stale(),
+		"{stale}", staleCondition(months),
 		"{answers_fresh}", freshList(answered),
-		"{answers_stale}", months.staleBut(answered, int64(f.From.Year()*100+int(f.From.Month()))),
+		"{answers_stale}", staleCondition(answered),
 		"{from_day}", date(f.From),
 		"{to_day}", date(end),
 		"{rdays}", days,

@@ -332,11 +332,11 @@ func checkRollupsEqualFinal(t *testing.T, st *store.Store, stage string) []int64
 	if !reflect.DeepEqual(gotTeams, wantTeams) || len(wantTeams) == 0 {
 		t.Errorf("%s, teams:\nrollups %+v\nFINAL   %+v", stage, gotTeams, wantTeams)
 	}
-	months, err := freshMonths(ctx, st)
+	fresh, err := freshMonths(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return months.fresh
+	return fresh
 }
 
 // Each rolled-up metric equals the same metric from contributions FINAL: with every month
@@ -715,33 +715,5 @@ func TestReposByTeamRebuiltMeanwhile(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("rebuilt meanwhile:\ngot  %+v\nwant %+v", got, want)
-	}
-}
-
-// A branch over contributions FINAL for the months not rolled up is false at once ("0") when
-// every month stored that its statement reads from is rolled up, and names the other months'
-// ranges otherwise.
-func TestStaleWhenEveryMonthIsRolledUp(t *testing.T) {
-	all := rollupMonths{fresh: []int64{202501, 202502, 202503}, stored: []int64{202501, 202502, 202503}}
-	gap := rollupMonths{fresh: []int64{202501, 202503}, stored: []int64{202501, 202502, 202503}}
-	none := rollupMonths{}
-	notFeb := "NOT ((occurred_at >= toDateTime64('2025-01-01 00:00:00', 3, 'UTC') AND occurred_at < toDateTime64('2025-02-01 00:00:00', 3, 'UTC'))" +
-		" OR (occurred_at >= toDateTime64('2025-03-01 00:00:00', 3, 'UTC') AND occurred_at < toDateTime64('2025-04-01 00:00:00', 3, 'UTC')))"
-	for _, c := range []struct {
-		name string
-		got  string
-		want string
-	}{
-		{"every month rolled up", all.stale(), "0"},
-		{"February stored, not rolled up", gap.stale(), notFeb},
-		{"nothing stored", none.stale(), "0"},
-		{"answers from March, March rolled up", gap.staleBut([]int64{202503}, 202503), "0"},
-		{"answers from February, February not rolled up", gap.staleBut([]int64{202503}, 202502),
-			"NOT ((occurred_at >= toDateTime64('2025-03-01 00:00:00', 3, 'UTC') AND occurred_at < toDateTime64('2025-04-01 00:00:00', 3, 'UTC')))"},
-		{"answers over no month rolled up, months stored", all.staleBut(nil, 202501), "1"},
-	} {
-		if c.got != c.want {
-			t.Errorf("%s: %s, want %s", c.name, c.got, c.want)
-		}
 	}
 }
