@@ -78,6 +78,19 @@ LEFT JOIN (SELECT src, argMax(max_block, built_at) AS b, argMax(data_version, bu
     ON s.src = p.src AND s.b = p.b AND s.v = p.v
 ORDER BY src`
 
+// RollupMonths reads a result of RollupMonthsSQL: every month contributions holds (stored) and
+// those whose rollup is current (fresh), both YYYYMM and ascending.
+func RollupMonths(res *Result) (fresh, stored []int64) {
+	for _, r := range res.Rows {
+		m := AsInt(r[0])
+		stored = append(stored, m)
+		if AsInt(r[1]) == 1 {
+			fresh = append(fresh, m)
+		}
+	}
+	return fresh, stored
+}
+
 // partsSQL is, for each month partition of contributions, the highest block number and data
 // version of its active parts: an insert raises the first, a mutation (an opt-out, a forget)
 // the second, and a merge neither.

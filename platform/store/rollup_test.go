@@ -25,13 +25,7 @@ func rollupMonths(t *testing.T, s *store.Store) (fresh, stored []int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range res.Rows {
-		stored = append(stored, store.AsInt(r[0]))
-		if store.AsInt(r[1]) == 1 {
-			fresh = append(fresh, store.AsInt(r[0]))
-		}
-	}
-	return fresh, stored
+	return store.RollupMonths(res)
 }
 
 // Compaction rebuilds the rollups of the months that changed; a month is current until a write

@@ -153,12 +153,7 @@ func freshMonths(ctx context.Context, q Querier) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("months rolled up: %w", err)
 	}
-	months := make([]int64, 0, len(res.Rows))
-	for _, r := range res.Rows {
-		if store.AsInt(r[1]) == 1 {
-			months = append(months, store.AsInt(r[0]))
-		}
-	}
+	months, _ := store.RollupMonths(res)
 	return months, nil
 }
 

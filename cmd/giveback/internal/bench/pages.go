@@ -185,13 +185,14 @@ func (b *bench) rolledUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bench: months rolled up: %w", err)
 	}
+	fresh, stored := store.RollupMonths(res)
 	var stale []string
-	for _, r := range res.Rows {
-		if store.AsInt(r[1]) != 1 {
-			stale = append(stale, strconv.FormatInt(store.AsInt(r[0]), 10))
+	for _, m := range stored {
+		if !slices.Contains(fresh, m) {
+			stale = append(stale, strconv.FormatInt(m, 10))
 		}
 	}
-	b.printf("\nmonths rolled up: %d of the %d stored", len(res.Rows)-len(stale), len(res.Rows))
+	b.printf("\nmonths rolled up: %d of the %d stored", len(fresh), len(stored))
 	if len(stale) > 0 {
 		b.printf(" (not: %s)", strings.Join(stale, ", "))
 	}
